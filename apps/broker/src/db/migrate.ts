@@ -1,0 +1,2 @@
+/** Placeholder: runs pending migrations against databaseUrl. */
+export async function migrate(_databaseUrl: string): Promise<void> {}

@@ -1,0 +1,4 @@
+import fp from 'fastify-plugin';
+
+// Placeholder: to be implemented.
+export default fp(async () => {}, { name: 'routes-queues-index' });

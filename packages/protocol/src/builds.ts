@@ -1,0 +1,81 @@
+import { Type, type Static } from 'typebox';
+import { BuildId } from './common.js';
+import { Provider } from './clusters.js';
+
+export const BUILD_STATES = ['pending', 'queued', 'leased', 'acked', 'cancelled', 'dead'] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+
+/**
+ * Screwdriver's start message (executor-queue contract). Only the fields the broker reads are
+ * described; every other field is kept and handed to the worker unchanged.
+ */
+export const StartMessage = Type.Object(
+  {
+    buildId: BuildId,
+    jobId: Type.Optional(Type.Integer()),
+    eventId: Type.Optional(Type.Integer()),
+    pipelineId: Type.Optional(Type.Integer()),
+    jobName: Type.Optional(Type.String({ maxLength: 500 })),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    blockedBy: Type.Optional(Type.Array(Type.Integer())),
+    pipeline: Type.Object(
+      {
+        id: Type.Optional(Type.Integer()),
+        name: Type.String({ minLength: 1, maxLength: 500 }),
+        scmContext: Type.String({ minLength: 1, maxLength: 200 }),
+      },
+      { additionalProperties: true },
+    ),
+    apiUri: Type.Optional(Type.String()),
+    container: Type.Optional(Type.String()),
+    isPR: Type.Optional(Type.Boolean()),
+    prNum: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    buildClusterName: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    provider: Type.Optional(Type.Union([Provider, Type.Null()])),
+  },
+  { additionalProperties: true },
+);
+export type StartMessage = Static<typeof StartMessage>;
+
+export const StopMessage = Type.Object({ buildId: BuildId }, { additionalProperties: true });
+export type StopMessage = Static<typeof StopMessage>;
+
+/** 201/200 answer of POST /v1/queue/message. `cluster`/`queue` are null while the build is pending. */
+export const EnqueueResult = Type.Object({
+  buildId: BuildId,
+  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+  cluster: Type.Union([Type.String(), Type.Null()]),
+  queue: Type.Union([Type.String(), Type.Null()]),
+});
+export type EnqueueResult = Static<typeof EnqueueResult>;
+
+export const StopResult = Type.Object({
+  buildId: BuildId,
+  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+});
+export type StopResult = Static<typeof StopResult>;
+
+export const BuildHistoryEntry = Type.Object({
+  at: Type.String({ format: 'date-time' }),
+  state: Type.String(),
+  detail: Type.Optional(Type.String()),
+});
+
+/** GET /v4/builds/{buildId} */
+export const BuildStatus = Type.Object({
+  buildId: BuildId,
+  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+  cluster: Type.Union([Type.String(), Type.Null()]),
+  queue: Type.Union([Type.String(), Type.Null()]),
+  enqueuedAt: Type.String({ format: 'date-time' }),
+  attempts: Type.Integer(),
+  position: Type.Optional(Type.Integer({ minimum: 1 })),
+  leasedBy: Type.Optional(Type.String()),
+  leaseExpiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+  ackedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  pendingReason: Type.Optional(Type.String()),
+  history: Type.Optional(Type.Array(BuildHistoryEntry)),
+});
+export type BuildStatus = Static<typeof BuildStatus>;
+
+export const BuildIdParams = Type.Object({ buildId: BuildId });

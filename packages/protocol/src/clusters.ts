@@ -1,0 +1,123 @@
+import { Type, type Static } from 'typebox';
+import { ClusterName } from './common.js';
+
+export const SIGN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const;
+export type SignAlgorithm = (typeof SIGN_ALGORITHMS)[number];
+
+/** The claims a cluster's worker tokens must carry (SPEC §3). `expiresIn` is the longest allowed lifetime, in seconds. */
+export const SignOption = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1, maxLength: 200 }),
+    subject: Type.String({ minLength: 1, maxLength: 200 }),
+    audience: Type.String({ minLength: 1, maxLength: 200 }),
+    expiresIn: Type.Integer({ minimum: 1, maximum: 86400 }),
+    algorithm: Type.Union(SIGN_ALGORITHMS.map((a) => Type.Literal(a))),
+  },
+  { additionalProperties: false },
+);
+export type SignOption = Static<typeof SignOption>;
+
+export const Provider = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 50 }),
+    region: Type.String({ minLength: 1, maxLength: 50 }),
+    accountId: Type.String({ minLength: 1, maxLength: 50 }),
+  },
+  { additionalProperties: true },
+);
+export type Provider = Static<typeof Provider>;
+
+export const MANAGED_BY = ['screwdriver', 'external'] as const;
+export type ManagedBy = (typeof MANAGED_BY)[number];
+
+const editable = {
+  scmOrganization: Type.String({ minLength: 1, maxLength: 200 }),
+  scmContext: Type.String({ minLength: 1, maxLength: 200 }),
+  isActive: Type.Boolean(),
+  queue: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' }),
+  managedBy: Type.Union(MANAGED_BY.map((m) => Type.Literal(m))),
+  weightage: Type.Integer({ minimum: 0, maximum: 100 }),
+  description: Type.String({ maxLength: 1000 }),
+  maintainer: Type.String({ format: 'email', maxLength: 200 }),
+  provider: Type.Union([Provider, Type.Null()]),
+  publicKey: Type.String({ minLength: 1, maxLength: 20000 }),
+  signOption: SignOption,
+};
+
+/** PUT/POST /v4/buildClusters. `queue` defaults to the name, `isActive` to true, `weightage` to 100. */
+export const CreateClusterBody = Type.Object(
+  {
+    name: ClusterName,
+    scmOrganization: editable.scmOrganization,
+    scmContext: editable.scmContext,
+    managedBy: editable.managedBy,
+    publicKey: editable.publicKey,
+    signOption: editable.signOption,
+    isActive: Type.Optional(editable.isActive),
+    queue: Type.Optional(editable.queue),
+    weightage: Type.Optional(editable.weightage),
+    description: Type.Optional(editable.description),
+    maintainer: Type.Optional(editable.maintainer),
+    provider: Type.Optional(editable.provider),
+  },
+  { additionalProperties: false },
+);
+export type CreateClusterBody = Static<typeof CreateClusterBody>;
+
+/** PUT /v4/buildClusters/{name}: any field but the name; a new publicKey rotates the key. */
+export const UpdateClusterBody = Type.Object(
+  {
+    scmOrganization: Type.Optional(editable.scmOrganization),
+    scmContext: Type.Optional(editable.scmContext),
+    managedBy: Type.Optional(editable.managedBy),
+    publicKey: Type.Optional(editable.publicKey),
+    signOption: Type.Optional(editable.signOption),
+    isActive: Type.Optional(editable.isActive),
+    queue: Type.Optional(editable.queue),
+    weightage: Type.Optional(editable.weightage),
+    description: Type.Optional(editable.description),
+    maintainer: Type.Optional(editable.maintainer),
+    provider: Type.Optional(editable.provider),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateClusterBody = Static<typeof UpdateClusterBody>;
+
+export const ClusterNameParams = Type.Object({ name: ClusterName });
+
+export const ListClustersQuery = Type.Object(
+  {
+    isActive: Type.Optional(Type.Boolean()),
+    managedBy: Type.Optional(editable.managedBy),
+    scmContext: Type.Optional(editable.scmContext),
+  },
+  { additionalProperties: false },
+);
+export type ListClustersQuery = Static<typeof ListClustersQuery>;
+
+/** A cluster as the API shows it: no key text, only its fingerprint. */
+export const BuildCluster = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  scmOrganization: Type.String(),
+  scmContext: Type.String(),
+  isActive: Type.Boolean(),
+  authKeyFileName: Type.String(),
+  signOptionFileName: Type.String(),
+  queue: Type.String(),
+  managedBy: Type.Union(MANAGED_BY.map((m) => Type.Literal(m))),
+  weightage: Type.Integer(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  maintainer: Type.Union([Type.String(), Type.Null()]),
+  provider: Type.Union([Provider, Type.Null()]),
+  publicKeyFingerprint: Type.String({ description: 'SHA-256 of the DER public key, hex, colon-separated' }),
+  signOption: SignOption,
+  /** While a rotation's grace period runs: the previous key's fingerprint and when it stops being accepted. */
+  previousKey: Type.Union([
+    Type.Object({ fingerprint: Type.String(), validUntil: Type.String({ format: 'date-time' }) }),
+    Type.Null(),
+  ]),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type BuildCluster = Static<typeof BuildCluster>;

@@ -1,0 +1,5 @@
+export * from './common.js';
+export * from './clusters.js';
+export * from './builds.js';
+export * from './queue.js';
+export * from './events.js';
