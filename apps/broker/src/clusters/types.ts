@@ -1,0 +1,39 @@
+import type { ManagedBy, Provider, SignOption } from '@buildcluster/protocol';
+
+/** A public key a cluster's tokens may be signed with; `validUntil` is set on the previous key during a rotation. */
+export interface ClusterKey {
+  pem: string;
+  fingerprint: string;
+  /** epoch ms after which this key is no longer accepted; null for the current key */
+  validUntil: number | null;
+}
+
+/**
+ * What the hot paths (scheduling, token verification, polling) know about a cluster: read from the
+ * Redis cache and an in-process copy, never from PostgreSQL.
+ */
+export interface CachedCluster {
+  name: string;
+  scmOrganization: string;
+  scmContext: string;
+  isActive: boolean;
+  queue: string;
+  managedBy: ManagedBy;
+  weightage: number;
+  provider: Provider | null;
+  signOption: SignOption;
+  keys: ClusterKey[];
+}
+
+export interface ClusterDirectory {
+  /** The registered cluster (active or not), or null. Case-sensitive name. */
+  get(name: string): Promise<CachedCluster | null>;
+  /** Every active cluster. */
+  listActive(): Promise<CachedCluster[]>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    clusters: ClusterDirectory;
+  }
+}
