@@ -11,7 +11,7 @@ export default tseslint.config(
   {
     // Only config.ts reads the environment (house style: config is validated once).
     files: ['apps/broker/src/**/*.ts'],
-    ignores: ['apps/broker/src/config.ts', 'apps/broker/src/testing/**', 'apps/broker/src/**/*.test.ts'],
+    ignores: ['apps/broker/src/config.ts', 'apps/broker/src/testing/**', 'apps/broker/src/quickstart/**', 'apps/broker/src/**/*.test.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in config.ts only.' }],
     },

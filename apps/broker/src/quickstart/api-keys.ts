@@ -1,0 +1,30 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { dataDir } from './data-dir.js';
+
+/**
+ * A local stand-in for the Screwdriver API's signing key, so the quick start works with no
+ * configuration: tokens for the dashboard and for curl are minted with it.
+ */
+export function localApiKeys(): { publicKey: string; privateKey: string; dir: string } {
+  const dir = dataDir('keys');
+  const privatePath = join(dir, 'api.key.pem');
+  const publicPath = join(dir, 'api.pub.pem');
+  if (!existsSync(privatePath) || !existsSync(publicPath)) {
+    const pair = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    writeFileSync(privatePath, pair.privateKey, { mode: 0o600 });
+    writeFileSync(publicPath, pair.publicKey);
+  }
+  return { publicKey: readFileSync(publicPath, 'utf8'), privateKey: readFileSync(privatePath, 'utf8'), dir };
+}
+
+export function mintLocalToken(scope: 'admin' | 'sdapi', expiresInSeconds: number, username = `local-${scope}`): string {
+  const { privateKey } = localApiKeys();
+  return jwt.sign({ scope: [scope], username }, privateKey, { algorithm: 'RS256', expiresIn: expiresInSeconds });
+}

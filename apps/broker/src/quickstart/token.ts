@@ -1,0 +1,23 @@
+import { mintLocalToken } from './api-keys.js';
+
+/** `pnpm token admin|sdapi [--expires SECONDS]`: an API token signed with the quick start's local key. */
+function main(argv: string[]): void {
+  const scope = argv[0];
+  if (scope !== 'admin' && scope !== 'sdapi') {
+    process.stderr.write('usage: pnpm token admin|sdapi [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n');
+    process.exit(2);
+  }
+  let expires = 3600;
+  const at = argv.indexOf('--expires');
+  if (at !== -1) {
+    const value = Number(argv[at + 1]);
+    if (!Number.isInteger(value) || value < 1 || value > 30 * 86400) {
+      process.stderr.write('--expires must be a whole number of seconds between 1 and 2592000\n');
+      process.exit(2);
+    }
+    expires = value;
+  }
+  process.stdout.write(`${mintLocalToken(scope, expires)}\n`);
+}
+
+main(process.argv.slice(2));
