@@ -43,7 +43,7 @@ export type StopMessage = Static<typeof StopMessage>;
 /** 201/200 answer of POST /v1/queue/message. `cluster`/`queue` are null while the build is pending. */
 export const EnqueueResult = Type.Object({
   buildId: BuildId,
-  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+  state: Type.Enum(BUILD_STATES),
   cluster: Type.Union([Type.String(), Type.Null()]),
   queue: Type.Union([Type.String(), Type.Null()]),
 });
@@ -51,7 +51,7 @@ export type EnqueueResult = Static<typeof EnqueueResult>;
 
 export const StopResult = Type.Object({
   buildId: BuildId,
-  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+  state: Type.Enum(BUILD_STATES),
 });
 export type StopResult = Static<typeof StopResult>;
 
@@ -64,7 +64,7 @@ export const BuildHistoryEntry = Type.Object({
 /** GET /v4/builds/{buildId} */
 export const BuildStatus = Type.Object({
   buildId: BuildId,
-  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+  state: Type.Enum(BUILD_STATES),
   cluster: Type.Union([Type.String(), Type.Null()]),
   queue: Type.Union([Type.String(), Type.Null()]),
   enqueuedAt: Type.String({ format: 'date-time' }),

@@ -14,7 +14,7 @@ export const ClusterEvent = Type.Object({
 export const BuildEvent = Type.Object({
   type: Type.Literal('build'),
   buildId: Type.Integer(),
-  state: Type.Union(BUILD_STATES.map((s) => Type.Literal(s))),
+  state: Type.Enum(BUILD_STATES),
   cluster: Type.Union([Type.String(), Type.Null()]),
   detail: Type.Optional(Type.String()),
   at: Type.String({ format: 'date-time' }),

@@ -23,7 +23,7 @@ export type PollBody = Static<typeof PollBody>;
 export const Job = Type.Object({
   leaseId: LeaseId,
   buildId: BuildId,
-  type: Type.Union(JOB_TYPES.map((t) => Type.Literal(t))),
+  type: Type.Enum(JOB_TYPES),
   attempt: Type.Integer({ minimum: 1 }),
   enqueuedAt: Type.String({ format: 'date-time' }),
   leaseExpiresAt: Type.String({ format: 'date-time' }),
@@ -88,7 +88,7 @@ export type QueueStats = Static<typeof QueueStats>;
 export const Lease = Type.Object({
   leaseId: Type.String(),
   buildId: BuildId,
-  type: Type.Union(JOB_TYPES.map((t) => Type.Literal(t))),
+  type: Type.Enum(JOB_TYPES),
   workerId: Type.String(),
   attempt: Type.Integer(),
   leaseExpiresAt: Type.String({ format: 'date-time' }),
@@ -97,7 +97,7 @@ export type Lease = Static<typeof Lease>;
 
 export const QueuedBuild = Type.Object({
   buildId: BuildId,
-  type: Type.Union(JOB_TYPES.map((t) => Type.Literal(t))),
+  type: Type.Enum(JOB_TYPES),
   position: Type.Integer({ minimum: 1 }),
   attempt: Type.Integer(),
   enqueuedAt: Type.String({ format: 'date-time' }),
@@ -112,7 +112,7 @@ export type QueueDetail = Static<typeof QueueDetail>;
 
 export const DeadBuild = Type.Object({
   buildId: BuildId,
-  type: Type.Union(JOB_TYPES.map((t) => Type.Literal(t))),
+  type: Type.Enum(JOB_TYPES),
   attempts: Type.Integer(),
   reason: Type.String(),
   diedAt: Type.String({ format: 'date-time' }),
