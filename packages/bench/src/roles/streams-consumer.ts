@@ -1,0 +1,29 @@
+import { Redis } from 'ioredis';
+import { runRole } from '../lib/role.js';
+import { Meter } from '../lib/measure.js';
+import type { PeerConfig } from './peer-config.js';
+
+// Raw Redis Streams consumer: XREADGROUP COUNT 100 BLOCK 1000, then one XACK per batch (perf.md t1).
+runRole<PeerConfig, unknown>(async (config) => {
+  const reader = new Redis(config.redisUrl, { connectionName: 'streams-reader' });
+  const acker = new Redis(config.redisUrl, { connectionName: 'streams-acker' });
+  await reader.xgroup('CREATE', config.queue, 'g', '$', 'MKSTREAM');
+  return async () => {
+    const meter = new Meter();
+    meter.started();
+    while (meter.count < config.jobs) {
+      const answer = (await reader.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', config.queue, '>')) as
+        | Array<[string, Array<[string, string[]]>]>
+        | null;
+      const entries = answer?.[0]?.[1] ?? [];
+      if (entries.length === 0) continue;
+      for (const [, fields] of entries) JSON.parse(fields[1]!);
+      await acker.xack(config.queue, 'g', ...entries.map(([id]) => id));
+      meter.completed(entries.length);
+    }
+    const pending = (await acker.xpending(config.queue, 'g')) as [number, ...unknown[]];
+    reader.disconnect();
+    acker.disconnect();
+    return meter.result({ pendingAfter: pending[0] });
+  };
+});

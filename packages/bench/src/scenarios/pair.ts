@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import { startRole, rolePath } from '../lib/role.js';
+import type { RoleResult } from '../lib/measure.js';
+import { redisCpuSeconds } from '../lib/redis-server.js';
+import { cpuSeconds, stopChild } from '../lib/processes.js';
+import { round } from '../lib/stats.js';
+
+/** One end-to-end run: a producer role and a consumer role started together. */
+export interface PairResult {
+  jobs: number;
+  seconds: number;
+  perSecond: number;
+  producer: RoleResult;
+  consumer: RoleResult;
+  /** CPU used during the run as % of one core, per process ("server" is the broker when there is one). */
+  cpu: { producer: number; consumer: number; redis: number; server?: number };
+}
+
+export async function runPair<C>(options: {
+  producer: string;
+  consumer: string;
+  producerConfig: C;
+  consumerConfig: C;
+  redis: Redis;
+  /** The broker process, when the system under test has one. */
+  serverPid?: number;
+  timeoutMs: number;
+  label: string;
+}): Promise<PairResult> {
+  const consumer = startRole<C, RoleResult>(rolePath(options.consumer), options.consumerConfig);
+  const producer = startRole<C, RoleResult>(rolePath(options.producer), options.producerConfig);
+  try {
+    await Promise.all([consumer.ready, producer.ready]);
+    const redisCpu0 = await redisCpuSeconds(options.redis);
+    const serverCpu0 = options.serverPid ? cpuSeconds(options.serverPid) : 0;
+    consumer.go();
+    producer.go();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${options.label}: not finished within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
+    });
+    const [producerResult, consumerResult] = await Promise.race([Promise.all([producer.done, consumer.done]), timeout]);
+    clearTimeout(timer);
+    const seconds = (consumerResult.lastAt - producerResult.firstAt) / 1000;
+    const redisCpu = (await redisCpuSeconds(options.redis)) - redisCpu0;
+    const serverCpu = options.serverPid ? cpuSeconds(options.serverPid) - serverCpu0 : undefined;
+    const pct = (cpu: number) => round((100 * cpu) / seconds);
+    return {
+      jobs: consumerResult.count,
+      seconds: round(seconds, 3),
+      perSecond: round(consumerResult.count / seconds),
+      producer: producerResult,
+      consumer: consumerResult,
+      cpu: {
+        producer: pct(producerResult.cpuSeconds),
+        consumer: pct(consumerResult.cpuSeconds),
+        redis: pct(redisCpu),
+        ...(serverCpu !== undefined ? { server: pct(serverCpu) } : {}),
+      },
+    };
+  } finally {
+    // Roles exit by themselves after reporting; give them a moment, then make sure.
+    await Promise.all([producer, consumer].map((role) => stopChild(role.child, 3000)));
+  }
+}
