@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { CLUSTER_NAME_PATTERN, type SignOption } from '@buildcluster/protocol';
+import { WORKER_ID_PATTERN, defaultWorkerId } from '../client.js';
+import { parseSignOption } from '../sign-option.js';
+import { parseFlags } from './parse.js';
+import { UsageError } from './usage.js';
+
+export interface RunConfig {
+  brokerUrl: string;
+  cluster: string;
+  privateKey: string;
+  /** Where the key came from, for messages ("--key ./c.key.pem" or "BUILDCLUSTER_PRIVATE_KEY"). */
+  keySource: string;
+  signOption: SignOption;
+  command: string;
+  concurrency: number;
+  workerId: string;
+  pollWaitMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * `run`'s flags, each with an environment fallback (a flag wins). Keys and sign options may come
+ * as files or as text in the environment, because ECS injects secrets as variables, not files.
+ */
+export function resolveRunConfig(argv: string[], env: Env): RunConfig | 'help' {
+  const flags = parseFlags('run', argv, {
+    broker: { type: 'string' },
+    cluster: { type: 'string' },
+    key: { type: 'string' },
+    'sign-option': { type: 'string' },
+    exec: { type: 'string' },
+    concurrency: { type: 'string' },
+    'worker-id': { type: 'string' },
+  });
+  if (flags.help) return 'help';
+  const pick = (flag: string, variable: string): string | undefined => {
+    const value = flags[flag];
+    if (typeof value === 'string') return value;
+    const fromEnv = env[variable];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+  const required = (flag: string, variable: string, what: string): string => {
+    const value = pick(flag, variable);
+    if (value === undefined || value.trim() === '')
+      throw new UsageError(`--${flag} is required (${what}; or set ${variable})`, 'run');
+    return value;
+  };
+
+  const brokerUrl = required('broker', 'BUILDCLUSTER_BROKER_URL', "the broker's URL");
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(brokerUrl);
+  } catch {
+    throw new UsageError(`--broker is not a URL: ${brokerUrl}`, 'run');
+  }
+  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') {
+    throw new UsageError(`--broker must be an http:// or https:// URL, got ${brokerUrl}`, 'run');
+  }
+
+  const cluster = required('cluster', 'BUILDCLUSTER_CLUSTER', 'the registered cluster name');
+  if (!new RegExp(CLUSTER_NAME_PATTERN).test(cluster)) {
+    throw new UsageError(`--cluster "${cluster}" is not a cluster name (letters, digits, . _ -; at most 100)`, 'run');
+  }
+
+  const { text: privateKey, source: keySource } = fileOrText(
+    flags,
+    env,
+    'key',
+    'BUILDCLUSTER_KEY_FILE',
+    'BUILDCLUSTER_PRIVATE_KEY',
+    "the cluster's private key file",
+    true,
+  );
+  if (!privateKey.includes('-----BEGIN')) throw new UsageError(`${keySource} does not hold a PEM private key`, 'run');
+
+  const sign = fileOrText(
+    flags,
+    env,
+    'sign-option',
+    'BUILDCLUSTER_SIGN_OPTION_FILE',
+    'BUILDCLUSTER_SIGN_OPTION',
+    'the sign option file from keygen',
+  );
+  let signOption: SignOption;
+  try {
+    signOption = parseSignOption(JSON.parse(sign.text), sign.source);
+  } catch (err) {
+    const message = err instanceof SyntaxError ? `${sign.source} is not valid JSON (${err.message})` : (err as Error).message;
+    throw new UsageError(message, 'run');
+  }
+
+  const command = required('exec', 'BUILDCLUSTER_EXEC', 'the command to run per message');
+  const concurrency = integer(pick('concurrency', 'BUILDCLUSTER_CONCURRENCY'), '--concurrency', 1, 1, 100);
+  const workerId = pick('worker-id', 'BUILDCLUSTER_WORKER_ID') ?? defaultWorkerId();
+  if (!WORKER_ID_PATTERN.test(workerId)) {
+    throw new UsageError('--worker-id must be 1 to 200 printable ASCII characters without spaces', 'run');
+  }
+  const pollWaitMs = integer(env.BUILDCLUSTER_POLL_WAIT_MS || undefined, 'BUILDCLUSTER_POLL_WAIT_MS', 20_000, 0, 30_000);
+  return { brokerUrl, cluster, privateKey, keySource, signOption, command, concurrency, workerId, pollWaitMs };
+}
+
+function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`, 'run');
+  }
+  return Number(raw);
+}
+
+function fileOrText(
+  flags: Record<string, string | boolean | undefined>,
+  env: Env,
+  flag: string,
+  fileVariable: string,
+  textVariable: string,
+  what: string,
+  unescapeNewlines = false,
+): { text: string; source: string } {
+  const fromFlag = flags[flag];
+  const path = typeof fromFlag === 'string' ? fromFlag : env[fileVariable] || undefined;
+  if (path !== undefined) {
+    const source = typeof fromFlag === 'string' ? `--${flag} ${path}` : `${fileVariable} ${path}`;
+    try {
+      return { text: readFileSync(path, 'utf8'), source };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      throw new UsageError(`cannot read ${source}: ${why}`, 'run');
+    }
+  }
+  const text = env[textVariable];
+  if (text !== undefined && text.trim() !== '') {
+    // A PEM pasted into an environment often carries literal "\n" for its line breaks; accept both.
+    return { text: unescapeNewlines ? text.replace(/\\n/g, '\n') : text, source: textVariable };
+  }
+  throw new UsageError(`--${flag} is required (${what}; or set ${fileVariable}, or ${textVariable} to its content)`, 'run');
+}

@@ -1,0 +1,20 @@
+export { WorkerClient, defaultWorkerId, WORKER_ID_PATTERN, type WorkerClientOptions, type PollOptions } from './client.js';
+export { Worker, type WorkerOptions, type JobHandler, type JobContext, type JobAbortReason } from './worker.js';
+export { ClusterTokenSource, type ClusterTokenOptions, type ClusterToken } from './token.js';
+export { LeaseKeeper, type LeaseKeeperEvents } from './lease-keeper.js';
+export { Backoff, sleep, type BackoffOptions } from './backoff.js';
+export { BrokerClock } from './clock.js';
+export { BrokerHttpError, BrokerUnreachableError, AbortedError, isRetryable } from './errors.js';
+export { describeError } from './describe-error.js';
+export {
+  generateClusterKeys,
+  registrationBody,
+  KEYGEN_ALGORITHMS,
+  DEFAULT_TOKEN_SECONDS,
+  type ClusterKeys,
+  type KeygenAlgorithm,
+} from './keygen.js';
+export { parseSignOption } from './sign-option.js';
+export { runCommand, type CommandOptions, type CommandResult } from './command-runner.js';
+export { lineLog, silentLog, type WorkerLog } from './log.js';
+export type { Job, PollResult, AckResult, ExtendResult, NackResult, SignOption } from '@buildcluster/protocol';
