@@ -6,6 +6,11 @@ export interface ClusterKey {
   fingerprint: string;
   /** epoch ms after which this key is no longer accepted; null for the current key */
   validUntil: number | null;
+  /**
+   * The signOption tokens signed with this key are checked against, when it differs from the
+   * cluster's current one (the previous key of a rotation keeps the options it was issued with).
+   */
+  signOption?: SignOption;
 }
 
 /**
@@ -30,6 +35,8 @@ export interface ClusterDirectory {
   get(name: string): Promise<CachedCluster | null>;
   /** Every active cluster. */
   listActive(): Promise<CachedCluster[]>;
+  /** Every registered cluster this replica knows (active or not), from its in-process copy. */
+  list(): CachedCluster[];
 }
 
 declare module 'fastify' {

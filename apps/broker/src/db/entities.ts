@@ -17,7 +17,7 @@ export const BuildClusterSchema = defineEntity({
     authKeyFileName: p.string().length(100).unique('buildClusters_authKeyFileName_unique'),
     signOptionFileName: p.string().length(100).unique('buildClusters_signOptionFileName_unique'),
     queue: p.string().length(100),
-    managedBy: p.string().length(50).$type<ManagedBy>(),
+    managedBy: p.string().$type<ManagedBy>().length(50),
     weightage: p.integer().default(100),
     description: p.text().nullable(),
     maintainer: p.text().nullable(),

@@ -1,4 +1,98 @@
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import type { ApiScope } from '@buildcluster/protocol';
+import { verifyApiToken } from '../auth/api-tokens.js';
+import { bearerToken, type DecodedToken } from '../auth/bearer.js';
+import { grantStillValid, owningCluster, verifyClusterToken, type ClusterTokenGrant } from '../auth/cluster-tokens.js';
+import { TokenCache } from '../auth/token-cache.js';
+import type { ApiUser } from '../auth/types.js';
+import { BrokerError, Errors } from '../errors.js';
 
-// Placeholder: to be implemented.
-export default fp(async () => {}, { name: 'plugins-auth' });
+type ApiGrant = ApiUser & { expMs: number };
+
+/**
+ * Authentication (SPEC §3): `app.requireApiScope(...)` for admin and Screwdriver API routes,
+ * `app.authenticateCluster` for worker routes. The two token kinds are never interchangeable.
+ * Cluster keys come from `app.clusters` (Redis cache and in-process copy), never from PostgreSQL.
+ */
+export default fp(
+  async (app) => {
+    const apiKey = app.config.apiJwtPublicKey;
+    const apiTokens = new TokenCache<ApiGrant>();
+    const clusterTokens = new TokenCache<ClusterTokenGrant>();
+
+    function apiUser(decoded: DecodedToken): ApiGrant {
+      const cached = apiTokens.get(decoded.token);
+      if (cached) return cached;
+      const grant = verifyApiToken(decoded, apiKey);
+      apiTokens.set(decoded.token, grant);
+      return grant;
+    }
+
+    function isApiToken(decoded: DecodedToken): boolean {
+      try {
+        apiUser(decoded);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+
+    app.decorate('requireApiScope', (...scopes: ApiScope[]) => {
+      const needed = scopes.join(' or ');
+      return async (request: FastifyRequest) => {
+        const decoded = bearerToken(request);
+        let user: ApiGrant;
+        try {
+          user = apiUser(decoded);
+        } catch (err) {
+          if (err instanceof BrokerError && owningCluster(decoded, app.clusters.list())) {
+            throw new Errors.Forbidden(
+              `cluster tokens are not accepted here; this route needs an API token with scope ${needed}`,
+            );
+          }
+          throw err;
+        }
+        if (!scopes.some((s) => user.scopes.includes(s))) {
+          throw new Errors.Forbidden(`this route needs an API token with scope ${needed}`);
+        }
+        request.apiUser = { username: user.username, scopes: user.scopes };
+      };
+    });
+
+    app.decorate('authenticateCluster', async (request: FastifyRequest) => {
+      const decoded = bearerToken(request);
+      const name = (request.params as { cluster?: unknown } | undefined)?.cluster;
+      if (typeof name !== 'string') throw new Errors.Forbidden('this route names no cluster');
+      const cluster = await app.clusters.get(name);
+      if (!cluster) throw new Errors.Forbidden(`cluster ${name} is not registered`);
+      const cached = clusterTokens.get(decoded.token);
+      if (cached && grantStillValid(cached, cluster)) {
+        request.buildCluster = cluster;
+        return;
+      }
+      try {
+        clusterTokens.set(decoded.token, verifyClusterToken(decoded, cluster));
+      } catch (err) {
+        if (isApiToken(decoded)) {
+          throw new Errors.Forbidden("API tokens are not accepted on worker routes; use the cluster's own token");
+        }
+        const owner = owningCluster(
+          decoded,
+          app.clusters.list().filter((c) => c.name !== name),
+        );
+        if (owner) throw new Errors.Forbidden(`this token belongs to cluster ${owner.name}, not to cluster ${name}`);
+        throw err;
+      }
+      // Inactive clusters still authenticate: their workers drain what is already queued.
+      request.buildCluster = cluster;
+    });
+
+    // A cluster whose keys or options changed: forget the tokens verified against its old copy.
+    app.addHook('onReady', async () => {
+      const directory = app.clusters as unknown as { onChange?: (listener: (name: string) => void) => void };
+      directory.onChange?.((changed) => clusterTokens.deleteWhere((grant) => grant.cluster === changed));
+    });
+  },
+  { name: 'auth', dependencies: ['config'] },
+);

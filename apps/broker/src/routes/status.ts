@@ -1,4 +1,67 @@
 import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 
-// Placeholder: to be implemented.
-export default fp(async () => {}, { name: 'routes-status' });
+const Health = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
+const Readiness = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  postgres: Health,
+  redis: Health,
+  message: Type.Optional(Type.String()),
+});
+
+const CHECK_TIMEOUT_MS = 2000;
+
+/** Resolves 'ok' when `probe` answers within the timeout, else 'down'. */
+async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'down'>((resolve) => {
+    timer = setTimeout(() => resolve('down'), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check().then(() => 'ok' as const), timeout]);
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness and readiness (SPEC §7), unauthenticated so that load balancers and orchestrators can use them. */
+export default fp(
+  async (root: FastifyInstance) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
+      '/v4/status',
+      {
+        schema: {
+          tags: ['status'],
+          summary: 'Liveness: the process answers',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
+    app.get(
+      '/v4/status/ready',
+      {
+        schema: {
+          tags: ['status'],
+          summary: 'Readiness: PostgreSQL and Redis answer (503 naming the one that does not)',
+          response: { 200: Readiness, 503: Readiness },
+        },
+      },
+      async (_request, reply) => {
+        const [postgres, redis] = await Promise.all([
+          probe(() => app.orm.em.getConnection().execute('select 1')),
+          probe(() => app.redis.ping()),
+        ]);
+        if (postgres === 'ok' && redis === 'ok') return reply.code(200).send({ status: 'ready', postgres, redis });
+        const down = [postgres === 'down' ? 'PostgreSQL' : null, redis === 'down' ? 'Redis' : null].filter(Boolean);
+        return reply.code(503).send({ status: 'unavailable', postgres, redis, message: `${down.join(' and ')} not reachable` });
+      },
+    );
+  },
+  { name: 'routes-status', dependencies: ['orm', 'redis'] },
+);

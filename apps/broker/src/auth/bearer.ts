@@ -1,0 +1,29 @@
+import type { FastifyRequest } from 'fastify';
+import jwt, { type Jwt, type JwtPayload } from 'jsonwebtoken';
+import { Errors } from '../errors.js';
+
+/** A token's parts, read without verifying anything yet. */
+export interface DecodedToken {
+  token: string;
+  alg: string;
+  payload: JwtPayload;
+}
+
+/** The bearer token of a request, decoded; 401 when there is none or it is not a JWT. Never echoes the token. */
+export function bearerToken(request: FastifyRequest): DecodedToken {
+  const header = request.headers.authorization;
+  if (!header) throw new Errors.Unauthorized('missing bearer token (Authorization: Bearer <JWT>)');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new Errors.Unauthorized('the Authorization header must be "Bearer <JWT>"');
+  const token = match[1]!;
+  let decoded: Jwt | null = null;
+  try {
+    decoded = jwt.decode(token, { complete: true });
+  } catch {
+    decoded = null;
+  }
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) {
+    throw new Errors.Unauthorized('the bearer token is not a well-formed JWT');
+  }
+  return { token, alg: String(decoded.header.alg), payload: decoded.payload };
+}

@@ -1,0 +1,124 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { BuildCluster, SignOption } from '@buildcluster/protocol';
+import {
+  BuildClusterSchema,
+  KeyFileSchema,
+  KeyRotationSchema,
+  type BuildClusterRow,
+  type KeyRotationRow,
+} from '../db/entities.js';
+import type { CacheEntry } from './cache.js';
+import { fingerprintOfFileName } from './keys.js';
+import type { CachedCluster, ClusterKey } from './types.js';
+
+/** A registry row with what the key store holds for it: the whole truth about one cluster. */
+export interface ClusterRecord {
+  row: BuildClusterRow;
+  signOption: SignOption;
+  publicKeyPem: string;
+  /** The previous key while a rotation's grace period runs, else null. */
+  previous: { fileName: string; pem: string; signOption: SignOption; validUntil: Date } | null;
+}
+
+/** Reads rows and their key files; three queries whatever the number of clusters. */
+export async function loadRecords(em: EntityManager, rows: BuildClusterRow[], now = Date.now()): Promise<ClusterRecord[]> {
+  if (rows.length === 0) return [];
+  const rotations = await em.find(KeyRotationSchema, { cluster: { $in: rows.map((r) => r.id) } });
+  const live = new Map<number, KeyRotationRow>();
+  for (const rotation of rotations) {
+    if (rotation.validUntil.getTime() > now) live.set(rotation.cluster.id, rotation);
+  }
+  const fileNames = new Set<string>();
+  for (const row of rows) fileNames.add(row.authKeyFileName).add(row.signOptionFileName);
+  for (const r of live.values()) fileNames.add(r.previousAuthKeyFileName).add(r.previousSignOptionFileName);
+  const files = await em.find(KeyFileSchema, { name: { $in: [...fileNames] } });
+  const content = new Map(files.map((f) => [f.name, f.content]));
+  const read = (name: string): string => {
+    const text = content.get(name);
+    // The foreign keys cannot express "the file exists"; the service always writes both together.
+    if (text === undefined) throw new Error(`key store is missing ${name}`);
+    return text;
+  };
+  return rows.map((row) => {
+    const rotation = live.get(row.id);
+    return {
+      row,
+      signOption: JSON.parse(read(row.signOptionFileName)) as SignOption,
+      publicKeyPem: read(row.authKeyFileName),
+      previous: rotation
+        ? {
+            fileName: rotation.previousAuthKeyFileName,
+            pem: read(rotation.previousAuthKeyFileName),
+            signOption: JSON.parse(read(rotation.previousSignOptionFileName)) as SignOption,
+            validUntil: rotation.validUntil,
+          }
+        : null,
+    };
+  });
+}
+
+export async function loadAllRecords(em: EntityManager): Promise<ClusterRecord[]> {
+  const rows = await em.find(BuildClusterSchema, {}, { orderBy: { name: 'asc' } });
+  return loadRecords(em, rows);
+}
+
+/** The API view (SPEC §4): every column, the key's fingerprint, never the key text. */
+export function toApiCluster(record: ClusterRecord): BuildCluster {
+  const { row } = record;
+  return {
+    id: row.id,
+    name: row.name,
+    scmOrganization: row.scmOrganization,
+    scmContext: row.scmContext,
+    isActive: row.isActive,
+    authKeyFileName: row.authKeyFileName,
+    signOptionFileName: row.signOptionFileName,
+    queue: row.queue,
+    managedBy: row.managedBy,
+    weightage: row.weightage,
+    description: row.description ?? null,
+    maintainer: row.maintainer ?? null,
+    provider: row.provider ?? null,
+    publicKeyFingerprint: fingerprintOfFileName(row.authKeyFileName),
+    signOption: record.signOption,
+    previousKey: record.previous
+      ? { fingerprint: fingerprintOfFileName(record.previous.fileName), validUntil: record.previous.validUntil.toISOString() }
+      : null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** What the hot paths need, as the cache holds it. */
+export function toCacheEntry(record: ClusterRecord): CacheEntry {
+  const { row } = record;
+  const keys: ClusterKey[] = [
+    { pem: record.publicKeyPem, fingerprint: fingerprintOfFileName(row.authKeyFileName), validUntil: null },
+  ];
+  if (record.previous) {
+    keys.push({
+      pem: record.previous.pem,
+      fingerprint: fingerprintOfFileName(record.previous.fileName),
+      validUntil: record.previous.validUntil.getTime(),
+      signOption: record.previous.signOption,
+    });
+  }
+  const cluster: CachedCluster = {
+    name: row.name,
+    scmOrganization: row.scmOrganization,
+    scmContext: row.scmContext,
+    isActive: row.isActive,
+    queue: row.queue,
+    managedBy: row.managedBy,
+    weightage: row.weightage,
+    provider: row.provider ?? null,
+    signOption: record.signOption,
+    keys,
+  };
+  return {
+    cluster,
+    version: row.updatedAt.getTime(),
+    authKeyFileName: row.authKeyFileName,
+    signOptionFileName: row.signOptionFileName,
+  };
+}

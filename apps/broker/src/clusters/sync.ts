@@ -1,0 +1,138 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { ClusterCache } from './cache.js';
+import type { LocalClusterDirectory } from './directory.js';
+import { loadAllRecords, toCacheEntry } from './records.js';
+
+/** Invalidation message on the `clusters` channel: one cluster changed, or everything (after a rebuild). */
+interface Invalidation {
+  name?: string;
+  generation: number;
+}
+
+/**
+ * Keeps the Redis cache and this replica's copy of it fresh:
+ *  - startup: rebuild the cache from PostgreSQL (or, with PostgreSQL away, load what Redis has);
+ *  - every write publishes an invalidation; every replica re-reads that cluster from Redis (ms);
+ *  - a periodic check (CHECK_MS) reloads the copy when the cache generation moved without a
+ *    message reaching us (subscriber reconnect), and rebuilds from PostgreSQL when Redis lost the
+ *    cache (its `built` marker is gone) or a cache write failed after a PostgreSQL commit.
+ */
+export class CacheSync {
+  static readonly CHECK_MS = 2000;
+  private timer: NodeJS.Timeout | null = null;
+  /** Set when a registry write reached PostgreSQL but not Redis: the next check rebuilds. */
+  private dirty = false;
+  private checking: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: {
+      orm: MikroORM;
+      redis: Redis;
+      channel: string;
+      cache: ClusterCache;
+      directory: LocalClusterDirectory;
+      log: FastifyBaseLogger;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      await this.rebuild();
+    } catch (err) {
+      this.deps.log.warn(
+        { err: (err as Error).message },
+        'cluster cache: could not rebuild from PostgreSQL at startup; using Redis',
+      );
+      await this.reload().catch((e: Error) => this.deps.log.warn({ err: e.message }, 'cluster cache: Redis unreachable too'));
+    }
+    this.timer = setInterval(() => void this.check(), CacheSync.CHECK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  /** Rebuilds the Redis cache from PostgreSQL, reloads this copy and tells the other replicas. */
+  async rebuild(): Promise<{ clusters: number; generation: number }> {
+    let count = 0;
+    const generation = await this.deps.cache.replaceAll(async () => {
+      const records = await loadAllRecords(this.deps.orm.em.fork());
+      count = records.length;
+      return records.map(toCacheEntry);
+    });
+    this.dirty = false;
+    await this.reload();
+    await this.announce({ generation });
+    this.deps.log.info({ clusters: count, generation }, 'cluster cache rebuilt from PostgreSQL');
+    return { clusters: count, generation };
+  }
+
+  /** Replaces this replica's copy with what Redis holds. */
+  async reload(): Promise<void> {
+    const snapshot = await this.deps.cache.readAll();
+    if (!snapshot.built) return;
+    this.deps.directory.replace(snapshot.clusters, snapshot.generation);
+  }
+
+  /** Tells every replica (this one included) that the cache changed. */
+  async announce(message: Invalidation): Promise<void> {
+    await this.deps.redis.publish(this.deps.channel, JSON.stringify(message));
+  }
+
+  async onMessage(raw: string): Promise<void> {
+    let message: Invalidation;
+    try {
+      message = JSON.parse(raw) as Invalidation;
+    } catch {
+      return;
+    }
+    const { directory, cache } = this.deps;
+    if (message.name === undefined) {
+      if (message.generation !== directory.generation) await this.reload();
+      return;
+    }
+    const cluster = await cache.read(message.name);
+    if (cluster) directory.set(cluster);
+    else {
+      // Missing because it was deleted, or because Redis lost the cache: only the former removes it here.
+      const state = await cache.state();
+      if (!state.built) return void this.check();
+      directory.delete(message.name);
+    }
+    if (directory.generation !== null && message.generation === directory.generation + 1) {
+      directory.generation = message.generation;
+    }
+  }
+
+  /** The periodic check; runs one at a time. */
+  check(): Promise<void> {
+    this.checking ??= this.checkOnce()
+      .catch((err: Error) => this.deps.log.warn({ err: err.message }, 'cluster cache check failed'))
+      .finally(() => {
+        this.checking = null;
+      });
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<void> {
+    const { cache, directory, log } = this.deps;
+    const state = await cache.state();
+    if (this.dirty || !state.built) {
+      // After a Redis flush every replica notices; one rebuilds, the others reload when it is done.
+      if (this.dirty || (await cache.claimRebuild(15_000))) {
+        log.warn({ dirty: this.dirty, built: state.built }, 'cluster cache: rebuilding from PostgreSQL');
+        await this.rebuild();
+      }
+      return;
+    }
+    if (state.generation !== directory.generation) await this.reload();
+  }
+}
