@@ -1,0 +1,64 @@
+-- ack: settles leased jobs. Fenced: only the current lease of a job may ack it; a lease whose job
+-- was delivered again answers lease_lost. Acking an acked lease answers acked again (a worker
+-- whose reply was lost retries safely). A lease that expired but whose job nobody took yet is
+-- still honoured. Then trims the stream up to the acked watermark (never anything unacked).
+-- KEYS[1] stream  KEYS[2] redeliver  KEYS[3] leases  KEYS[4] meta  KEYS[5] queue base
+-- ARGV[1] keep ms of settled builds  ARGV[2..] leaseIds
+-- Returns {{acked leaseId...}, {leaseId, reason}..., {events b, t, state, detail}...}
+local stream, redeliver, leases, meta, base = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local keep_ms = tonumber(ARGV[1])
+local now = now_ms()
+local acked, rejected, ev = {}, {}, {}
+local count = 0
+for i = 2, #ARGV do
+  local lid = ARGV[i]
+  local b, t, epoch = parse_lease(lid)
+  local reason = false
+  if not b then
+    reason = 'unknown_lease'
+  else
+    local h = bkey(base, b)
+    local cur = redis.call('HMGET', h, t .. 'ls', t .. 'st', t .. 'id', 'ep')
+    if not cur[2] then
+      reason = 'unknown_lease'
+    elseif cur[1] ~= lid then
+      if tonumber(epoch) <= tonumber(cur[4] or '0') then reason = 'lease_lost' else reason = 'unknown_lease' end
+    elseif cur[2] == 'acked' then
+      acked[#acked + 1] = lid
+    elseif cur[2] == 'leased' or cur[2] == 'queued' then
+      if cur[2] == 'queued' and redis.call('ZREM', redeliver, pad_id(cur[3])) == 1 then
+        redis.call('HINCRBY', meta, 'depth', -1)
+      end
+      redis.call('XACK', stream, GROUP, cur[3])
+      redis.call('ZREM', leases, lid)
+      redis.call('HSET', h, t .. 'st', 'acked')
+      if t == 's' then redis.call('HSET', h, 'ak', now) end
+      local hk = hkey(base, b)
+      hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
+      settle_ttl(h, hk, keep_ms)
+      event(ev, b, t, 'acked', '')
+      acked[#acked + 1] = lid
+      count = count + 1
+    elseif cur[2] == 'cancelled' then
+      reason = 'cancelled'
+    else
+      reason = 'lease_lost'
+    end
+  end
+  if reason then
+    rejected[#rejected + 1] = lid
+    rejected[#rejected + 1] = reason
+  end
+end
+if count > 0 then
+  redis.call('HINCRBY', meta, 'ack', count)
+  -- acked watermark: just below the oldest unacked (pending) entry, else the delivered watermark
+  local pending = redis.call('XPENDING', stream, GROUP)
+  if tonumber(pending[1]) > 0 then
+    redis.call('XTRIM', stream, 'MINID', '~', pending[2])
+  else
+    local last = last_delivered(stream)
+    if last ~= '0-0' then redis.call('XTRIM', stream, 'MINID', '~', next_id(last)) end
+  end
+end
+return {acked, rejected, ev}

@@ -1,0 +1,24 @@
+-- requeue: an admin puts a dead build (its start and/or stop job) back at the tail of its queue,
+-- with its attempts reset.
+-- KEYS[1] stream  KEYS[2] meta  KEYS[3] dead  KEYS[4] build hash  KEYS[5] history
+-- ARGV[1] buildId  ARGV[2] wake channel  ARGV[3] queue name
+-- Returns the number of jobs requeued (0: the build is not dead)
+local stream, meta, dead, h, hk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local b = ARGV[1]
+local now = now_ms()
+local requeued = 0
+for _, t in ipairs({'s', 'x'}) do
+  if redis.call('ZREM', dead, b .. ':' .. t) == 1 then
+    ensure_group(stream, meta)
+    local message = redis.call('HGET', h, t .. 'dm') or '{}'
+    local id = redis.call('XADD', stream, '*', 'b', b, 't', t, 'm', message)
+    redis.call('HSET', h, t .. 'st', 'queued', t .. 'id', id, t .. 'at', 0, t .. 'ls', '')
+    redis.call('HDEL', h, t .. 'dm', t .. 'dr', t .. 'dt')
+    if t == 's' then redis.call('HSET', h, 'eq', id_ms(id)) end
+    redis.call('HINCRBY', meta, 'depth', 1)
+    hist(hk, now, t == 's' and 'queued' or 'stop queued', 'requeued from the dead letters')
+    requeued = requeued + 1
+  end
+end
+if requeued > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\n' .. requeued) end
+return requeued

@@ -1,0 +1,430 @@
+import type { Redis } from 'ioredis';
+import type { BuildState, JobType } from '@buildcluster/protocol';
+import { buildKey, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
+import { scriptsFor, type Scripts } from './scripts.js';
+
+/**
+ * One cluster queue in Redis: every state change is one Lua script (atomic, one round trip);
+ * deadlines come from the Redis clock. Knows nothing of HTTP, clusters or events: it returns what
+ * changed and the callers publish it.
+ */
+export interface QueueStoreOptions {
+  redis: Redis;
+  /** Pub/sub channel (full name) on which appends, nacks and expiries wake waiting polls. */
+  wakeChannel: string;
+  leaseMs: number;
+  maxAttempts: number;
+  /** How long a settled build (acked, cancelled) stays visible. */
+  keepMs: number;
+}
+
+export interface LeasedJob {
+  leaseId: string;
+  buildId: number;
+  type: JobType;
+  attempt: number;
+  enqueuedMs: number;
+  leaseExpiresMs: number;
+  /** The message JSON exactly as queued (never re-parsed on the hot path). */
+  message: string;
+}
+
+export interface JobEvent {
+  buildId: number;
+  type: JobType;
+  state: BuildState;
+  detail: string;
+}
+
+export interface PollOutcome {
+  now: number;
+  nextDeadline: number | null;
+  depth: number;
+  expired: number;
+  replayed: boolean;
+  jobs: LeasedJob[];
+  events: JobEvent[];
+}
+
+export interface Rejected {
+  leaseId: string;
+  reason: string;
+}
+
+export interface RawQueueStats {
+  depth: number;
+  inFlight: number;
+  dead: number;
+  oldestQueuedMs: number | null;
+  deliveredWatermark: string;
+  ackedWatermark: string;
+  workersLastMinute: number;
+  enqueuedTotal: number;
+  ackedTotal: number;
+  now: number;
+}
+
+export interface RawBuild {
+  fields: Record<string, string>;
+  history: Array<{ at: number; state: string; detail: string }>;
+  position: number | null;
+  now: number;
+}
+
+export interface RawLease {
+  leaseId: string;
+  buildId: number;
+  type: JobType;
+  workerId: string;
+  attempt: number;
+  leaseExpiresMs: number;
+}
+
+export interface RawQueued {
+  buildId: number;
+  type: JobType;
+  position: number;
+  attempt: number;
+  enqueuedMs: number;
+}
+
+export interface RawDead {
+  buildId: number;
+  type: JobType;
+  attempts: number;
+  reason: string;
+  diedMs: number;
+  enqueuedMs: number;
+}
+
+const jobType = (t: string): JobType => (t === 'x' ? 'stop' : 'start');
+const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
+const num = (v: unknown): number => Number(v ?? 0);
+
+function pairs(list: unknown): Rejected[] {
+  const items = list as unknown[];
+  const out: Rejected[] = [];
+  for (let i = 0; i + 1 < items.length; i += 2) out.push({ leaseId: str(items[i]), reason: str(items[i + 1]) });
+  return out;
+}
+
+function events(list: unknown): JobEvent[] {
+  const items = list as unknown[];
+  const out: JobEvent[] = [];
+  for (let i = 0; i + 3 < items.length; i += 4) {
+    out.push({
+      buildId: num(items[i]),
+      type: jobType(str(items[i + 1])),
+      state: str(items[i + 2]) as BuildState,
+      detail: str(items[i + 3]),
+    });
+  }
+  return out;
+}
+
+function jobs(list: unknown): LeasedJob[] {
+  const items = list as unknown[];
+  const out: LeasedJob[] = [];
+  for (let i = 0; i + 6 < items.length; i += 7) {
+    out.push({
+      leaseId: str(items[i]),
+      buildId: num(items[i + 1]),
+      type: jobType(str(items[i + 2])),
+      attempt: num(items[i + 3]),
+      enqueuedMs: num(items[i + 4]),
+      leaseExpiresMs: num(items[i + 5]),
+      message: str(items[i + 6]),
+    });
+  }
+  return out;
+}
+
+export class QueueStore {
+  private readonly scripts: Scripts;
+  private readonly keyCache = new Map<string, QueueKeys>();
+
+  constructor(private readonly options: QueueStoreOptions) {
+    this.scripts = scriptsFor(options.redis);
+  }
+
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
+
+  keys(queue: string): QueueKeys {
+    let keys = this.keyCache.get(queue);
+    if (!keys) {
+      keys = queueKeys(queue);
+      this.keyCache.set(queue, keys);
+    }
+    return keys;
+  }
+
+  /** Appends a start message once per build. */
+  async enqueue(
+    queue: string,
+    cluster: string,
+    buildId: number,
+    message: string,
+  ): Promise<{ created: boolean; state: BuildState; enqueuedMs: number }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.enqueue(
+      k.stream,
+      k.meta,
+      buildKey(k, buildId),
+      historyKey(k, buildId),
+      buildId,
+      message,
+      cluster,
+      this.options.wakeChannel,
+      queue,
+    )) as unknown[];
+    return { created: r[0] === 1, state: str(r[1]) as BuildState, enqueuedMs: num(r[3]) };
+  }
+
+  async poll(queue: string, workerId: string, max: number, pollId?: string): Promise<PollOutcome> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.poll(
+      k.stream,
+      k.redeliver,
+      k.leases,
+      k.meta,
+      k.workers,
+      k.dead,
+      k.base,
+      pollId ? pollKey(k, workerId, pollId) : k.base,
+      workerId,
+      max,
+      this.options.leaseMs,
+      this.options.maxAttempts,
+      pollId ?? '',
+      this.options.leaseMs,
+      this.options.wakeChannel,
+      queue,
+      this.options.keepMs,
+    )) as unknown[];
+    const next = num(r[1]);
+    return {
+      now: num(r[0]),
+      nextDeadline: next < 0 ? null : next,
+      depth: num(r[2]),
+      expired: num(r[3]),
+      replayed: r[4] === 1,
+      jobs: jobs(r[5]),
+      events: events(r[6]),
+    };
+  }
+
+  /** Ends expired leases; wakes waiting polls when jobs became deliverable. */
+  async reap(
+    queue: string,
+    limit = 1000,
+  ): Promise<{ now: number; nextDeadline: number | null; expired: number; requeued: number; events: JobEvent[] }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.reap(
+      k.stream,
+      k.redeliver,
+      k.leases,
+      k.meta,
+      k.dead,
+      k.base,
+      this.options.maxAttempts,
+      this.options.wakeChannel,
+      queue,
+      limit,
+      this.options.keepMs,
+    )) as unknown[];
+    const next = num(r[1]);
+    return {
+      now: num(r[0]),
+      nextDeadline: next < 0 ? null : next,
+      expired: num(r[2]),
+      requeued: num(r[3]),
+      events: events(r[4]),
+    };
+  }
+
+  async ack(queue: string, leaseIds: string[]): Promise<{ acked: string[]; rejected: Rejected[]; events: JobEvent[] }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.ack(
+      k.stream,
+      k.redeliver,
+      k.leases,
+      k.meta,
+      k.base,
+      this.options.keepMs,
+      ...leaseIds,
+    )) as unknown[];
+    return { acked: (r[0] as unknown[]).map(str), rejected: pairs(r[1]), events: events(r[2]) };
+  }
+
+  async extend(
+    queue: string,
+    leaseIds: string[],
+    leaseMs = this.options.leaseMs,
+  ): Promise<{ extended: Array<{ leaseId: string; leaseExpiresMs: number }>; rejected: Rejected[]; stop: number[] }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.extend(k.redeliver, k.leases, k.meta, k.base, leaseMs, ...leaseIds)) as unknown[];
+    const flat = r[0] as unknown[];
+    const extended: Array<{ leaseId: string; leaseExpiresMs: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) extended.push({ leaseId: str(flat[i]), leaseExpiresMs: num(flat[i + 1]) });
+    return { extended, rejected: pairs(r[1]), stop: (r[2] as unknown[]).map(num) };
+  }
+
+  async nack(
+    queue: string,
+    leaseIds: string[],
+    reason = '',
+  ): Promise<{ nacked: string[]; rejected: Rejected[]; events: JobEvent[] }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.nack(
+      k.stream,
+      k.redeliver,
+      k.leases,
+      k.meta,
+      k.dead,
+      k.base,
+      this.options.maxAttempts,
+      this.options.wakeChannel,
+      queue,
+      this.options.keepMs,
+      reason,
+      ...leaseIds,
+    )) as unknown[];
+    return { nacked: (r[0] as unknown[]).map(str), rejected: pairs(r[1]), events: events(r[2]) };
+  }
+
+  /** Stops a build of this queue: cancels it while queued, else queues a stop message (once). */
+  async stop(
+    queue: string,
+    cluster: string,
+    buildId: number,
+    message: string,
+  ): Promise<{ state: BuildState; changed: boolean }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.stop(
+      k.stream,
+      k.redeliver,
+      k.meta,
+      k.dead,
+      buildKey(k, buildId),
+      historyKey(k, buildId),
+      buildId,
+      message,
+      this.options.wakeChannel,
+      queue,
+      this.options.keepMs,
+      cluster,
+    )) as unknown[];
+    return { state: str(r[0]) as BuildState, changed: r[1] === 1 };
+  }
+
+  /** Puts a dead build back at the tail of its queue; false when it is not dead. */
+  async requeueDead(queue: string, buildId: number): Promise<boolean> {
+    const k = this.keys(queue);
+    const n = await this.scripts.requeue(
+      k.stream,
+      k.meta,
+      k.dead,
+      buildKey(k, buildId),
+      historyKey(k, buildId),
+      buildId,
+      this.options.wakeChannel,
+      queue,
+    );
+    return num(n) > 0;
+  }
+
+  async stats(queue: string): Promise<RawQueueStats> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.stats(k.stream, k.redeliver, k.leases, k.meta, k.dead, k.workers)) as unknown[];
+    const oldest = num(r[3]);
+    return {
+      depth: num(r[0]),
+      inFlight: num(r[1]),
+      dead: num(r[2]),
+      oldestQueuedMs: oldest < 0 ? null : oldest,
+      deliveredWatermark: str(r[4]),
+      ackedWatermark: str(r[5]),
+      workersLastMinute: num(r[6]),
+      enqueuedTotal: num(r[7]),
+      ackedTotal: num(r[8]),
+      now: num(r[9]),
+    };
+  }
+
+  async status(queue: string, buildId: number): Promise<RawBuild | null> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.status(k.stream, k.redeliver, buildKey(k, buildId), historyKey(k, buildId))) as unknown[];
+    if (r.length === 0) return null;
+    const flat = r[0] as unknown[];
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[str(flat[i])] = str(flat[i + 1]);
+    const history = (r[1] as unknown[]).map((line) => {
+      const text = str(line);
+      const a = text.indexOf('|');
+      const b = text.indexOf('|', a + 1);
+      return { at: Number(text.slice(0, a)), state: text.slice(a + 1, b), detail: text.slice(b + 1) };
+    });
+    const position = num(r[2]);
+    return { fields, history, position: position > 0 ? position : null, now: num(r[3]) };
+  }
+
+  async detail(queue: string, limit: number): Promise<{ leases: RawLease[]; next: RawQueued[] }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.detail(k.stream, k.redeliver, k.leases, k.base, limit)) as unknown[];
+    const held = r[0] as unknown[];
+    const leases: RawLease[] = [];
+    for (let i = 0; i + 5 < held.length; i += 6) {
+      leases.push({
+        leaseId: str(held[i]),
+        buildId: num(held[i + 1]),
+        type: jobType(str(held[i + 2])),
+        workerId: str(held[i + 3]),
+        attempt: num(held[i + 4]),
+        leaseExpiresMs: num(held[i + 5]),
+      });
+    }
+    const queued = r[1] as unknown[];
+    const next: RawQueued[] = [];
+    for (let i = 0; i + 4 < queued.length; i += 5) {
+      next.push({
+        buildId: num(queued[i]),
+        type: jobType(str(queued[i + 1])),
+        position: num(queued[i + 2]),
+        attempt: num(queued[i + 3]),
+        enqueuedMs: num(queued[i + 4]),
+      });
+    }
+    return { leases, next };
+  }
+
+  /** The dead letters of a queue, oldest death first. */
+  async dead(queue: string, limit = 1000): Promise<RawDead[]> {
+    const k = this.keys(queue);
+    const members = await this.options.redis.zrange(k.dead, 0, limit - 1);
+    if (members.length === 0) return [];
+    const pipeline = this.options.redis.pipeline();
+    for (const member of members) {
+      const [buildId = '', t = 's'] = member.split(':');
+      pipeline.hmget(buildKey(k, buildId), `${t}at`, `${t}dr`, `${t}dt`, 'eq');
+    }
+    const rows = (await pipeline.exec()) ?? [];
+    const out: RawDead[] = [];
+    members.forEach((member, i) => {
+      const [buildId = '', t = 's'] = member.split(':');
+      const [, value] = rows[i] ?? [];
+      const [attempts, reason, died, enqueued] = (value as Array<string | null> | undefined) ?? [];
+      if (died == null) return;
+      out.push({
+        buildId: Number(buildId),
+        type: jobType(t),
+        attempts: num(attempts),
+        reason: str(reason),
+        diedMs: num(died),
+        enqueuedMs: num(enqueued),
+      });
+    });
+    return out;
+  }
+}
