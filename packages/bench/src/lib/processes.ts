@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PACKAGE_DIR } from './repo.js';
 import { spawn, fork, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 /**
@@ -41,6 +42,7 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
 export function forkTs(modulePath: string, args: string[], options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): ChildProcess {
   return track(
     fork(modulePath, args, {
+      cwd: PACKAGE_DIR,
       execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
       env: options.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

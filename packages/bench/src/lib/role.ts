@@ -72,6 +72,8 @@ export interface RoleContext {
   /** Resolves when the parent asks the role to stop. */
   stopped: Promise<void>;
   note(message: string): void;
+  /** Set to keep the process (and its open connections) alive after reporting, until stop(). */
+  lingerAfterDone: boolean;
 }
 
 /** Child side: `prepare` gets the config and returns the measured action, run on "go". */
@@ -80,6 +82,7 @@ export function runRole<C, R>(prepare: (config: C, context: RoleContext) => Prom
   const context: RoleContext = {
     stopped: new Promise<void>((resolve) => (stop = resolve)),
     note: (message) => process.send?.({ type: 'note', message }),
+    lingerAfterDone: false,
   };
   let action: (() => Promise<R>) | null = null;
   const fail = (err: unknown) => {
@@ -98,7 +101,12 @@ export function runRole<C, R>(prepare: (config: C, context: RoleContext) => Prom
     } else if (message.type === 'go') {
       if (!action) return fail(new Error('go before ready'));
       action()
-        .then((result) => process.send?.({ type: 'done', result }, undefined, {}, () => process.exit(0)))
+        .then((result) =>
+          process.send?.({ type: 'done', result }, undefined, {}, () => {
+            if (context.lingerAfterDone) void context.stopped.then(() => process.exit(0));
+            else process.exit(0);
+          }),
+        )
         .catch(fail);
     } else if (message.type === 'stop') stop();
   });

@@ -16,19 +16,19 @@ export interface PairResult {
   cpu: { producer: number; consumer: number; redis: number; server?: number };
 }
 
-export async function runPair<C>(options: {
+export async function runPair<P, Q>(options: {
   producer: string;
   consumer: string;
-  producerConfig: C;
-  consumerConfig: C;
+  producerConfig: P;
+  consumerConfig: Q;
   redis: Redis;
   /** The broker process, when the system under test has one. */
   serverPid?: number;
   timeoutMs: number;
   label: string;
 }): Promise<PairResult> {
-  const consumer = startRole<C, RoleResult>(rolePath(options.consumer), options.consumerConfig);
-  const producer = startRole<C, RoleResult>(rolePath(options.producer), options.producerConfig);
+  const consumer = startRole<Q, RoleResult>(rolePath(options.consumer), options.consumerConfig);
+  const producer = startRole<P, RoleResult>(rolePath(options.producer), options.producerConfig);
   try {
     await Promise.all([consumer.ready, producer.ready]);
     const redisCpu0 = await redisCpuSeconds(options.redis);

@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { runRole } from '../lib/role.js';
+import { mintClusterToken, type ClusterCredentials } from '../lib/keys.js';
+import { sleep, wallNow } from '../lib/log.js';
+
+export interface IdleConfig {
+  baseUrl: string;
+  clusters: ClusterCredentials[];
+  polls: number;
+  /** polls opened per step; the next step waits until these are on the wire */
+  step: number;
+}
+
+export interface IdleResult {
+  parked: number;
+  secondsToPark: number;
+  errors: number;
+  firstError: string;
+}
+
+// Opens `polls` long-polls (waitMs 30000, spread over the clusters) and keeps them waiting: each
+// 204 is followed by a new poll at once. Reports when all are on the wire, then lingers until stopped.
+runRole<IdleConfig, IdleResult>(async (config, context) => {
+  const url = new URL(config.baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: config.polls + 100, maxFreeSockets: config.polls + 100 });
+  const tokens = config.clusters.map((c) => ({ name: c.name, token: mintClusterToken(c) }));
+  let errors = 0;
+  let firstError = '';
+  let stopped = false;
+  void context.stopped.then(() => {
+    stopped = true;
+    agent.destroy();
+  });
+
+  // Resolves once the request is fully written (it is then the broker's to hold); re-polls on each answer.
+  const poll = (index: number): Promise<void> =>
+    new Promise((sentResolve) => {
+      const { name, token } = tokens[index % tokens.length]!;
+      const body = JSON.stringify({ workerId: `idle-${index}`, max: 1, waitMs: 30000 });
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: Number(url.port),
+          method: 'POST',
+          path: `/v4/queues/${name}/poll`,
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 204 && res.statusCode !== 200) {
+              errors++;
+              firstError ||= `poll answered ${res.statusCode}`;
+            }
+            if (!stopped) void poll(index);
+          });
+        },
+      );
+      req.on('finish', () => sentResolve());
+      req.on('error', (err) => {
+        if (stopped) return;
+        errors++;
+        firstError ||= err.message;
+        sentResolve();
+      });
+      req.end(body);
+    });
+
+  return async () => {
+    const started = wallNow();
+    for (let i = 0; i < config.polls; i += config.step) {
+      const batch = Array.from({ length: Math.min(config.step, config.polls - i) }, (_, k) => poll(i + k));
+      await Promise.all(batch);
+      // Leave the broker's accept queue room before the next step (default backlog 511).
+      await sleep(20);
+    }
+    context.lingerAfterDone = true;
+    return { parked: config.polls - errors, secondsToPark: (wallNow() - started) / 1000, errors, firstError };
+  };
+});

@@ -1,0 +1,80 @@
+import { clusterNames, registerClusters } from '../lib/clusters.js';
+import { progress } from '../lib/log.js';
+import { formatInt } from '../lib/stats.js';
+import type { BrokerProducerConfig, BrokerWorkerConfig } from '../roles/broker-config.js';
+import type { BenchContext } from './context.js';
+import { runPair, type PairResult } from './pair.js';
+import type { BrokerProcess } from '../lib/broker-process.js';
+import type { JsonClient } from '../lib/http.js';
+import type { ClusterCredentials } from '../lib/keys.js';
+
+export interface ThroughputOptions {
+  jobs: number;
+  /** concurrent producers (posts in flight) */
+  producers: number;
+  /** long-polls in flight at least; at least one per cluster */
+  pollers: number;
+  max: number;
+  firstBuildId?: number;
+}
+
+/** Registers `count` clusters on a running broker. */
+export async function setUpClusters(ctx: BenchContext, client: JsonClient, count: number): Promise<ClusterCredentials[]> {
+  progress(`registering ${count} cluster(s)`);
+  return registerClusters(client, ctx.adminToken, clusterNames(count));
+}
+
+/**
+ * Broker end to end: builds posted over HTTP by `producers` concurrent loops, long-polled in
+ * batches of `max` by workers of every cluster, acked per batch; timed from the first post to
+ * the last ack.
+ */
+export async function brokerThroughput(
+  ctx: BenchContext,
+  broker: BrokerProcess,
+  clusters: ClusterCredentials[],
+  options: ThroughputOptions,
+  label: string,
+): Promise<PairResult> {
+  const producerConfig: BrokerProducerConfig = {
+    baseUrl: broker.url,
+    token: ctx.sdapiToken,
+    jobs: options.jobs,
+    concurrency: options.producers,
+    clusters: clusters.map((c) => c.name),
+    firstBuildId: options.firstBuildId ?? 1,
+  };
+  const workerConfig: BrokerWorkerConfig = {
+    baseUrl: broker.url,
+    clusters,
+    pollersPerCluster: Math.max(1, Math.ceil(options.pollers / clusters.length)),
+    max: options.max,
+    waitMs: 5000,
+    jobs: options.jobs,
+  };
+  progress(`${label}: ${formatInt(options.jobs)} builds over ${clusters.length} cluster(s)`);
+  const control = ctx.redis.client('bench-control');
+  try {
+    const result = await runPair({
+      producer: 'broker-producer',
+      consumer: 'broker-worker',
+      producerConfig,
+      consumerConfig: workerConfig,
+      redis: control,
+      serverPid: broker.pid,
+      timeoutMs: Math.max(180_000, options.jobs * 10),
+      label,
+    });
+    const problems = [
+      result.producer.errors ? `${result.producer.errors} failed posts (${String(result.producer.extra?.firstError)})` : '',
+      result.consumer.errors ? `${result.consumer.errors} failed polls/acks (${String(result.consumer.extra?.firstError)})` : '',
+      result.consumer.extra?.duplicates ? `${String(result.consumer.extra.duplicates)} builds delivered twice` : '',
+    ].filter(Boolean);
+    progress(
+      `${label}: ${formatInt(result.perSecond)} builds/s (${result.seconds} s; cpu % broker ${result.cpu.server}, producer ${result.cpu.producer}, workers ${result.cpu.consumer}, redis ${result.cpu.redis})${problems.length ? ' — ' + problems.join('; ') : ''}`,
+    );
+    return result;
+  } finally {
+    control.disconnect();
+  }
+}
