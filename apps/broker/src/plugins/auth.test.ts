@@ -18,32 +18,44 @@ import {
  * Every refusal of SPEC §3, through real routes guarded by the real hooks, against clusters
  * registered through the API (so keys come from the real Redis cache).
  */
+/** A broker app with stand-ins for other modules' worker and admin routes, guarded the same way. */
+async function startGuardedApp(env: Record<string, string> = {}) {
+  const db = await createTestDatabase();
+  const prefix = `t-${randomUUID().slice(0, 8)}:`;
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    API_JWT_PUBLIC_KEY: API_PUBLIC_KEY,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await buildApp(config);
+  app.get('/test/worker/:cluster', { preHandler: app.authenticateCluster }, async (request) => ({
+    cluster: request.buildCluster?.name,
+  }));
+  app.get('/test/admin', { preHandler: app.requireApiScope('admin') }, async (request) => request.apiUser);
+  app.get('/test/sdapi', { preHandler: app.requireApiScope('sdapi', 'admin') }, async (request) => request.apiUser);
+  await app.ready();
+  return {
+    app,
+    async close() {
+      await app.close();
+      await db.drop();
+      await flushPrefix(prefix);
+    },
+  };
+}
+
 describe('authentication', () => {
   let app: FastifyInstance;
-  let drop: () => Promise<void>;
-  const prefix = `t-${randomUUID().slice(0, 8)}:`;
+  let close: () => Promise<void>;
   const alpha = registration('alpha');
   const beta = registration('beta', {}, 'RS256');
   const admin = mintApiToken({ scope: ['admin'] });
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      API_JWT_PUBLIC_KEY: API_PUBLIC_KEY,
-      LOG_LEVEL: 'silent',
-    });
-    app = await buildApp(config);
-    // Stand-ins for the worker and admin routes of other modules, guarded the same way.
-    app.get('/test/worker/:cluster', { preHandler: app.authenticateCluster }, async (request) => ({
-      cluster: request.buildCluster?.name,
-    }));
-    app.get('/test/admin', { preHandler: app.requireApiScope('admin') }, async (request) => request.apiUser);
-    app.get('/test/sdapi', { preHandler: app.requireApiScope('sdapi', 'admin') }, async (request) => request.apiUser);
-    await app.ready();
+    ({ app, close } = await startGuardedApp());
     for (const { body } of [alpha, beta]) {
       const res = await app.inject({
         method: 'PUT',
@@ -55,9 +67,7 @@ describe('authentication', () => {
     }
   });
   afterAll(async () => {
-    await app?.close();
-    await drop?.();
-    await flushPrefix(prefix);
+    await close?.();
   });
 
   const worker = (cluster: string, token?: string) =>
@@ -290,5 +300,47 @@ describe('authentication', () => {
       expect((await worker('alpha', fresh)).statusCode).toBe(401);
       expect((await worker('alpha', mintClusterToken(replacement.privateKey, stricter))).statusCode).toBe(200);
     });
+  });
+});
+
+describe('key rotation grace', () => {
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ app, close } = await startGuardedApp({ KEY_ROTATION_GRACE_SECONDS: '1' }));
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it('accepts the previous key until the grace ends, then refuses it; the new key works throughout', async () => {
+    const admin = { authorization: `Bearer ${mintApiToken({ scope: ['admin'] })}` };
+    const gamma = registration('gamma');
+    expect((await app.inject({ method: 'PUT', url: '/v4/buildClusters', headers: admin, payload: gamma.body })).statusCode).toBe(
+      201,
+    );
+    const oldToken = mintClusterToken(gamma.keys.privateKey, gamma.body.signOption);
+    const worker = (token: string) =>
+      app.inject({ method: 'GET', url: '/test/worker/gamma', headers: { authorization: `Bearer ${token}` } });
+    expect((await worker(oldToken)).statusCode).toBe(200);
+
+    const next = clusterKeyPair('ES256');
+    const rotated = await app.inject({
+      method: 'PUT',
+      url: '/v4/buildClusters/gamma',
+      headers: admin,
+      payload: { publicKey: next.publicKey },
+    });
+    expect(rotated.statusCode).toBe(200);
+    const validUntil = Date.parse(rotated.json().previousKey.validUntil);
+    const newToken = mintClusterToken(next.privateKey, gamma.body.signOption);
+    expect((await worker(oldToken)).statusCode).toBe(200);
+    expect((await worker(newToken)).statusCode).toBe(200);
+
+    await expect.poll(async () => (await worker(oldToken)).statusCode, { timeout: 5000, interval: 100 }).toBe(401);
+    expect(Date.now()).toBeGreaterThanOrEqual(validUntil);
+    expect((await worker(newToken)).statusCode).toBe(200);
+    // A fresh token signed with the old key is refused too, not only the cached one.
+    expect((await worker(mintClusterToken(gamma.keys.privateKey, gamma.body.signOption))).statusCode).toBe(401);
   });
 });

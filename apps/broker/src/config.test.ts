@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+import { API_PUBLIC_KEY } from './testing/index.js';
+
+const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', API_JWT_PUBLIC_KEY: API_PUBLIC_KEY };
+
+function problems(env: Record<string, string>): string {
+  try {
+    loadConfig({ ...base, ...env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('loadConfig accepted a bad environment');
+}
+
+describe('loadConfig', () => {
+  it('fills in the defaults of SPEC §9', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      redisUrl: 'redis://127.0.0.1:6379',
+      leaseMs: 60000,
+      maxAttempts: 5,
+      keyRotationGraceSeconds: 3600,
+      logLevel: 'info',
+    });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['LEASE_MS', '-5'],
+    ['MAX_ATTEMPTS', '0'],
+    ['KEY_ROTATION_GRACE_SECONDS', '1h'],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'not a url'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['API_JWT_PUBLIC_KEY', '/no/such/file.pem'],
+    ['API_JWT_PUBLIC_KEY', '-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----'],
+    ['DB_POOL_MAX', '0'],
+  ])('throws a message naming %s for %j', (name, value) => {
+    expect(problems({ [name]: value })).toContain(name);
+  });
+
+  it('requires DATABASE_URL and API_JWT_PUBLIC_KEY, and lists every problem at once', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: 'x' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('DATABASE_URL is required');
+    expect(message).toContain('API_JWT_PUBLIC_KEY is required');
+    expect(message).toContain('PORT');
+  });
+
+  it('reads API_JWT_PUBLIC_KEY from a file path, and PEM text with literal \\n', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcb-config-'));
+    const file = join(dir, 'api.pub.pem');
+    writeFileSync(file, API_PUBLIC_KEY);
+    expect(loadConfig({ ...base, API_JWT_PUBLIC_KEY: file }).apiJwtPublicKey).toBe(API_PUBLIC_KEY);
+    const escaped = API_PUBLIC_KEY.replace(/\n/g, '\\n');
+    expect(loadConfig({ ...base, API_JWT_PUBLIC_KEY: escaped }).apiJwtPublicKey).toBe(API_PUBLIC_KEY);
+  });
+});
