@@ -1,0 +1,107 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { render, screen, waitFor } from '@testing-library/react';
+import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
+import type { BuildCluster, CreateClusterBody } from '@buildcluster/protocol';
+import { ApiError, SESSION_EXPIRED } from './client';
+import { clusterKeys, clusterQuery, clustersQuery, createCluster, updateCluster } from './clusters';
+import { LiveConnection, type LiveStatus } from './events';
+import { session, sessionStore } from './session';
+import { createStore } from '../lib/store';
+import { mintApiToken } from '../../test/tokens';
+
+function body(name: string): CreateClusterBody {
+  const { publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return {
+    name,
+    scmOrganization: 'acme',
+    scmContext: 'github:github.com',
+    managedBy: 'screwdriver',
+    publicKey,
+    signOption: { issuer: name, subject: name, audience: 'broker', expiresIn: 3600, algorithm: 'ES256' },
+  };
+}
+
+const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+function waitForStatus(status: ReturnType<typeof createStore<LiveStatus>>, wanted: LiveStatus) {
+  return waitFor(() => expect(status.get()).toBe(wanted), { timeout: 10_000 });
+}
+
+let live: LiveConnection | null = null;
+afterEach(() => {
+  live?.stop();
+  live = null;
+});
+
+describe('the data layer against a real broker', () => {
+  it('lists and reads clusters through the queryOptions factories', async () => {
+    session.signIn(inject('adminToken'));
+    const name = unique('dl');
+    await createCluster(body(name));
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    function Probe() {
+      const list = useQuery(clustersQuery());
+      const one = useQuery(clusterQuery(name));
+      return (
+        <p>
+          {list.data?.some((c) => c.name === name) ? 'listed' : 'not listed'} / {one.data?.signOption.algorithm ?? '…'}
+        </p>
+      );
+    }
+    render(
+      <QueryClientProvider client={client}>
+        <Probe />
+      </QueryClientProvider>,
+    );
+    await screen.findByText('listed / ES256');
+  });
+
+  it('ends the session on a 401 with a message for the sign-in page', async () => {
+    session.signIn(mintApiToken({ expiresIn: -60 }));
+    await expect(createCluster(body(unique('x')))).rejects.toBeInstanceOf(ApiError);
+    expect(sessionStore.get()).toMatchObject({ token: null, signedOutReason: SESSION_EXPIRED });
+  });
+
+  it('goes live on the socket and puts cluster changes into the cache without a refetch', async () => {
+    session.signIn(inject('adminToken'));
+    const name = unique('live');
+    await createCluster(body(name));
+    const client = new QueryClient();
+    client.setQueryData(clusterKeys.list(), [] as BuildCluster[]);
+    const status = createStore<LiveStatus>('connecting');
+    live = new LiveConnection({ client, token: inject('adminToken'), status });
+    live.start();
+    await waitForStatus(status, 'live');
+
+    await updateCluster(name, { weightage: 7 });
+    await waitFor(() => expect(client.getQueryData<BuildCluster>(clusterKeys.detail(name))?.weightage).toBe(7), { timeout: 10_000 });
+    expect(client.getQueryData<BuildCluster[]>(clusterKeys.list())?.map((c) => c.name)).toContain(name);
+  });
+
+  it('signs out when the broker closes the socket because the token expired', async () => {
+    const token = mintApiToken({ expiresIn: 3 });
+    session.signIn(token);
+    const status = createStore<LiveStatus>('connecting');
+    live = new LiveConnection({ client: new QueryClient(), token, status });
+    live.start();
+    await waitForStatus(status, 'live');
+    await waitFor(() => expect(sessionStore.get().signedOutReason).toBe(SESSION_EXPIRED), { timeout: 15_000 });
+    expect(status.get()).toBe('stopped');
+  });
+
+  it('keeps retrying with backoff while the broker cannot be reached', async () => {
+    session.signIn(inject('adminToken'));
+    const status = createStore<LiveStatus>('connecting');
+    const seen: LiveStatus[] = [];
+    status.subscribe(() => seen.push(status.get()));
+    live = new LiveConnection({ client: new QueryClient(), token: inject('adminToken'), status, url: 'ws://127.0.0.1:9/v4/events' });
+    live.start();
+    await waitForStatus(status, 'reconnecting');
+    expect(seen).not.toContain('live');
+  });
+});

@@ -1,0 +1,287 @@
+import { useRef, useState, type ChangeEvent, type FormEvent } from 'react';
+import type { BuildCluster } from '@buildcluster/protocol';
+import {
+  FORM_FIELDS,
+  MANAGED_BY,
+  SIGN_ALGORITHMS,
+  signOptionDefaults,
+  validate,
+  valuesFromKeygenJson,
+  type ClusterFormValues,
+  type FieldErrors,
+  type FormField,
+} from '../lib/cluster-form';
+import { fieldErrorFrom } from '../lib/api-errors';
+import { formatDateTime } from '../lib/format';
+import { describedBy, Field } from './Field';
+import { PemInput } from './PemInput';
+
+export const inputId = (field: FormField) => `field-${field.replace(/\./g, '-')}`;
+
+/** Which form value each field path edits, to clear its error as soon as the user changes it. */
+const FIELD_OF: Partial<Record<keyof ClusterFormValues, FormField>> = {
+  providerName: 'provider.name',
+  providerRegion: 'provider.region',
+  providerAccountId: 'provider.accountId',
+  hasProvider: 'provider',
+  issuer: 'signOption.issuer',
+  subject: 'signOption.subject',
+  audience: 'signOption.audience',
+  expiresIn: 'signOption.expiresIn',
+  algorithm: 'signOption.algorithm',
+};
+
+interface Props {
+  mode: 'create' | 'edit';
+  initial: ClusterFormValues;
+  original?: BuildCluster;
+  /** Sends the form; throws the API's error, which the form maps to its field. */
+  onSubmit: (values: ClusterFormValues) => Promise<void>;
+  onCancel: () => void;
+}
+
+export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Props) {
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [importNote, setImportNote] = useState<string | null>(null);
+  // The claims follow the name until the user types one of them.
+  const [claimsEdited, setClaimsEdited] = useState(mode === 'edit');
+  const formRef = useRef<HTMLFormElement>(null);
+
+  function update<K extends keyof ClusterFormValues>(key: K, value: ClusterFormValues[K]) {
+    setValues((v) => {
+      const next = { ...v, [key]: value };
+      if (key === 'name' && !claimsEdited) Object.assign(next, signOptionDefaults(String(value)));
+      return next;
+    });
+    if (key === 'issuer' || key === 'subject' || key === 'audience') setClaimsEdited(true);
+    const field = FIELD_OF[key] ?? (key as FormField);
+    if (errors[field] || (field.startsWith('signOption') && errors.signOption) || (field.startsWith('provider') && errors.provider)) {
+      setErrors((e) => ({ ...e, [field]: undefined, ...(field.startsWith('signOption') ? { signOption: undefined } : {}), ...(field.startsWith('provider') ? { provider: undefined } : {}) }));
+    }
+  }
+
+  function focusFirstError(found: FieldErrors) {
+    const first = FORM_FIELDS.find((f) => found[f]);
+    if (!first) return;
+    // Wait for React to render the messages, then move focus to the first field in error.
+    requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>(`#${inputId(first)}`)?.focus());
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setFormError(null);
+    const found = validate(values, mode, original);
+    setErrors(found);
+    if (Object.values(found).some(Boolean)) {
+      focusFirstError(found);
+      return;
+    }
+    setBusy(true);
+    try {
+      await onSubmit(values);
+    } catch (err) {
+      const mapped = fieldErrorFrom(err, FORM_FIELDS);
+      if (mapped.field) {
+        const next = { [mapped.field]: capitalize(mapped.message) } as FieldErrors;
+        setErrors(next);
+        focusFirstError(next);
+      } else {
+        setFormError(mapped.message);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function importKeygen(event: ChangeEvent<HTMLInputElement>) {
+    const file = event.target.files?.[0];
+    event.target.value = '';
+    if (!file) return;
+    try {
+      const found = valuesFromKeygenJson(await file.text());
+      if (mode === 'edit') delete found.name;
+      setValues((v) => ({ ...v, ...found }));
+      if (found.issuer || found.subject || found.audience) setClaimsEdited(true);
+      setImportNote(`Filled ${Object.keys(found).length} fields from ${file.name}`);
+    } catch (err) {
+      setImportNote(`${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  const text = (field: FormField, key: keyof ClusterFormValues, label: string, extra: Record<string, unknown> = {}, hint?: string) => (
+    <Field id={inputId(field)} label={label} error={errors[field]} hint={hint}>
+      <input
+        {...describedBy(inputId(field), errors[field], hint)}
+        value={values[key] as string}
+        onChange={(e) => update(key, e.target.value as never)}
+        {...extra}
+      />
+    </Field>
+  );
+
+  const managedHint =
+    values.managedBy === 'screwdriver'
+      ? 'Shared pool: gets builds by weighted random choice'
+      : 'Only builds of its organization that ask for it by name';
+
+  return (
+    <form ref={formRef} className="cluster-form" onSubmit={submit} noValidate aria-label={mode === 'create' ? 'Register cluster' : 'Edit cluster'}>
+      {formError ? (
+        <div className="callout callout--danger" role="alert">
+          {formError}
+        </div>
+      ) : null}
+
+      <fieldset>
+        <legend>Cluster</legend>
+        <div className="grid">
+          {mode === 'create' ? (
+            text('name', 'name', 'Name *', { autoFocus: true, autoComplete: 'off', spellCheck: false, maxLength: 100 }, 'Letters, digits, . _ - ; also the default queue name')
+          ) : (
+            <Field id={inputId('name')} label="Name">
+              <input id={inputId('name')} value={values.name} readOnly aria-readonly="true" />
+            </Field>
+          )}
+          {text('maintainer', 'maintainer', 'Maintainer email', { type: 'email', autoComplete: 'email' })}
+          <Field id={inputId('description')} label="Description" error={errors.description} className="field--wide">
+            <input
+              {...describedBy(inputId('description'), errors.description)}
+              value={values.description}
+              maxLength={1000}
+              onChange={(e) => update('description', e.target.value)}
+            />
+          </Field>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Scheduling</legend>
+        <div className="grid">
+          {text('scmOrganization', 'scmOrganization', 'SCM organization *', { autoComplete: 'off' }, 'External clusters only run builds of this organization')}
+          {text('scmContext', 'scmContext', 'SCM context *', { autoComplete: 'off', list: 'known-contexts' }, 'e.g. github:github.com')}
+          <datalist id="known-contexts">
+            <option value="github:github.com" />
+            <option value="gitlab:gitlab.com" />
+            <option value="bitbucket:bitbucket.org" />
+          </datalist>
+          <Field id={inputId('managedBy')} label="Managed by *" error={errors.managedBy} hint={managedHint}>
+            <select
+              {...describedBy(inputId('managedBy'), errors.managedBy, managedHint)}
+              value={values.managedBy}
+              onChange={(e) => update('managedBy', e.target.value as ClusterFormValues['managedBy'])}
+            >
+              {MANAGED_BY.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {text('weightage', 'weightage', 'Weightage (0–100)', { type: 'number', min: 0, max: 100, step: 1, inputMode: 'numeric' }, '0 = only builds that ask for it by name')}
+          {text('queue', 'queue', 'Queue', { autoComplete: 'off', spellCheck: false, placeholder: values.name || 'same as the name' }, mode === 'create' ? 'Leave empty to use the name' : undefined)}
+          <div className="field field--check">
+            <input
+              type="checkbox"
+              {...describedBy(inputId('isActive'), errors.isActive)}
+              checked={values.isActive}
+              onChange={(e) => update('isActive', e.target.checked)}
+            />
+            <label htmlFor={inputId('isActive')}>Active: gets new builds</label>
+            {errors.isActive ? <p className="field__error" id={`${inputId('isActive')}-error`} role="alert">{errors.isActive}</p> : null}
+          </div>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Cloud provider</legend>
+        <div className="field field--check">
+          <input
+            type="checkbox"
+            {...describedBy(inputId('provider'), errors.provider)}
+            checked={values.hasProvider}
+            onChange={(e) => update('hasProvider', e.target.checked)}
+          />
+          <label htmlFor={inputId('provider')}>Runs in a cloud account (builds that name a provider go only to matching clusters)</label>
+          {errors.provider ? <p className="field__error" id={`${inputId('provider')}-error`} role="alert">{errors.provider}</p> : null}
+        </div>
+        {values.hasProvider ? (
+          <div className="grid">
+            {text('provider.name', 'providerName', 'Provider *', { autoComplete: 'off' }, 'e.g. aws')}
+            {text('provider.region', 'providerRegion', 'Region *', { autoComplete: 'off' }, 'e.g. us-west-2')}
+            {text('provider.accountId', 'providerAccountId', 'Account id *', { autoComplete: 'off', inputMode: 'numeric' })}
+          </div>
+        ) : null}
+      </fieldset>
+
+      <fieldset>
+        <legend>Worker authentication</legend>
+        {mode === 'edit' && original ? (
+          <p className="muted">
+            Current key <code className="fingerprint">{original.publicKeyFingerprint}</code>
+            {original.previousKey ? ` · previous key accepted until ${formatDateTime(original.previousKey.validUntil)}` : ''}
+          </p>
+        ) : null}
+        <PemInput
+          id={inputId('publicKey')}
+          label={mode === 'create' ? 'Public key (PEM)' : 'New public key (rotates the key)'}
+          required={mode === 'create'}
+          value={values.publicKey}
+          onChange={(pem) => update('publicKey', pem)}
+          error={errors.publicKey}
+          hint={
+            mode === 'create'
+              ? 'The cluster keeps the private key; workers sign their tokens with it.'
+              : 'Leave empty to keep the current key. A new key starts now; the old one stays valid for the grace period.'
+          }
+        />
+        <div className="field__label-row keygen-import">
+          <span className="muted">Have the output of <code>buildcluster-worker keygen</code>?</span>
+          <span className="file-button">
+            <input id="keygen-json" type="file" accept=".json,application/json" onChange={importKeygen} />
+            <label htmlFor="keygen-json" className="button button--small">
+              Fill from sign-option JSON…
+            </label>
+          </span>
+          {importNote ? <span className="muted" aria-live="polite">{importNote}</span> : null}
+        </div>
+        {errors.signOption ? <p className="field__error" role="alert" id={inputId('signOption')}>{errors.signOption}</p> : null}
+        <div className="grid">
+          {text('signOption.issuer', 'issuer', 'Issuer (iss) *', { autoComplete: 'off', spellCheck: false })}
+          {text('signOption.subject', 'subject', 'Subject (sub) *', { autoComplete: 'off', spellCheck: false })}
+          {text('signOption.audience', 'audience', 'Audience (aud) *', { autoComplete: 'off', spellCheck: false })}
+          {text('signOption.expiresIn', 'expiresIn', 'Longest token lifetime (s) *', { type: 'number', min: 1, max: 86400, step: 1, inputMode: 'numeric' }, 'exp − iat may not exceed this')}
+          <Field id={inputId('signOption.algorithm')} label="Algorithm *" error={errors['signOption.algorithm']}>
+            <select
+              {...describedBy(inputId('signOption.algorithm'), errors['signOption.algorithm'])}
+              value={values.algorithm}
+              onChange={(e) => update('algorithm', e.target.value as ClusterFormValues['algorithm'])}
+            >
+              {SIGN_ALGORITHMS.map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+      </fieldset>
+
+      <div className="form-actions">
+        <button type="submit" className="button button--primary" disabled={busy}>
+          {busy ? 'Saving…' : mode === 'create' ? 'Register cluster' : 'Save changes'}
+        </button>
+        <button type="button" className="button" onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** "must be <= 100" reads better as "Must be <= 100"; a leading field name ("publicKey is ...") stays as the API spells it. */
+function capitalize(text: string): string {
+  return /^[a-z]+(\s|$)/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}

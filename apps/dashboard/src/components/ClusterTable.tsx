@@ -1,0 +1,119 @@
+import { useState } from 'react';
+import type { BuildCluster, QueueStats } from '@buildcluster/protocol';
+import { href } from '../lib/router';
+import { formatCount, formatDuration } from '../lib/format';
+import { isStranded } from '../lib/backlog';
+import { ActiveBadge, NoWorkerBadge } from './Badges';
+import { Empty } from './States';
+
+type SortKey = 'name' | 'depth' | 'inFlight' | 'oldest' | 'dead' | 'workers' | 'weightage';
+
+const SORTERS: Record<SortKey, (c: BuildCluster, q: QueueStats | undefined) => number | string> = {
+  name: (c) => c.name.toLowerCase(),
+  depth: (_c, q) => q?.depth ?? -1,
+  inFlight: (_c, q) => q?.inFlight ?? -1,
+  oldest: (_c, q) => q?.oldestQueuedAgeMs ?? -1,
+  dead: (_c, q) => q?.dead ?? -1,
+  workers: (_c, q) => q?.workersLastMinute ?? -1,
+  weightage: (c) => c.weightage,
+};
+
+interface Props {
+  clusters: BuildCluster[];
+  stats: Map<string, QueueStats>;
+  total: number;
+}
+
+export function ClusterTable({ clusters, stats, total }: Props) {
+  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'name', dir: 1 });
+  if (total === 0) {
+    return (
+      <Empty>
+        No build clusters are registered yet. <a href={href.newCluster()}>Register the first one</a>: builds wait as
+        pending until a cluster can take them.
+      </Empty>
+    );
+  }
+  if (clusters.length === 0) return <Empty>No cluster matches these filters.</Empty>;
+  const sorter = SORTERS[sort.key];
+  const rows = [...clusters].sort((a, b) => {
+    const x = sorter(a, stats.get(a.name));
+    const y = sorter(b, stats.get(b.name));
+    return (x < y ? -1 : x > y ? 1 : a.name.localeCompare(b.name)) * sort.dir;
+  });
+  const header = (key: SortKey, label: string, numeric = true) => {
+    const active = sort.key === key;
+    return (
+      <th scope="col" className={numeric ? 'num' : undefined} aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}>
+        <button
+          type="button"
+          className="sort"
+          onClick={() => setSort({ key, dir: active ? (sort.dir === 1 ? -1 : 1) : numeric ? -1 : 1 })}
+        >
+          {label}
+          <span aria-hidden="true" className="sort__arrow">{active ? (sort.dir === 1 ? '▲' : '▼') : ''}</span>
+        </button>
+      </th>
+    );
+  };
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Build clusters with their live queue figures</caption>
+        <thead>
+          <tr>
+            {header('name', 'Name', false)}
+            <th scope="col">Status</th>
+            <th scope="col">Managed by</th>
+            <th scope="col">SCM organization</th>
+            <th scope="col">SCM context</th>
+            <th scope="col">Provider</th>
+            {header('weightage', 'Weight')}
+            {header('depth', 'Queued')}
+            {header('inFlight', 'In flight')}
+            {header('oldest', 'Oldest queued')}
+            {header('dead', 'Dead')}
+            {header('workers', 'Workers 1 min')}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((c) => {
+            const q = stats.get(c.name);
+            const stranded = isStranded(q);
+            return (
+              <tr key={c.name} className={stranded ? 'row--alert' : c.isActive ? undefined : 'row--muted'}>
+                <th scope="row" className="sticky">
+                  <a href={href.cluster(c.name)}>{c.name}</a>
+                  {c.description ? <div className="cell-sub">{c.description}</div> : null}
+                </th>
+                <td>
+                  <ActiveBadge active={c.isActive} />
+                </td>
+                <td>{c.managedBy}</td>
+                <td>{c.scmOrganization}</td>
+                <td>
+                  <code>{c.scmContext}</code>
+                </td>
+                <td>{c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}</td>
+                <td className="num">{c.weightage}</td>
+                <td className="num">{formatCount(q?.depth)}</td>
+                <td className="num">{formatCount(q?.inFlight)}</td>
+                <td className="num">{q ? formatDuration(q.oldestQueuedAgeMs) : '—'}</td>
+                <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`}>{formatCount(q?.dead)}</td>
+                <td className="num">
+                  {formatCount(q?.workersLastMinute)}
+                  {stranded ? (
+                    <>
+                      {' '}
+                      <NoWorkerBadge />
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+import { useEffect, useRef } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { deadLettersQuery, queueKeys, requeueDeadBuild } from '../api/queues';
+import { useFallbackInterval } from '../api/live';
+import { formatClock, formatRelative } from '../lib/format';
+import { errorText } from '../lib/api-errors';
+import { notify } from '../lib/notices';
+import { href } from '../lib/router';
+import { useNow } from '../lib/use-now';
+import { Empty, ErrorNotice, Loading } from './States';
+
+/** Builds that used up their attempts; each can go back to the queue's tail. */
+export function DeadLetters({ cluster, count }: { cluster: string; count: number | undefined }) {
+  const client = useQueryClient();
+  const now = useNow(10_000);
+  const dead = useQuery({ ...deadLettersQuery(cluster), refetchInterval: useFallbackInterval(10_000) });
+  // The stats say how many are dead; refetch the list whenever that number moves.
+  const seen = useRef(count);
+  useEffect(() => {
+    if (count === seen.current) return;
+    seen.current = count;
+    void client.invalidateQueries({ queryKey: queueKeys.dead(cluster) });
+  }, [client, cluster, count]);
+  const requeue = useMutation({
+    mutationFn: (buildId: number) => requeueDeadBuild(cluster, buildId),
+    onSuccess: (_data, buildId) => {
+      notify(`Build ${buildId} is queued again on ${cluster}.`);
+      void client.invalidateQueries({ queryKey: queueKeys.dead(cluster) });
+      void client.invalidateQueries({ queryKey: queueKeys.detail(cluster) });
+    },
+    onError: (err, buildId) => notify(`Could not requeue build ${buildId}: ${errorText(err)}`, 'error', 10_000),
+  });
+  if (dead.isPending) return <Loading what="dead letters" />;
+  if (dead.error) return <ErrorNotice error={dead.error} title="Could not load the dead letters" />;
+  if (dead.data.length === 0) return <Empty>No dead builds.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Dead letters</caption>
+        <thead>
+          <tr>
+            <th scope="col">Build</th>
+            <th scope="col">Type</th>
+            <th scope="col" className="num">Attempts</th>
+            <th scope="col">Reason</th>
+            <th scope="col" className="num">Died</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {dead.data.map((build) => {
+            const busy = requeue.isPending && requeue.variables === build.buildId;
+            return (
+              <tr key={`${build.buildId}-${build.type}`}>
+                <th scope="row">
+                  <a href={href.builds(build.buildId)}>{build.buildId}</a>
+                </th>
+                <td>{build.type}</td>
+                <td className="num">{build.attempts}</td>
+                <td>{build.reason}</td>
+                <td className="num" title={formatClock(build.diedAt)}>
+                  {formatRelative(build.diedAt, now)}
+                </td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="button button--small"
+                    disabled={busy}
+                    onClick={() => requeue.mutate(build.buildId)}
+                    aria-label={`Requeue build ${build.buildId}`}
+                  >
+                    {busy ? 'Requeueing…' : 'Requeue'}
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+import { useId, useState, type ChangeEvent } from 'react';
+import { describedBy } from './Field';
+
+interface Props {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (pem: string) => void;
+  error?: string;
+  hint?: string;
+  required?: boolean;
+}
+
+/** A public key pasted as PEM text or read from a file (.pem/.pub); the text stays visible either way. */
+export function PemInput({ id, label, value, onChange, error, hint, required }: Props) {
+  const fileId = useId();
+  const [fileNote, setFileNote] = useState<string | null>(null);
+  async function readFile(event: ChangeEvent<HTMLInputElement>) {
+    const file = event.target.files?.[0];
+    event.target.value = '';
+    if (!file) return;
+    if (file.size > 20_000) {
+      setFileNote(`${file.name} is ${file.size} bytes; a public key is under 20 kB. Pick the .pub.pem file.`);
+      return;
+    }
+    onChange(await file.text());
+    setFileNote(`Read ${file.name}`);
+  }
+  return (
+    <div className={`field field--wide${error ? ' field--invalid' : ''}`}>
+      <div className="field__label-row">
+        <label htmlFor={id}>
+          {label}
+          {required ? <span aria-hidden="true"> *</span> : null}
+        </label>
+        <span className="file-button">
+          <input id={fileId} type="file" accept=".pem,.pub,.key,.txt,text/plain,application/x-pem-file" onChange={readFile} />
+          <label htmlFor={fileId} className="button button--small">
+            Upload key file…
+          </label>
+        </span>
+      </div>
+      <textarea
+        {...describedBy(id, error, hint)}
+        className="mono"
+        rows={6}
+        spellCheck={false}
+        autoComplete="off"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={'-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----'}
+        aria-required={required || undefined}
+      />
+      {fileNote ? (
+        <p className="field__hint" aria-live="polite">
+          {fileNote}
+        </p>
+      ) : null}
+      {hint && !error ? (
+        <p className="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field__error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

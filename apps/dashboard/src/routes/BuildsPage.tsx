@@ -1,0 +1,198 @@
+import { useState, type FormEvent } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { buildQuery } from '../api/builds';
+import { ApiError } from '../api/client';
+import { pendingCount, recentBuildEvents } from '../api/build-events';
+import { useLiveStatus } from '../api/live';
+import { useStore } from '../lib/store';
+import { formatClock, formatDateTime, formatRelative } from '../lib/format';
+import { href, navigate } from '../lib/router';
+import { useNow } from '../lib/use-now';
+import { BuildStateBadge } from '../components/Badges';
+import { describedBy } from '../components/Field';
+import { Empty, ErrorNotice, Loading } from '../components/States';
+
+export function BuildsPage({ buildId }: { buildId: number | null }) {
+  return (
+    <>
+      <h1>Builds</h1>
+      <div className="two-col two-col--wide-left">
+        <section aria-labelledby="sec-lookup" className="section">
+          <h2 id="sec-lookup">Look up a build</h2>
+          <BuildLookup buildId={buildId} />
+        </section>
+        <section aria-labelledby="sec-pending" className="section">
+          <h2 id="sec-pending">Pending builds</h2>
+          <Pending />
+        </section>
+      </div>
+      <section aria-labelledby="sec-activity" className="section">
+        <h2 id="sec-activity">Recent build activity</h2>
+        <Activity />
+      </section>
+    </>
+  );
+}
+
+function BuildLookup({ buildId }: { buildId: number | null }) {
+  const [input, setInput] = useState(buildId ? String(buildId) : '');
+  const [inputError, setInputError] = useState<string | undefined>();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const id = Number(input.trim());
+    if (!Number.isSafeInteger(id) || id < 1) {
+      setInputError('A build id is a positive whole number');
+      return;
+    }
+    setInputError(undefined);
+    navigate(href.builds(id));
+  };
+  return (
+    <>
+      <form className="inline-form" onSubmit={submit} role="search" aria-label="Look up a build" noValidate>
+        <div className={`field${inputError ? ' field--invalid' : ''}`}>
+          <label htmlFor="build-id">Build id</label>
+          <input
+            {...describedBy('build-id', inputError)}
+            inputMode="numeric"
+            data-shortcut-search
+            value={input}
+            onChange={(e) => setInput(e.target.value)}
+            autoComplete="off"
+          />
+          {inputError ? <p className="field__error" id="build-id-error" role="alert">{inputError}</p> : null}
+        </div>
+        <button type="submit" className="button button--primary">
+          Look up
+        </button>
+      </form>
+      {buildId ? <BuildStatusView key={buildId} buildId={buildId} /> : null}
+    </>
+  );
+}
+
+function BuildStatusView({ buildId }: { buildId: number }) {
+  const now = useNow(1000);
+  const build = useQuery({ ...buildQuery(buildId), refetchInterval: 5000 });
+  if (build.isPending) return <Loading what={`build ${buildId}`} />;
+  if (build.error) {
+    if (build.error instanceof ApiError && build.error.status === 404)
+      return <div className="callout" role="status">The broker knows no build {buildId}: it was never scheduled here, or it finished long ago.</div>;
+    return <ErrorNotice error={build.error} title={`Could not load build ${buildId}`} />;
+  }
+  const b = build.data;
+  return (
+    <article className="build" aria-label={`Build ${buildId}`}>
+      <h3>
+        Build {b.buildId} <BuildStateBadge state={b.state} />
+      </h3>
+      <dl className="facts">
+        <dt>Cluster</dt>
+        <dd>{b.cluster ? <a href={href.cluster(b.cluster)}>{b.cluster}</a> : <span className="muted">none yet</span>}</dd>
+        {b.position !== undefined ? (
+          <>
+            <dt>Position</dt>
+            <dd>
+              <strong>{b.position}</strong> in the queue
+            </dd>
+          </>
+        ) : null}
+        <dt>Attempts</dt>
+        <dd>{b.attempts}</dd>
+        <dt>Queued</dt>
+        <dd>
+          {formatDateTime(b.enqueuedAt)} ({formatRelative(b.enqueuedAt, now)})
+        </dd>
+        {b.leasedBy ? (
+          <>
+            <dt>Leased by</dt>
+            <dd>
+              <code>{b.leasedBy}</code>
+              {b.leaseExpiresAt ? ` · lease ends ${formatRelative(b.leaseExpiresAt, now)}` : ''}
+            </dd>
+          </>
+        ) : null}
+        {b.ackedAt ? (
+          <>
+            <dt>Acked</dt>
+            <dd>{formatDateTime(b.ackedAt)}</dd>
+          </>
+        ) : null}
+        {b.pendingReason ? (
+          <>
+            <dt>Why pending</dt>
+            <dd>{b.pendingReason}</dd>
+          </>
+        ) : null}
+      </dl>
+      {b.history && b.history.length > 0 ? (
+        <>
+          <h4>History</h4>
+          <ol className="timeline">
+            {b.history.map((h, i) => (
+              <li key={i}>
+                <time dateTime={h.at}>{formatClock(h.at)}</time> <strong>{h.state}</strong>
+                {h.detail ? <span className="muted"> · {h.detail}</span> : null}
+              </li>
+            ))}
+          </ol>
+        </>
+      ) : null}
+    </article>
+  );
+}
+
+function Pending() {
+  const count = useStore(pendingCount);
+  const live = useLiveStatus();
+  if (count === null) return <p className="muted">{live === 'live' ? 'Waiting for the first figures…' : 'Needs the live connection.'}</p>;
+  return (
+    <>
+      <p className={`big-figure${count > 0 ? ' text-warn' : ''}`}>
+        {count} <span className="big-figure__label">{count === 1 ? 'build' : 'builds'} pending</span>
+      </p>
+      <p className="muted">
+        A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is
+        unknown to its organization, or no cluster matches its cloud provider. Pending builds are assigned in arrival order
+        as soon as an eligible cluster becomes active. Look one up by id to see its reason.
+      </p>
+    </>
+  );
+}
+
+function Activity() {
+  const events = useStore(recentBuildEvents);
+  const now = useNow(5000);
+  if (events.length === 0) return <Empty>No build changed state since this page opened.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Build state changes, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Build</th>
+            <th scope="col">State</th>
+            <th scope="col">Cluster</th>
+            <th scope="col">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.slice(0, 50).map((e, i) => (
+            <tr key={`${e.buildId}-${e.at}-${i}`}>
+              <td title={formatClock(e.at)}>{formatRelative(e.at, now)}</td>
+              <th scope="row">
+                <a href={href.builds(e.buildId)}>{e.buildId}</a>
+              </th>
+              <td>
+                <BuildStateBadge state={e.state} />
+              </td>
+              <td>{e.cluster ? <a href={href.cluster(e.cluster)}>{e.cluster}</a> : '—'}</td>
+              <td className="muted">{e.detail ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
