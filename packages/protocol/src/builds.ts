@@ -29,8 +29,10 @@ export const StartMessage = Type.Object(
     apiUri: Type.Optional(Type.String()),
     container: Type.Optional(Type.String()),
     isPR: Type.Optional(Type.Boolean()),
-    prNum: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    buildClusterName: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    // Null first: the broker's validator coerces types, and with the scalar branch first it would turn
+    // Screwdriver's `null` into 0 or "" in the message handed to the worker.
+    prNum: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
+    buildClusterName: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 100 })])),
     provider: Type.Optional(Type.Union([Provider, Type.Null()])),
   },
   { additionalProperties: true },
