@@ -1,4 +1,183 @@
 import fp from 'fastify-plugin';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { Type } from 'typebox';
+import type { BuildEvent, ClusterEvent, QueueStats, StatsEvent } from '@buildcluster/protocol';
+import { bearerToken } from '../auth/bearer.js';
 
-// Placeholder: to be implemented.
-export default fp(async () => {}, { name: 'routes-events' });
+/** Close codes the dashboard acts on (4000–4999 are free for applications). */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+const CLOSE_GOING_AWAY = 1001;
+
+export const STATS_INTERVAL_MS = 1000;
+/** A client this far behind gets no stats until it catches up; this much further, it is dropped. */
+const SLOW_CLIENT_BYTES = 1 << 20;
+const DEAD_CLIENT_BYTES = 8 << 20;
+
+interface Snapshot {
+  queues: QueueStats[];
+  pending: number;
+}
+
+/**
+ * Where the figures come from: the queue module's `app.queue.snapshot()` (every queue's stats and
+ * the pending count). Read structurally so this route needs nothing else from that module. Without
+ * it (a broker assembled without queues), GET /v4/queues answered in-process with a connected
+ * admin's own token.
+ */
+function statsSource(app: FastifyInstance): (token: string) => Promise<Snapshot | null> {
+  const queue = app.hasDecorator('queue') ? (app as unknown as { queue?: { snapshot?: () => Promise<Snapshot> } }).queue : undefined;
+  const snapshot = queue?.snapshot;
+  if (typeof snapshot === 'function') return () => snapshot.call(queue);
+  return async (token) => {
+    const res = await app.inject({ method: 'GET', url: '/v4/queues', headers: { authorization: `Bearer ${token}` } });
+    return res.statusCode === 200 ? { queues: res.json() as QueueStats[], pending: 0 } : null;
+  };
+}
+
+/** Browsers cannot set headers on a WebSocket: take the token from `bearer, <jwt>` or `?token=`. */
+function tokenFromUpgrade(request: FastifyRequest): string | null {
+  const offered = request.headers['sec-websocket-protocol'];
+  if (typeof offered === 'string') {
+    const [kind, token] = offered.split(',').map((p) => p.trim());
+    if (kind?.toLowerCase() === 'bearer' && token) return token;
+  }
+  const query = (request.query as { token?: unknown } | undefined)?.token;
+  return typeof query === 'string' && query !== '' ? query : null;
+}
+
+/** One timer per replica, however many dashboards are open: read the figures once, send to all. */
+class StatsFeed {
+  private readonly clients = new Map<WebSocket, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private lastFailure = 0;
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly read: (token: string) => Promise<Snapshot | null>,
+  ) {}
+
+  add(socket: WebSocket, token: string): void {
+    this.clients.set(socket, token);
+    this.timer ??= setInterval(() => void this.tick(), STATS_INTERVAL_MS);
+    void this.tick(socket);
+  }
+
+  remove(socket: WebSocket): void {
+    this.clients.delete(socket);
+    if (this.clients.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.clients.clear();
+  }
+
+  /** Sends a snapshot to every client, or only to `only` (a new client gets one at once). */
+  private async tick(only?: WebSocket): Promise<void> {
+    if (this.ticking && !only) return; // a slow read: skip a beat rather than pile up
+    const token = only ? this.clients.get(only) : [...this.clients.values()].pop();
+    if (!token) return;
+    if (!only) this.ticking = true;
+    try {
+      const snapshot = await this.read(token);
+      if (!snapshot) return;
+      const event: StatsEvent = { type: 'stats', queues: snapshot.queues, pending: snapshot.pending, at: new Date().toISOString() };
+      const frame = JSON.stringify(event);
+      for (const socket of only ? [only] : this.clients.keys()) send(socket, frame, true);
+    } catch (err) {
+      // Redis away: say so once in a while, keep ticking; the dashboard shows the figures going stale.
+      if (Date.now() - this.lastFailure > 30_000) this.app.log.warn({ err: (err as Error).message }, 'could not read queue stats for /v4/events');
+      this.lastFailure = Date.now();
+    } finally {
+      if (!only) this.ticking = false;
+    }
+  }
+}
+
+function send(socket: WebSocket, frame: string, droppable: boolean): void {
+  if (socket.readyState !== socket.OPEN) return;
+  if (socket.bufferedAmount > DEAD_CLIENT_BYTES) {
+    socket.terminate();
+    return;
+  }
+  if (droppable && socket.bufferedAmount > SLOW_CLIENT_BYTES) return;
+  socket.send(frame);
+}
+
+/**
+ * GET /v4/events (SPEC §7): a WebSocket for the dashboard. Admin API token required; forwards
+ * the bus's cluster and build events and a stats snapshot every second.
+ */
+export default fp(
+  async (app) => {
+    const requireAdmin = app.requireApiScope('admin');
+    const feed = new StatsFeed(app, statsSource(app));
+
+    // Encapsulated: @fastify/websocket wraps the handlers of every route registered beside it.
+    await app.register(async (scope) => {
+      scope.addHook('preClose', async () => {
+        feed.stop();
+        for (const client of scope.websocketServer?.clients ?? []) client.close(CLOSE_GOING_AWAY, 'broker shutting down');
+      });
+      await scope.register(websocket, {
+        options: {
+          maxPayload: 4096,
+          // The browser offers ["bearer", "<jwt>"]; answering "bearer" completes the handshake.
+          handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
+        },
+      });
+
+      scope.get(
+        '/v4/events',
+        {
+          websocket: true,
+          // Fastify's request log line carries the URL, and the URL may carry ?token=: keep it out of
+          // the log below warn level. Connections are logged by hand, without the token.
+          logLevel: 'warn',
+          schema: {
+            summary: 'Live events for the dashboard (WebSocket)',
+            querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 8192 })) }),
+          },
+          preValidation: async (request: FastifyRequest, reply: FastifyReply) => {
+            if (!request.headers.authorization) {
+              const token = tokenFromUpgrade(request);
+              if (token) request.headers.authorization = `Bearer ${token}`;
+            }
+            await requireAdmin.call(scope, request, reply);
+          },
+        },
+        (socket, request) => {
+          // Listeners first: nothing is awaited before they are attached.
+          socket.on('message', () => {
+            // The channel is one-way; client frames are ignored.
+          });
+          const token = bearerToken(request);
+          const onCluster = (event: ClusterEvent) => send(socket, JSON.stringify(event), false);
+          const onBuild = (event: BuildEvent) => send(socket, JSON.stringify(event), false);
+          app.bus.on('cluster', onCluster);
+          app.bus.on('build', onBuild);
+          // The token was valid at the handshake; the socket lives no longer than the token.
+          const expMs = typeof token.payload.exp === 'number' ? token.payload.exp * 1000 : Date.now();
+          const expiry = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'token expired'), Math.max(0, Math.min(expMs - Date.now(), 2 ** 31 - 1)));
+          socket.on('close', () => {
+            clearTimeout(expiry);
+            app.bus.off('cluster', onCluster);
+            app.bus.off('build', onBuild);
+            feed.remove(socket);
+          });
+          feed.add(socket, token.token);
+          app.log.info({ reqId: request.id, user: request.apiUser?.username }, 'dashboard connected to /v4/events');
+          socket.once('close', (code: number) => app.log.info({ reqId: request.id, code }, 'dashboard left /v4/events'));
+        },
+      );
+    });
+  },
+  { name: 'routes-events', dependencies: ['bus', 'auth'] },
+);
