@@ -34,7 +34,12 @@ export type Job = Static<typeof Job>;
 export const PollResult = Type.Object({ jobs: Type.Array(Job) });
 export type PollResult = Static<typeof PollResult>;
 
-export const LEASE_REJECTIONS = ['lease_lost', 'unknown_lease', 'cancelled'] as const;
+/**
+ * Why a lease was refused: `lease_lost` (it expired or was nacked, and the build was delivered
+ * again), `unknown_lease`, `cancelled` (the build was stopped), `acked` (extending or nacking a
+ * lease already acked).
+ */
+export const LEASE_REJECTIONS = ['lease_lost', 'unknown_lease', 'cancelled', 'acked'] as const;
 export const Rejection = Type.Object({ leaseId: Type.String(), reason: Type.String() });
 export type Rejection = Static<typeof Rejection>;
 
@@ -84,6 +89,13 @@ export const QueueStats = Type.Object({
   ackedTotal: Type.Integer(),
 });
 export type QueueStats = Static<typeof QueueStats>;
+
+/** GET /v1/queue/stats: every queue, and the builds still waiting for an eligible cluster. */
+export const QueueStatsSummary = Type.Object({
+  queues: Type.Array(QueueStats),
+  pending: Type.Integer({ description: 'builds with no eligible cluster yet' }),
+});
+export type QueueStatsSummary = Static<typeof QueueStatsSummary>;
 
 export const Lease = Type.Object({
   leaseId: Type.String(),

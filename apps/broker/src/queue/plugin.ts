@@ -1,4 +1,75 @@
 import fp from 'fastify-plugin';
+import { QueueAdmin } from './admin.js';
+import { BuildDirectory } from './directory.js';
+import { BuildEvents } from './events.js';
+import { KnownQueues } from './known-queues.js';
+import { QueueMetrics } from './metrics.js';
+import { PendingDrainer } from './pending.js';
+import { Scheduler } from './scheduler.js';
+import { QueueStore } from './store.js';
+import { Sweeper } from './sweeper.js';
+import { Waiters } from './waiters.js';
+import { WorkerProtocol } from './worker-protocol.js';
+import type { QueueModule } from './types.js';
 
-// Placeholder: to be implemented.
-export default fp(async () => {}, { name: 'queue-plugin' });
+/** How long settled builds (acked, cancelled) stay visible to GET /v4/builds and to stop. */
+export const KEEP_SETTLED_MS = 2 * 24 * 3600 * 1000;
+
+/** The queues: scheduling onto clusters, the worker protocol, long-poll wake-ups, administration. */
+export default fp(
+  async (app) => {
+    const { leaseMs, maxAttempts } = app.config;
+    const wakeChannel = app.channel('wake');
+    const store = new QueueStore({ redis: app.redis, wakeChannel, leaseMs, maxAttempts, keepMs: KEEP_SETTLED_MS });
+    const directory = new BuildDirectory(app.redis, KEEP_SETTLED_MS);
+    const events = new BuildEvents(app.bus);
+    const known = new KnownQueues(app.redis);
+    const waiters = new Waiters();
+    const clusters = app.clusters;
+    const scheduler = new Scheduler({ store, directory, clusters, events, known });
+    const admin = new QueueAdmin({ store, directory, clusters, known, events, scheduler });
+    const metrics = new QueueMetrics(app.metrics, () => admin.snapshot(), () => waiters.count);
+    const worker = new WorkerProtocol({ store, directory, waiters, events, metrics, log: app.log });
+    const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
+    const sweeper = new Sweeper(
+      { admin, worker, directory, drainer: pending, log: app.log },
+      Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
+      5,
+    );
+
+    // "queue\nn": n jobs became deliverable on a queue (append, nack, expiry), on any replica.
+    await app.subscriptions.on(wakeChannel, (message) => {
+      const cut = message.indexOf('\n');
+      if (cut > 0) waiters.wake(message.slice(0, cut), Number(message.slice(cut + 1)) || 1);
+    });
+    // Registration, activation and updates may make pending builds eligible.
+    app.bus.on('cluster', () => pending.request());
+    app.clusterHooks.beforeDelete.push((cluster, queue) => admin.assertIdle(cluster, queue));
+
+    const module: QueueModule = {
+      scheduler,
+      worker,
+      admin,
+      pending,
+      snapshot: () => admin.snapshot(),
+      waitingPolls: () => waiters.count,
+    };
+    app.decorate('queue', module);
+
+    app.addHook('onReady', async () => {
+      sweeper.start();
+      pending.request();
+    });
+    // Waiting polls answer 204 at once, before the server waits for in-flight requests.
+    app.addHook('preClose', async () => {
+      waiters.closeAll();
+      worker.close();
+      sweeper.stop();
+      pending.stop();
+    });
+    app.addHook('onClose', async () => {
+      await pending.idle();
+    });
+  },
+  { name: 'queue', dependencies: ['config', 'redis', 'subscriber', 'bus', 'metrics', 'cluster-hooks', 'clusters'] },
+);

@@ -402,7 +402,7 @@ export class QueueStore {
   /** The dead letters of a queue, oldest death first. */
   async dead(queue: string, limit = 1000): Promise<RawDead[]> {
     const k = this.keys(queue);
-    const members = await this.options.redis.zrange(k.dead, 0, limit - 1);
+    const members = await this.options.redis.zrange(k.dead, 0, String(limit - 1));
     if (members.length === 0) return [];
     const pipeline = this.options.redis.pipeline();
     for (const member of members) {

@@ -1,0 +1,114 @@
+import type { BuildStatus, DeadBuild, QueueDetail, QueueStats } from '@buildcluster/protocol';
+import type { ClusterDirectory } from '../clusters/types.js';
+import { Errors } from '../errors.js';
+import type { BuildDirectory } from './directory.js';
+import type { BuildEvents } from './events.js';
+import { iso, toQueueStats } from './format.js';
+import type { KnownQueues } from './known-queues.js';
+import type { Scheduler } from './scheduler.js';
+import type { QueueStore } from './store.js';
+import type { QueueRef } from './worker-protocol.js';
+
+/** Queue administration (SPEC §6, admin scope) and the figures behind stats, metrics and the live view. */
+export interface QueueAdminDeps {
+  store: QueueStore;
+  directory: BuildDirectory;
+  clusters: ClusterDirectory;
+  known: KnownQueues;
+  events: BuildEvents;
+  scheduler: Scheduler;
+}
+
+const DETAIL_LIMIT = 100;
+
+export class QueueAdmin {
+  constructor(private readonly deps: QueueAdminDeps) {}
+
+  /** Every queue: those of registered clusters and any other that ever held a build. */
+  async queues(): Promise<QueueRef[]> {
+    const refs = new Map<string, QueueRef>();
+    for (const c of this.deps.clusters.list()) refs.set(c.queue, { cluster: c.name, queue: c.queue });
+    for (const [queue, cluster] of await this.deps.known.all()) {
+      if (!refs.has(queue)) refs.set(queue, { cluster, queue });
+    }
+    return [...refs.values()].sort((a, b) => a.cluster.localeCompare(b.cluster));
+  }
+
+  /** The queue of a cluster, registered or (deleted) remembered; 404 otherwise. */
+  async resolve(cluster: string): Promise<QueueRef> {
+    const registered = await this.deps.clusters.get(cluster);
+    if (registered) return { cluster, queue: registered.queue };
+    for (const [queue, owner] of await this.deps.known.all()) if (owner === cluster) return { cluster, queue };
+    throw new Errors.ClusterNotFound(`build cluster ${cluster} does not exist`);
+  }
+
+  async stats(ref: QueueRef): Promise<QueueStats> {
+    return toQueueStats(ref.cluster, ref.queue, await this.deps.store.stats(ref.queue));
+  }
+
+  async listStats(): Promise<QueueStats[]> {
+    const refs = await this.queues();
+    return Promise.all(refs.map((ref) => this.stats(ref)));
+  }
+
+  /** Stats of every queue and the number of pending builds (GET /v1/queue/stats, live view, metrics). */
+  async snapshot(): Promise<{ queues: QueueStats[]; pending: number }> {
+    const [queues, pending] = await Promise.all([this.listStats(), this.deps.directory.pendingCount()]);
+    return { queues, pending };
+  }
+
+  async detail(cluster: string): Promise<QueueDetail> {
+    const ref = await this.resolve(cluster);
+    const [stats, detail] = await Promise.all([this.stats(ref), this.deps.store.detail(ref.queue, DETAIL_LIMIT)]);
+    return {
+      ...stats,
+      leases: detail.leases.map((l) => ({
+        leaseId: l.leaseId,
+        buildId: l.buildId,
+        type: l.type,
+        workerId: l.workerId,
+        attempt: l.attempt,
+        leaseExpiresAt: iso(l.leaseExpiresMs),
+      })),
+      next: detail.next.map((n) => ({
+        buildId: n.buildId,
+        type: n.type,
+        position: n.position,
+        attempt: n.attempt,
+        enqueuedAt: iso(n.enqueuedMs),
+      })),
+    };
+  }
+
+  async dead(cluster: string): Promise<DeadBuild[]> {
+    const ref = await this.resolve(cluster);
+    return (await this.deps.store.dead(ref.queue)).map((d) => ({
+      buildId: d.buildId,
+      type: d.type,
+      attempts: d.attempts,
+      reason: d.reason,
+      diedAt: iso(d.diedMs),
+      enqueuedAt: iso(d.enqueuedMs),
+    }));
+  }
+
+  async requeue(cluster: string, buildId: number): Promise<BuildStatus> {
+    const ref = await this.resolve(cluster);
+    if (!(await this.deps.store.requeueDead(ref.queue, buildId))) {
+      throw new Errors.BuildNotFound(`build ${buildId} is not in the dead letters of cluster ${cluster}`);
+    }
+    this.deps.events.publish(buildId, 'queued', ref.cluster, 'requeued from the dead letters');
+    return this.deps.scheduler.status(buildId);
+  }
+
+  /** Registry guard: a cluster whose queue still holds work cannot be deleted. */
+  async assertIdle(cluster: string, queue: string): Promise<void> {
+    const stats = await this.deps.store.stats(queue);
+    if (stats.depth > 0 || stats.inFlight > 0) {
+      throw new Errors.ClusterBusy(
+        `cluster ${cluster} still has ${stats.depth} queued and ${stats.inFlight} leased builds in queue ${queue}; ` +
+          'deactivate it and let its workers drain the queue first',
+      );
+    }
+  }
+}

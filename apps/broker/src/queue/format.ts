@@ -1,0 +1,61 @@
+import type { BuildStatus, QueueStats } from '@buildcluster/protocol';
+import type { LeasedJob, RawBuild, RawQueueStats } from './store.js';
+
+/** Turning what the scripts return into the protocol's shapes. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The poll answer as JSON text, built around each stored message without parsing it: the message
+ * was validated when it was queued, and re-encoding it per delivery is the costliest thing a poll
+ * could do.
+ */
+export function renderJobs(jobs: LeasedJob[]): string {
+  let out = '{"jobs":[';
+  for (let i = 0; i < jobs.length; i++) {
+    const j = jobs[i]!;
+    out +=
+      `${i === 0 ? '' : ','}{"leaseId":${JSON.stringify(j.leaseId)},"buildId":${j.buildId},"type":"${j.type}",` +
+      `"attempt":${j.attempt},"enqueuedAt":"${iso(j.enqueuedMs)}","leaseExpiresAt":"${iso(j.leaseExpiresMs)}",` +
+      `"message":${j.message || '{}'}}`;
+  }
+  return `${out}]}`;
+}
+
+export function toQueueStats(cluster: string, queue: string, raw: RawQueueStats): QueueStats {
+  return {
+    cluster,
+    queue,
+    depth: raw.depth,
+    inFlight: raw.inFlight,
+    oldestQueuedAgeMs: raw.oldestQueuedMs === null ? null : Math.max(0, raw.now - raw.oldestQueuedMs),
+    dead: raw.dead,
+    deliveredWatermark: raw.deliveredWatermark,
+    ackedWatermark: raw.ackedWatermark,
+    workersLastMinute: raw.workersLastMinute,
+    enqueuedTotal: raw.enqueuedTotal,
+    ackedTotal: raw.ackedTotal,
+  };
+}
+
+/** GET /v4/builds/{id} for a build in a queue. */
+export function toBuildStatus(buildId: number, queue: string, raw: RawBuild): BuildStatus {
+  const f = raw.fields;
+  const state = (f.sst ?? 'queued') as BuildStatus['state'];
+  const status: BuildStatus = {
+    buildId,
+    state,
+    cluster: f.cl || null,
+    queue,
+    enqueuedAt: iso(Number(f.eq ?? raw.now)),
+    attempts: Number(f.sat ?? 0),
+    history: raw.history.map((h) => ({ at: iso(h.at), state: h.state, ...(h.detail ? { detail: h.detail } : {}) })),
+  };
+  if (state === 'queued' && raw.position !== null) status.position = raw.position;
+  if (state === 'leased') {
+    if (f.sw) status.leasedBy = f.sw;
+    if (f.sex) status.leaseExpiresAt = iso(Number(f.sex));
+  }
+  if (f.ak) status.ackedAt = iso(Number(f.ak));
+  return status;
+}
+

@@ -1,0 +1,118 @@
+import type { BuildStatus, EnqueueResult, StartMessage, StopMessage, StopResult } from '@buildcluster/protocol';
+import type { ClusterDirectory } from '../clusters/types.js';
+import { Errors } from '../errors.js';
+import { candidateClusters } from './candidates.js';
+import type { BuildDirectory, DirectoryEntry } from './directory.js';
+import type { BuildEvents } from './events.js';
+import { iso, toBuildStatus } from './format.js';
+import type { KnownQueues } from './known-queues.js';
+import { selectCluster } from './select.js';
+import type { QueueStore } from './store.js';
+
+/**
+ * Screwdriver's side (SPEC §5): start a build (pick its cluster, claim it once, append it to the
+ * cluster's queue, or keep it pending), stop it, and tell where it is.
+ */
+export interface SchedulerDeps {
+  store: QueueStore;
+  directory: BuildDirectory;
+  clusters: ClusterDirectory;
+  events: BuildEvents;
+  known: KnownQueues;
+}
+
+export class Scheduler {
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** `created` is false when the build was sent before: the first assignment is answered again. */
+  async schedule(message: StartMessage): Promise<{ created: boolean; result: EnqueueResult }> {
+    const { directory, store, events, known } = this.deps;
+    const buildId = message.buildId;
+    const selection = selectCluster(message, await candidateClusters(this.deps.clusters, message));
+    if (selection.kind === 'refused') {
+      // A retry of a build accepted earlier is answered as before, even if the clusters changed since.
+      const entry = await directory.lookup(buildId);
+      if (!entry) {
+        throw selection.statusCode === 403 ? new Errors.Forbidden(selection.message) : new Errors.BadRequest(selection.message);
+      }
+      return { created: false, result: await this.current(buildId, entry) };
+    }
+    const json = JSON.stringify(message);
+    const target = selection.kind === 'cluster' ? { queue: selection.cluster.queue, cluster: selection.cluster.name } : null;
+    const reason = selection.kind === 'pending' ? selection.reason : '';
+    const claim = await directory.claim(buildId, target, json, reason);
+    if (claim.state !== '') {
+      if (claim.created) events.publish(buildId, 'pending', null, reason);
+      return { created: claim.created, result: { buildId, state: claim.state, cluster: null, queue: null } };
+    }
+    // Claimed for a queue, now or by an earlier request: the append is idempotent, so a retry
+    // after a broker died between the claim and the append completes it.
+    const appended = await store.enqueue(claim.queue, claim.cluster, buildId, json);
+    if (appended.created) {
+      known.note(claim.queue, claim.cluster);
+      events.publish(buildId, 'queued', claim.cluster);
+    }
+    return {
+      created: claim.created,
+      result: { buildId, state: appended.state, cluster: claim.cluster, queue: claim.queue },
+    };
+  }
+
+  async stop(body: StopMessage): Promise<StopResult> {
+    const { directory, store, events } = this.deps;
+    const buildId = body.buildId;
+    const found = await directory.cancelPending(buildId);
+    if (found.kind === 'missing') throw new Errors.BuildNotFound(`build ${buildId} is not known to the broker`);
+    if (found.kind === 'cancelled') {
+      if (found.changed) events.publish(buildId, 'cancelled', null, 'stopped while pending');
+      return { buildId, state: 'cancelled' };
+    }
+    const stopped = await store.stop(found.queue, found.cluster, buildId, JSON.stringify(body));
+    if (stopped.changed) {
+      if (stopped.state === 'cancelled') {
+        events.publish(buildId, 'cancelled', found.cluster, 'stopped while queued');
+        directory.forgetLater([buildId]);
+      } else {
+        events.publish(buildId, stopped.state, found.cluster, 'stop requested');
+      }
+    }
+    return { buildId, state: stopped.state };
+  }
+
+  async status(buildId: number): Promise<BuildStatus> {
+    const entry = await this.deps.directory.lookup(buildId);
+    if (!entry) throw new Errors.BuildNotFound(`build ${buildId} is not known to the broker`);
+    if (entry.state !== '') {
+      return {
+        buildId,
+        state: entry.state,
+        cluster: null,
+        queue: null,
+        enqueuedAt: iso(entry.claimedMs),
+        attempts: 0,
+        ...(entry.pendingReason ? { pendingReason: entry.pendingReason } : {}),
+      };
+    }
+    const raw = await this.deps.store.status(entry.queue, buildId);
+    if (!raw) {
+      // Claimed for a queue but not appended yet (or a broker died in between: Screwdriver's retry completes it).
+      return {
+        buildId,
+        state: 'pending',
+        cluster: entry.cluster,
+        queue: entry.queue,
+        enqueuedAt: iso(entry.claimedMs),
+        attempts: 0,
+        pendingReason: `being appended to the queue of cluster ${entry.cluster}`,
+      };
+    }
+    return toBuildStatus(buildId, entry.queue, raw);
+  }
+
+  private async current(buildId: number, entry: DirectoryEntry): Promise<EnqueueResult> {
+    if (entry.state !== '') return { buildId, state: entry.state, cluster: null, queue: null };
+    const raw = await this.deps.store.status(entry.queue, buildId);
+    const state = (raw?.fields.sst ?? 'pending') as EnqueueResult['state'];
+    return { buildId, state, cluster: entry.cluster, queue: entry.queue };
+  }
+}

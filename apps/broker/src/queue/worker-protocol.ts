@@ -1,0 +1,139 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AckResult, ExtendResult, NackResult, PollBody } from '@buildcluster/protocol';
+import type { BuildDirectory } from './directory.js';
+import type { BuildEvents } from './events.js';
+import { iso, renderJobs } from './format.js';
+import type { QueueMetrics } from './metrics.js';
+import type { JobEvent, PollOutcome, QueueStore } from './store.js';
+import type { Waiters } from './waiters.js';
+
+/**
+ * The workers' side (SPEC §6): poll (long), ack, extend, nack. A poll that finds nothing waits in
+ * this process (see Waiters) and is woken by the replica's one subscription, or by a timer when
+ * the soonest lease deadline of its queue passes (expired builds are then delivered again).
+ */
+export interface WorkerProtocolDeps {
+  store: QueueStore;
+  directory: BuildDirectory;
+  waiters: Waiters;
+  events: BuildEvents;
+  metrics: QueueMetrics;
+  log: FastifyBaseLogger;
+}
+
+/** The queue a worker serves: its cluster's. */
+export interface QueueRef {
+  cluster: string;
+  queue: string;
+}
+
+export class WorkerProtocol {
+  private readonly deadlineTimers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
+
+  constructor(private readonly deps: WorkerProtocolDeps) {}
+
+  /** The poll answer as JSON text, or null for 204 (nothing within waitMs, or shutting down). */
+  async poll(ref: QueueRef, body: PollBody, signal?: AbortSignal): Promise<string | null> {
+    const { store, waiters, metrics } = this.deps;
+    const max = body.max ?? 1;
+    const until = Date.now() + (body.waitMs ?? 20_000);
+    let waited = false;
+    for (;;) {
+      const sequence = waiters.sequence(ref.queue);
+      const outcome = await store.poll(ref.queue, body.workerId, max, body.pollId);
+      this.observe(ref, outcome);
+      if (outcome.jobs.length > 0) {
+        // Work left over: pass it to other polls waiting here.
+        if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
+        return renderJobs(outcome.jobs);
+      }
+      const left = until - Date.now();
+      if (left <= 0 || waiters.isClosed || signal?.aborted) return null;
+      // A wake-up crossed our round trip to Redis: look again instead of sleeping through it.
+      if (waiters.sequence(ref.queue) !== sequence) continue;
+      if (outcome.nextDeadline !== null) this.armDeadline(ref, outcome.nextDeadline - outcome.now);
+      if (!waited) {
+        waited = true;
+        metrics.pollWaits.inc({ queue: ref.queue });
+      }
+      if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
+    }
+  }
+
+  async ack(ref: QueueRef, leaseIds: string[]): Promise<AckResult> {
+    const r = await this.deps.store.ack(ref.queue, leaseIds);
+    this.deps.events.fromJobs(ref.cluster, r.events);
+    this.deps.directory.forgetLater(r.events.filter((e) => e.type === 'start').map((e) => e.buildId));
+    return { acked: r.acked, rejected: r.rejected };
+  }
+
+  async extend(ref: QueueRef, leaseIds: string[], leaseMs?: number): Promise<ExtendResult> {
+    const r = await this.deps.store.extend(ref.queue, leaseIds, leaseMs);
+    return {
+      extended: r.extended.map((e) => ({ leaseId: e.leaseId, leaseExpiresAt: iso(e.leaseExpiresMs) })),
+      rejected: r.rejected,
+      stop: r.stop,
+    };
+  }
+
+  async nack(ref: QueueRef, leaseIds: string[], reason?: string): Promise<NackResult> {
+    const r = await this.deps.store.nack(ref.queue, leaseIds, reason);
+    this.deps.events.fromJobs(ref.cluster, r.events);
+    return { nacked: r.nacked, rejected: r.rejected };
+  }
+
+  /** Ends the expired leases of a queue (timer and sweeper); returns its soonest deadline. */
+  async reap(ref: QueueRef): Promise<{ now: number; nextDeadline: number | null }> {
+    const r = await this.deps.store.reap(ref.queue);
+    this.recordExpiries(ref, r.expired, r.events);
+    return r;
+  }
+
+  /** Shutdown: stop the deadline timers (waiting polls are answered by Waiters.closeAll). */
+  close(): void {
+    for (const { timer } of this.deadlineTimers.values()) clearTimeout(timer);
+    this.deadlineTimers.clear();
+  }
+
+  private observe(ref: QueueRef, outcome: PollOutcome): void {
+    const { events, metrics } = this.deps;
+    this.recordExpiries(ref, outcome.expired, outcome.events);
+    if (outcome.replayed) return;
+    for (const job of outcome.jobs) {
+      if (job.type !== 'start') continue;
+      if (job.attempt === 1) {
+        metrics.dispatchLatency.observe({ queue: ref.queue }, Math.max(0, outcome.now - job.enqueuedMs) / 1000);
+      }
+      events.publish(job.buildId, 'leased', ref.cluster);
+    }
+  }
+
+  private recordExpiries(ref: QueueRef, expired: number, events: JobEvent[]): void {
+    if (expired > 0) this.deps.metrics.leasesExpired.inc({ queue: ref.queue }, expired);
+    if (events.length > 0) this.deps.events.fromJobs(ref.cluster, events);
+  }
+
+  /**
+   * Polls wait on this queue and a lease runs out in `inMs` (Redis clock, so no clock skew): reap
+   * it then, which wakes the waiting polls (on every replica) to take the build.
+   */
+  private armDeadline(ref: QueueRef, inMs: number): void {
+    const delay = Math.max(0, inMs) + 1;
+    const at = Date.now() + delay;
+    const current = this.deadlineTimers.get(ref.queue);
+    if (current && current.at <= at) return;
+    if (current) clearTimeout(current.timer);
+    const timer = setTimeout(() => {
+      this.deadlineTimers.delete(ref.queue);
+      if (this.deps.waiters.waitingOn(ref.queue) === 0 || this.deps.waiters.isClosed) return;
+      this.reap(ref)
+        .then((r) => {
+          if (r.nextDeadline !== null && this.deps.waiters.waitingOn(ref.queue) > 0) {
+            this.armDeadline(ref, r.nextDeadline - r.now);
+          }
+        })
+        .catch((err: Error) => this.deps.log.warn({ err: err.message, queue: ref.queue }, 'lease reap failed'));
+    }, delay);
+    this.deadlineTimers.set(ref.queue, { timer, at });
+  }
+}
