@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -187,4 +188,36 @@ describe('PostgreSQL down', () => {
     });
     expect((await broker.app.inject({ method: 'GET', url: '/v4/status' })).statusCode).toBe(200);
   });
+});
+
+describe('PostgreSQL hanging (accepts connections, never answers)', () => {
+  let broker: TestBroker;
+  let silent: Server;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    broker = await startTestBroker({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/none` });
+  }, 30_000);
+  afterAll(async () => {
+    await broker.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('answers registry writes 503 within the connect timeout instead of hanging', async () => {
+    const started = Date.now();
+    const res = await broker.app.inject({
+      method: 'PUT',
+      url: '/v4/buildClusters',
+      headers: { authorization: `Bearer ${broker.adminToken}` },
+      payload: registration('x').body,
+    });
+    expect(res.statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
 });

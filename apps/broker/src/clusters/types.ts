@@ -37,6 +37,8 @@ export interface ClusterDirectory {
   listActive(): Promise<CachedCluster[]>;
   /** Every registered cluster this replica knows (active or not), from its in-process copy. */
   list(): CachedCluster[];
+  /** Calls `listener` with a cluster's name whenever this replica's copy of it changes. */
+  onChange?(listener: (name: string) => void): void;
 }
 
 declare module 'fastify' {

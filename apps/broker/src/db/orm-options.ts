@@ -16,6 +16,8 @@ export function ormOptions(databaseUrl: string, poolMax: number): Options {
     namingStrategy: EntityCaseNamingStrategy,
     // The embedded PGlite socket server takes one connection: the pool size comes from config.
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+    // Fail fast while PostgreSQL is unreachable (registry calls answer 503) instead of hanging a request.
+    driverOptions: { acquireConnectionTimeout: 10_000, connection: { connectionTimeoutMillis: 5_000 } },
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {

@@ -90,8 +90,7 @@ export default fp(
 
     // A cluster whose keys or options changed: forget the tokens verified against its old copy.
     app.addHook('onReady', async () => {
-      const directory = app.clusters as unknown as { onChange?: (listener: (name: string) => void) => void };
-      directory.onChange?.((changed) => clusterTokens.deleteWhere((grant) => grant.cluster === changed));
+      app.clusters.onChange?.((changed) => clusterTokens.deleteWhere((grant) => grant.cluster === changed));
     });
   },
   { name: 'auth', dependencies: ['config'] },

@@ -174,6 +174,14 @@ describe('cluster registry API', () => {
       expect(list.statusCode).toBe(200);
     });
 
+    it('keeps the case of the cluster name in a case-insensitive path', async () => {
+      expect((await call('PUT', '/v4/buildClusters', registration('Mixed-Case').body)).statusCode).toBe(201);
+      const res = await call('GET', '/v4/BUILDCLUSTERS/Mixed-Case');
+      expect(res.statusCode).toBe(200);
+      expect(res.json().name).toBe('Mixed-Case');
+      expect((await call('GET', '/v4/buildClusters/mixed-case')).statusCode).toBe(404);
+    });
+
     it('answers 404 for an unknown cluster', async () => {
       const res = await call('GET', '/v4/buildClusters/nowhere');
       expect(res.statusCode).toBe(404);
