@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../testing/index.js';
-import { postBuild, registerCluster, startMessage, waitFor, workerOf, type JobView, type TestCluster } from '../../queue/testing.js';
+import { postBuild, registerCluster, startMessage, workerOf, type JobView, type TestCluster } from '../../queue/testing.js';
 
 /** SPEC §6 through the HTTP routes with real cluster tokens, against the real Redis. */
 describe('the worker protocol', () => {
