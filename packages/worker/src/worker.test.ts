@@ -118,7 +118,8 @@ describe('Worker', () => {
       { poll: pollFrom([job(1, leaseMs)]), extend: extendRoute },
       () => new Promise((r) => setTimeout(() => r('exit 0'), 2000)),
     );
-    await waitFor(() => server.of('ack').length === 1, 10_000, 'the ack');
+    // The log line comes once the worker has read the ack's answer.
+    await waitFor(() => lines.some((l) => l.includes('→ acked')), 10_000, 'the ack');
     const extends_ = server.of('extend').length;
     // 2 s of work on a 0.9 s lease extended every ~0.3 s: about 6 extends, at least 4 whatever the timer jitter.
     expect(extends_).toBeGreaterThanOrEqual(4);
@@ -131,7 +132,7 @@ describe('Worker', () => {
     const { server, lines } = await setup({ poll: pollFrom([job(2)]) }, async () => {
       throw new Error('exit 3');
     });
-    await waitFor(() => server.of('nack').length === 1, 10_000, 'the nack');
+    await waitFor(() => lines.some((l) => l.includes('→ nacked')), 10_000, 'the nack');
     expect(server.of('nack')[0]!.body).toEqual({ leaseIds: ['lease-2'], reason: 'exit 3' });
     expect(server.of('ack')).toHaveLength(0);
     expect(lines).toContainEqual(
