@@ -65,6 +65,14 @@ describe('cluster registry API', () => {
       expect(res.json()).toMatchObject({ code: 'CLUSTER_EXISTS', message: 'cluster sd-east already exists' });
     });
 
+    it('lets exactly one of two racing registrations of a name win', async () => {
+      const [a, b] = await Promise.all([
+        call('PUT', '/v4/buildClusters', registration('racer').body),
+        call('POST', '/v4/buildClusters', registration('racer').body),
+      ]);
+      expect([a.statusCode, b.statusCode].sort()).toEqual([201, 409]);
+    });
+
     it('answers 409 for a key already registered to another cluster', async () => {
       const first = registration('key-owner');
       expect((await call('PUT', '/v4/buildClusters', first.body)).statusCode).toBe(201);
