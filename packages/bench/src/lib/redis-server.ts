@@ -62,6 +62,7 @@ export class RedisServer {
       async () => {
         if (this.child !== child) throw new Error('redis-server exited during start');
         const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => {});
         try {
           await client.connect();
           // While the AOF loads Redis answers LOADING; wait for a real PONG.

@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchOptions, BENCH_HELP, type BenchOptions } from './bench/options.js';
+import { formatReport } from './bench/report.js';
+import type { BenchResults } from './bench/results.js';
+import { RedisServer } from './lib/redis-server.js';
+import { generateApiKeys, mintApiToken } from './lib/keys.js';
+import { progress } from './lib/log.js';
+import { summarizeProfile } from './lib/cpu-profile.js';
+import { RESULTS_DIR, REPO_ROOT, requireBuiltBroker } from './lib/repo.js';
+import { runPeer, PEERS, type PeerName } from './scenarios/peers.js';
+import { withBroker, type BenchContext } from './scenarios/context.js';
+import { brokerThroughput, setUpClusters, type ThroughputOptions } from './scenarios/broker-throughput.js';
+import { brokerLatency } from './scenarios/broker-latency.js';
+import { brokerIdle } from './scenarios/broker-idle.js';
+import { brokerGrowth } from './scenarios/broker-growth.js';
+
+/**
+ * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
+ * dedicated Redis, then dispatch latency, idle capacity, growth, and a CPU profile of the broker.
+ */
+const throughputShape = (jobs: number): ThroughputOptions => ({ jobs, producers: 50, pollers: 8, max: 100 });
+
+function environment(): Record<string, string> {
+  const run = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', cwd: REPO_ROOT }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    node: process.version,
+    redis: run('redis-server', ['--version']).split(' ')[2]?.replace('v=', '') ?? 'unknown',
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    commit: run('git', ['rev-parse', '--short', 'HEAD']),
+  };
+}
+
+async function endToEnd(ctx: BenchContext, options: BenchOptions, results: BenchResults): Promise<void> {
+  const systems: Array<{ kind: 'peer'; name: PeerName } | { kind: 'broker'; clusters: number }> = [];
+  if (options.sections.has('peers')) for (const name of Object.keys(PEERS) as PeerName[]) systems.push({ kind: 'peer', name });
+  if (options.sections.has('throughput')) for (const clusters of options.clusters) systems.push({ kind: 'broker', clusters });
+  // Round robin (every system once per round), so a change of machine speed hits all alike.
+  for (let round = 1; round <= options.rounds; round++) {
+    if (systems.length > 0) progress(`end to end, round ${round} of ${options.rounds}`);
+    for (const system of systems) {
+      try {
+        if (system.kind === 'peer') {
+          (results.peers[system.name] ??= []).push(await runPeer(system.name, ctx.redis, options.jobs));
+        } else {
+          const run = await withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+            const clusters = await setUpClusters(ctx, client, system.clusters);
+            return brokerThroughput(ctx, broker, clusters, throughputShape(options.jobs), `broker, ${system.clusters} cluster(s)`);
+          });
+          (results.broker[String(system.clusters)] ??= []).push(run);
+        }
+      } catch (err) {
+        const what = system.kind === 'peer' ? system.name : `broker with ${system.clusters} clusters`;
+        results.errors.push(`${what}: ${(err as Error).message}`);
+        progress(`FAILED ${what}: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+async function section(name: string, results: BenchResults, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    results.errors.push(`${name}: ${(err as Error).message}`);
+    progress(`FAILED ${name}: ${(err as Error).message}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const options = benchOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(BENCH_HELP);
+    return 0;
+  }
+  const brokerSections = ['throughput', 'latency', 'idle', 'growth', 'profile'] as const;
+  if (brokerSections.some((s) => options.sections.has(s))) requireBuiltBroker();
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    environment: environment(),
+    options: { ...options, sections: [...options.sections] },
+    peers: {},
+    broker: {},
+    errors: [],
+  };
+  progress(`bench: sections ${[...options.sections].join(', ')}; ${options.jobs} jobs per run, ${options.rounds} round(s)`);
+  // Room for 10,000 polls: the broker's sockets plus the poll client's (this raises the soft limit to the hard one for children).
+  const redis = new RedisServer({ durable: false, maxClients: 20_000 });
+  await redis.start();
+  const apiKeys = generateApiKeys();
+  const ctx: BenchContext = {
+    redis,
+    apiKeys,
+    adminToken: mintApiToken(apiKeys, ['admin'], 'bench-admin'),
+    sdapiToken: mintApiToken(apiKeys, ['sdapi'], 'bench-sdapi'),
+  };
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  try {
+    await endToEnd(ctx, options, results);
+    if (options.sections.has('latency')) {
+      await section('dispatch latency', results, () =>
+        withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+          const [cluster] = await setUpClusters(ctx, client, 1);
+          results.latency = await brokerLatency(ctx, broker, cluster!, { builds: options.latencyBuilds, pollers: 4, intervalMs: 5, firstBuildId: 1 });
+        }),
+      );
+    }
+    if (options.sections.has('idle')) {
+      await section('idle capacity', results, () =>
+        withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+          const clusters = await setUpClusters(ctx, client, 100);
+          results.idle = await brokerIdle(ctx, broker, client, clusters, options.polls);
+        }),
+      );
+    }
+    if (options.sections.has('growth')) {
+      await section('growth', results, () =>
+        withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+          const [cluster] = await setUpClusters(ctx, client, 1);
+          results.growth = await brokerGrowth(ctx, broker, cluster!, { backlogs: options.backlogs, throughput: throughputShape(options.growthJobs) });
+        }),
+      );
+    }
+    if (options.sections.has('profile')) {
+      await section('profile', results, async () => {
+        const dir = join(RESULTS_DIR, `profile-${stamp}`);
+        const clusters = 10;
+        const run = await withBroker(ctx, { label: 'bench', cpuProfileDir: dir }, async (broker, client) => {
+          const credentials = await setUpClusters(ctx, client, clusters);
+          return brokerThroughput(ctx, broker, credentials, throughputShape(options.jobs), `profiled broker, ${clusters} clusters`);
+        });
+        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+        if (!file) throw new Error(`the broker wrote no CPU profile into ${dir}`);
+        results.profile = { clusters, run, file: join(dir, file), summary: summarizeProfile(join(dir, file)) };
+      });
+    }
+  } finally {
+    await redis.destroy();
+  }
+
+  const report = formatReport(results);
+  const jsonFile = join(RESULTS_DIR, `bench-${stamp}.json`);
+  writeFileSync(jsonFile, JSON.stringify({ ...results, table: report.markdown }, null, 2));
+  process.stdout.write(`\n${report.text}\n`);
+  if (results.profile) {
+    const s = results.profile.summary;
+    process.stdout.write(`\nbroker CPU profile (${results.profile.clusters} clusters, ${s.busyMs} ms busy, ${s.idlePercent} % idle): ${results.profile.file}\n`);
+    process.stdout.write(`  self time by owner:   ${s.byOwner.slice(0, 8).map((f) => `${f.frame} ${f.percent} %`).join(', ')}\n`);
+    process.stdout.write(`  hottest frames:\n${s.topSelf.slice(0, 10).map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`).join('\n')}\n`);
+    process.stdout.write(`  broker functions, inclusive:\n${s.topBrokerInclusive.slice(0, 10).map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`).join('\n')}\n`);
+  }
+  if (results.errors.length > 0) process.stdout.write(`\nerrors:\n${results.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+  process.stdout.write(`\nresults: ${jsonFile}\n`);
+  return results.errors.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);

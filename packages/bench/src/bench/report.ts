@@ -1,0 +1,95 @@
+import { formatInt, round } from '../lib/stats.js';
+import { textTable, markdownTable } from '../lib/table.js';
+import { PEERS } from '../scenarios/peers.js';
+import { medianOf, type BenchResults } from './results.js';
+
+type Row = [figure: string, measured: string, target: string, verdict: string];
+
+const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
+const spread = (runs: Array<{ perSecond: number }> | undefined): string => {
+  if (!runs || runs.length < 2) return '';
+  const values = runs.map((r) => r.perSecond);
+  return ` (${formatInt(Math.min(...values))}–${formatInt(Math.max(...values))})`;
+};
+const within = (a: number, b: number, pct: number): boolean | null =>
+  Number.isFinite(a) && Number.isFinite(b) && a > 0 ? Math.abs(b - a) / a <= pct / 100 : null;
+const change = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `${b >= a ? '+' : ''}${round((100 * (b - a)) / a, 1)} %` : 'n/a');
+
+/** The final table: each figure with its target and whether it was met. */
+export function reportRows(results: BenchResults): Row[] {
+  const rows: Row[] = [];
+  const counts = Object.keys(results.broker).map(Number).sort((a, b) => a - b);
+  for (const n of counts) {
+    const runs = results.broker[String(n)];
+    rows.push([`broker end to end, ${n} cluster${n === 1 ? '' : 's'} (builds/s)`, formatInt(medianOf(runs)) + spread(runs), '', '']);
+  }
+  for (const [name, peer] of Object.entries(PEERS)) {
+    const runs = results.peers[name as keyof typeof PEERS];
+    if (runs) rows.push([`${peer.title} (jobs/s)`, formatInt(medianOf(runs)) + spread(runs), '', '']);
+  }
+  const base = counts.includes(1) ? 1 : counts[0];
+  const broker = base === undefined ? Number.NaN : medianOf(results.broker[String(base)]);
+  const ratio = (peer: keyof typeof PEERS, target: number | null) => {
+    const other = medianOf(results.peers[peer]);
+    if (!Number.isFinite(broker) || !Number.isFinite(other)) return;
+    const r = broker / other;
+    rows.push([
+      `broker (${base} cluster${base === 1 ? '' : 's'}) ÷ ${peer}`,
+      `${round(r, 2)}×`,
+      target === null ? 'ceiling (info)' : `≥ ${target}×`,
+      target === null ? 'info' : verdict(r >= target),
+    ]);
+  };
+  ratio('bullmq', 1.5);
+  ratio('resque', 3);
+  ratio('streams', null);
+  if (counts.length > 1) {
+    const first = counts[0]!;
+    const last = counts[counts.length - 1]!;
+    const a = medianOf(results.broker[String(first)]);
+    const b = medianOf(results.broker[String(last)]);
+    rows.push([`throughput ${first} → ${last} clusters`, change(a, b), 'within ±10 %', verdict(within(a, b, 10))]);
+  }
+  if (results.latency) {
+    const l = results.latency;
+    rows.push([
+      `dispatch latency, ${l.builds} builds (post answered → worker has it)`,
+      `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+      'p99 ≤ 5 ms',
+      verdict(l.p99 <= 5),
+    ]);
+  }
+  if (results.idle) {
+    const i = results.idle;
+    rows.push([`${formatInt(i.polls)} waiting polls: broker RSS`, `${i.rssParkedMb} MB (idle ${i.rssIdleMb} MB)`, '≤ 300 MB', verdict(i.parked === i.polls ? i.rssParkedMb <= 300 : false)]);
+    rows.push([`${formatInt(i.polls)} waiting polls: broker's Redis connections`, `${i.redisConnectionsParked} (idle ${i.redisConnectionsIdle})`, '≤ 8', verdict(i.redisConnectionsParked <= 8)]);
+  }
+  if (results.growth) {
+    const g = results.growth;
+    const [small, large] = g.runs;
+    if (small && large) {
+      rows.push([`throughput with ${formatInt(small.backlog)} queued`, formatInt(small.run.perSecond), '', '']);
+      rows.push([`throughput with ${formatInt(large.backlog)} queued`, formatInt(large.run.perSecond), '', '']);
+      rows.push([
+        `throughput ${formatInt(small.backlog)} → ${formatInt(large.backlog)} queued`,
+        change(small.run.perSecond, large.run.perSecond),
+        'within ±10 %',
+        verdict(within(small.run.perSecond, large.run.perSecond, 10)),
+      ]);
+    }
+    rows.push([
+      `Redis used_memory: before → with ${formatInt(g.drainedBuilds)} queued → all acked`,
+      `${g.memory.beforeMb} → ${g.memory.peakMb} → ${g.memory.afterMb} MB`,
+      'flat (after ≤ before + 10 MB)',
+      verdict(g.memory.afterMb <= g.memory.beforeMb + 10),
+    ]);
+  }
+  return rows;
+}
+
+const HEADERS = ['figure', 'measured', 'target', 'verdict'];
+
+export function formatReport(results: BenchResults): { text: string; markdown: string } {
+  const rows = reportRows(results);
+  return { text: textTable(HEADERS, rows), markdown: markdownTable(HEADERS, rows) };
+}

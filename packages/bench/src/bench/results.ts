@@ -1,0 +1,29 @@
+import type { PairResult } from '../scenarios/pair.js';
+import type { LatencyFigures } from '../scenarios/broker-latency.js';
+import type { IdleFigures } from '../scenarios/broker-idle.js';
+import type { GrowthFigures } from '../scenarios/broker-growth.js';
+import type { ProfileSummary } from '../lib/cpu-profile.js';
+import type { PeerName } from '../scenarios/peers.js';
+import type { BenchOptions } from './options.js';
+
+/** Everything one bench run measured; written as JSON next to the printed table. */
+export interface BenchResults {
+  startedAt: string;
+  environment: Record<string, string>;
+  options: Omit<BenchOptions, 'sections'> & { sections: string[] };
+  peers: Partial<Record<PeerName, PairResult[]>>;
+  /** by cluster count */
+  broker: Record<string, PairResult[]>;
+  latency?: LatencyFigures;
+  idle?: IdleFigures;
+  growth?: GrowthFigures;
+  profile?: { clusters: number; run: PairResult; file: string; summary: ProfileSummary };
+  errors: string[];
+}
+
+export function medianOf(runs: PairResult[] | undefined): number {
+  if (!runs || runs.length === 0) return Number.NaN;
+  const sorted = runs.map((r) => r.perSecond).sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -1,0 +1,118 @@
+import { redisInfo } from '../lib/redis-server.js';
+import { progress, sleep } from '../lib/log.js';
+import { formatInt, mb, round } from '../lib/stats.js';
+import { startRole, rolePath } from '../lib/role.js';
+import { stopChild } from '../lib/processes.js';
+import type { RoleResult } from '../lib/measure.js';
+import type { BrokerProcess } from '../lib/broker-process.js';
+import type { ClusterCredentials } from '../lib/keys.js';
+import type { BrokerWorkerConfig } from '../roles/broker-config.js';
+import type { BenchContext } from './context.js';
+import { brokerThroughput, type ThroughputOptions } from './broker-throughput.js';
+import { fillBacklog } from './backlog.js';
+import type { PairResult } from './pair.js';
+
+export interface GrowthFigures {
+  runs: Array<{ backlog: number; run: PairResult; fillPerSecond: number }>;
+  /** builds drained (acked) after the last run, with no new posts */
+  drainedBuilds: number;
+  drainPerSecond: number;
+  memory: {
+    beforeMb: number;
+    peakMb: number;
+    afterMb: number;
+    /** keys and stream length after everything was acked */
+    keysAfter: number;
+    streamLengthAfter: number;
+    keysAtPeak: number;
+  };
+}
+
+const REDIS_KEY_PREFIX = 'bcb:';
+
+async function usedMemory(ctx: BenchContext): Promise<{ bytes: number; keys: number }> {
+  const redis = ctx.redis.client('bench-control');
+  try {
+    const memory = await redisInfo(redis, 'memory');
+    return { bytes: Number(memory.used_memory), keys: await redis.dbsize() };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function queueDepth(ctx: BenchContext, cluster: string): Promise<{ depth: number; streamLength: number }> {
+  const redis = ctx.redis.client('bench-control');
+  try {
+    const depth = Number((await redis.hget(`${REDIS_KEY_PREFIX}q:{${cluster}}:m`, 'depth')) ?? 0);
+    const streamLength = await redis.xlen(`${REDIS_KEY_PREFIX}q:{${cluster}}:s`).catch(() => 0);
+    return { depth, streamLength };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Workers alone (no producer) until `jobs` builds are acked: how fast a backlog drains. */
+async function drain(broker: BrokerProcess, clusters: ClusterCredentials[], jobs: number, pollers: number, max: number): Promise<RoleResult> {
+  const config: BrokerWorkerConfig = { baseUrl: broker.url, clusters, pollersPerCluster: pollers, max, waitMs: 2000, jobs };
+  const role = startRole<BrokerWorkerConfig, RoleResult>(rolePath('broker-worker'), config);
+  try {
+    await role.ready;
+    role.go();
+    return await role.done;
+  } finally {
+    await stopChild(role.child, 3000);
+  }
+}
+
+/**
+ * Throughput with a small and a large backlog already queued (the builds measured go through
+ * HTTP as in the end-to-end runs; FIFO means the workers take the oldest builds), then the whole
+ * backlog drained and Redis's memory compared with before.
+ */
+export async function brokerGrowth(
+  ctx: BenchContext,
+  broker: BrokerProcess,
+  cluster: ClusterCredentials,
+  options: { backlogs: number[]; throughput: ThroughputOptions },
+): Promise<GrowthFigures> {
+  const before = await usedMemory(ctx);
+  const runs: GrowthFigures['runs'] = [];
+  let nextBuildId = 10_000_000;
+  for (const backlog of options.backlogs) {
+    const { depth } = await queueDepth(ctx, cluster.name);
+    const missing = Math.max(0, backlog - depth);
+    progress(`growth: queueing ${formatInt(missing)} builds directly through the queue module (backlog ${formatInt(backlog)})`);
+    const fill = await fillBacklog({ redisUrl: ctx.redis.url, keyPrefix: REDIS_KEY_PREFIX, cluster: cluster.name, firstBuildId: nextBuildId, count: missing });
+    nextBuildId += missing;
+    progress(`growth: backlog filled at ${formatInt(fill.perSecond)} builds/s`);
+    const run = await brokerThroughput(ctx, broker, [cluster], { ...options.throughput, firstBuildId: nextBuildId }, `growth, ${formatInt(backlog)} queued`);
+    nextBuildId += options.throughput.jobs;
+    runs.push({ backlog, run, fillPerSecond: round(fill.perSecond) });
+  }
+  const peak = await usedMemory(ctx);
+  const { depth } = await queueDepth(ctx, cluster.name);
+  progress(`growth: draining ${formatInt(depth)} queued builds (workers only)`);
+  const drained = await drain(broker, [cluster], depth, options.throughput.pollers, options.throughput.max);
+  const drainSeconds = (drained.lastAt - drained.firstAt) / 1000;
+  // Let the broker's fire-and-forget writes (directory expiry) land before reading memory.
+  await sleep(2000);
+  const after = await usedMemory(ctx);
+  const { streamLength } = await queueDepth(ctx, cluster.name);
+  const figures: GrowthFigures = {
+    runs,
+    drainedBuilds: drained.count,
+    drainPerSecond: round(drained.count / drainSeconds),
+    memory: {
+      beforeMb: mb(before.bytes),
+      peakMb: mb(peak.bytes),
+      afterMb: mb(after.bytes),
+      keysAfter: after.keys,
+      streamLengthAfter: streamLength,
+      keysAtPeak: peak.keys,
+    },
+  };
+  progress(
+    `growth: drained ${formatInt(figures.drainedBuilds)} at ${formatInt(figures.drainPerSecond)} builds/s; Redis used_memory ${figures.memory.beforeMb} → ${figures.memory.peakMb} → ${figures.memory.afterMb} MB; keys after ${formatInt(after.keys)}, stream length after ${formatInt(streamLength)}`,
+  );
+  return figures;
+}
