@@ -46,7 +46,7 @@ export async function runCommandLine(argv: string[], io: RunIo): Promise<number>
     concurrency: config.concurrency,
     pollWaitMs: config.pollWaitMs,
     log,
-    startNote: () => `→ running "${config.command}"`,
+    startNote: () => `→ running "${shorten(config.command)}"`,
   });
 
   let forced = false;
@@ -69,7 +69,8 @@ export async function runCommandLine(argv: string[], io: RunIo): Promise<number>
 
   log.info(
     `polling ${client.brokerUrl} for builds of cluster "${config.cluster}" ` +
-      `(concurrency ${config.concurrency}, token ${config.signOption.algorithm} valid ${config.signOption.expiresIn} s)`,
+      `(concurrency ${config.concurrency}, token ${config.signOption.algorithm} valid ${config.signOption.expiresIn} s); ` +
+      `command: ${config.command}`,
   );
   try {
     await worker.start();
@@ -79,6 +80,12 @@ export async function runCommandLine(argv: string[], io: RunIo): Promise<number>
   }
   log.info(forced ? 'stopped (forced)' : 'stopped');
   return forced ? 1 : 0;
+}
+
+/** Long commands would bury the log line's point; the full command is in the startup line. */
+function shorten(command: string): string {
+  const oneLine = command.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 80 ? `${oneLine.slice(0, 79)}…` : oneLine;
 }
 
 function commandHandler(config: RunConfig, io: RunIo): JobHandler {

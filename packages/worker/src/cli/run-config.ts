@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { CLUSTER_NAME_PATTERN, type SignOption } from '@buildcluster/protocol';
 import { WORKER_ID_PATTERN, defaultWorkerId } from '../client.js';
 import { parseSignOption } from '../sign-option.js';
@@ -127,7 +128,9 @@ function fileOrText(
     } catch (err) {
       const code = (err as { code?: string }).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-      throw new UsageError(`cannot read ${source}: ${why}`, 'run');
+      // A relative path is read from the working directory, which `pnpm --dir` or a container may have changed.
+      const where = isAbsolute(path) ? '' : ` (${resolve(path)})`;
+      throw new UsageError(`cannot read ${source}${where}: ${why}`, 'run');
     }
   }
   const text = env[textVariable];
