@@ -190,11 +190,14 @@ export class Worker {
     const entry: ActiveJob = { job, controller, done: Promise.resolve() };
     this.active.set(job.leaseId, entry);
     this.keeper.track(job);
-    entry.done = this.process(entry).finally(() => {
-      this.keeper.untrack(job.leaseId);
-      this.active.delete(job.leaseId);
-      this.wakeLoop?.();
-    });
+    entry.done = this.process(entry)
+      // process() settles every outcome itself; this only keeps a bug from becoming an unhandled rejection.
+      .catch((err: unknown) => this.log.error(`build ${job.buildId}: ${(err as Error)?.stack ?? String(err)}`))
+      .finally(() => {
+        this.keeper.untrack(job.leaseId);
+        this.active.delete(job.leaseId);
+        this.wakeLoop?.();
+      });
   }
 
   private async process(entry: ActiveJob): Promise<void> {
