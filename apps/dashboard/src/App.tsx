@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
-import { sessionStore } from './api/session';
+import { consumeTokenFromUrl, sessionStore } from './api/session';
 import { LiveProvider } from './api/live';
 import { useStore } from './lib/store';
 import { parseRoute, useHash, type Route } from './lib/router';
@@ -46,7 +46,12 @@ const TITLES: Record<Route['page'], string> = {
 
 export function App({ client }: { client: QueryClient }) {
   const { token } = useStore(sessionStore);
-  const route = parseRoute(useHash());
+  const hash = useHash();
+  // A quick-start link opened in a tab that already shows the dashboard only changes the hash.
+  useEffect(() => {
+    if (hash.startsWith('#token=')) consumeTokenFromUrl();
+  }, [hash]);
+  const route = parseRoute(hash);
   useEffect(() => {
     const detail = 'cluster' in route ? ` ${route.cluster}` : '';
     document.title = `${token ? TITLES[route.page] : 'Sign in'}${detail} · Build clusters`;

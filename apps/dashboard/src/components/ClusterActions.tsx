@@ -152,7 +152,7 @@ function DeleteDialog({ cluster, stats, open, onClose }: Props & { open: boolean
         Its registration, key and queue go away; its workers are refused from then on. Builds that name this cluster
         will fall back to the shared pool or wait as pending.
       </p>
-      {stats ? (
+      {stats && !busy ? (
         <p>
           Its queue holds <strong>{formatCount(stats.depth)}</strong> queued and <strong>{formatCount(stats.inFlight)}</strong>{' '}
           leased builds{stats.dead ? `, and ${formatCount(stats.dead)} dead` : ''}.
@@ -160,12 +160,14 @@ function DeleteDialog({ cluster, stats, open, onClose }: Props & { open: boolean
       ) : null}
       {busy ? (
         <div className="callout callout--warn" role="alert">
-          <strong>The broker refused: the cluster still has work.</strong> {busy.message}
+          <strong>Not deleted: {cluster.name} still has work.</strong>
           <p>
-            Deactivate it and let its workers drain the queue first
-            {holds !== null ? ` (now ${formatCount(stats?.depth)} queued, ${formatCount(stats?.inFlight)} in flight)` : ''}, then delete
-            it. {cluster.isActive ? '' : 'It is already inactive; wait for the queue to empty.'}
+            {holds !== null ? `Now ${formatCount(stats?.depth)} queued and ${formatCount(stats?.inFlight)} in flight. ` : ''}
+            {cluster.isActive
+              ? 'Deactivate it so it gets no new builds, let its workers drain the queue, then delete it.'
+              : 'It is inactive and gets no new builds: once its workers have drained the queue, try again.'}
           </p>
+          <p className="muted small-text">Broker: {busy.message}</p>
         </div>
       ) : null}
     </Dialog>

@@ -249,13 +249,9 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
         </div>
         {errors.signOption ? <p className="field__error" role="alert" id={inputId('signOption')}>{errors.signOption}</p> : null}
         <div className="grid">
-          {text('signOption.issuer', 'issuer', 'Issuer (iss) *', { autoComplete: 'off', spellCheck: false })}
-          {text('signOption.subject', 'subject', 'Subject (sub) *', { autoComplete: 'off', spellCheck: false })}
-          {text('signOption.audience', 'audience', 'Audience (aud) *', { autoComplete: 'off', spellCheck: false })}
-          {text('signOption.expiresIn', 'expiresIn', 'Longest token lifetime (s) *', { type: 'number', min: 1, max: 86400, step: 1, inputMode: 'numeric' }, 'exp − iat may not exceed this')}
-          <Field id={inputId('signOption.algorithm')} label="Algorithm *" error={errors['signOption.algorithm']}>
+          <Field id={inputId('signOption.algorithm')} label="Algorithm *" error={errors['signOption.algorithm']} hint="Must fit the key: ES* for EC keys, RS*/PS* for RSA">
             <select
-              {...describedBy(inputId('signOption.algorithm'), errors['signOption.algorithm'])}
+              {...describedBy(inputId('signOption.algorithm'), errors['signOption.algorithm'], 'Must fit the key')}
               value={values.algorithm}
               onChange={(e) => update('algorithm', e.target.value as ClusterFormValues['algorithm'])}
             >
@@ -266,6 +262,10 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
               ))}
             </select>
           </Field>
+          {text('signOption.issuer', 'issuer', 'Issuer (iss) *', { autoComplete: 'off', spellCheck: false })}
+          {text('signOption.subject', 'subject', 'Subject (sub) *', { autoComplete: 'off', spellCheck: false })}
+          {text('signOption.audience', 'audience', 'Audience (aud) *', { autoComplete: 'off', spellCheck: false })}
+          {text('signOption.expiresIn', 'expiresIn', 'Longest token lifetime (s) *', { type: 'number', min: 1, max: 86400, step: 1, inputMode: 'numeric' }, 'exp − iat may not exceed this')}
         </div>
       </fieldset>
 

@@ -41,10 +41,10 @@ export function ClusterTable({ clusters, stats, total }: Props) {
     const y = sorter(b, stats.get(b.name));
     return (x < y ? -1 : x > y ? 1 : a.name.localeCompare(b.name)) * sort.dir;
   });
-  const header = (key: SortKey, label: string, numeric = true) => {
+  const header = (key: SortKey, label: string, numeric = true, title?: string) => {
     const active = sort.key === key;
     return (
-      <th scope="col" className={numeric ? 'num' : undefined} aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}>
+      <th scope="col" className={numeric ? 'num' : undefined} title={title} aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}>
         <button
           type="button"
           className="sort"
@@ -58,22 +58,21 @@ export function ClusterTable({ clusters, stats, total }: Props) {
   };
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className="table table--cards">
         <caption className="sr-only">Build clusters with their live queue figures</caption>
         <thead>
           <tr>
             {header('name', 'Name', false)}
             <th scope="col">Status</th>
-            <th scope="col">Managed by</th>
-            <th scope="col">SCM organization</th>
-            <th scope="col">SCM context</th>
-            <th scope="col">Provider</th>
-            {header('weightage', 'Weight')}
             {header('depth', 'Queued')}
             {header('inFlight', 'In flight')}
-            {header('oldest', 'Oldest queued')}
+            {header('oldest', 'Oldest', true, 'Age of the oldest queued build')}
             {header('dead', 'Dead')}
-            {header('workers', 'Workers 1 min')}
+            {header('workers', 'Workers', true, 'Workers that polled in the last minute')}
+            <th scope="col">Managed by</th>
+            <th scope="col" title="SCM organization and context">SCM</th>
+            <th scope="col">Provider</th>
+            {header('weightage', 'Weight')}
           </tr>
         </thead>
         <tbody>
@@ -82,26 +81,12 @@ export function ClusterTable({ clusters, stats, total }: Props) {
             const stranded = isStranded(q);
             return (
               <tr key={c.name} className={stranded ? 'row--alert' : c.isActive ? undefined : 'row--muted'}>
-                <th scope="row" className="sticky">
+                <th scope="row" className="sticky card-title">
                   <a href={href.cluster(c.name)}>{c.name}</a>
                   {c.description ? <div className="cell-sub">{c.description}</div> : null}
                 </th>
-                <td>
+                <td className="card-badge">
                   <ActiveBadge active={c.isActive} />
-                </td>
-                <td>{c.managedBy}</td>
-                <td>{c.scmOrganization}</td>
-                <td>
-                  <code>{c.scmContext}</code>
-                </td>
-                <td>{c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}</td>
-                <td className="num">{c.weightage}</td>
-                <td className="num">{formatCount(q?.depth)}</td>
-                <td className="num">{formatCount(q?.inFlight)}</td>
-                <td className="num">{q ? formatDuration(q.oldestQueuedAgeMs) : '—'}</td>
-                <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`}>{formatCount(q?.dead)}</td>
-                <td className="num">
-                  {formatCount(q?.workersLastMinute)}
                   {stranded ? (
                     <>
                       {' '}
@@ -109,6 +94,18 @@ export function ClusterTable({ clusters, stats, total }: Props) {
                     </>
                   ) : null}
                 </td>
+                <td className="num" data-label="Queued">{formatCount(q?.depth)}</td>
+                <td className="num" data-label="In flight">{formatCount(q?.inFlight)}</td>
+                <td className="num" data-label="Oldest queued">{q ? formatDuration(q.oldestQueuedAgeMs) : '—'}</td>
+                <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`} data-label="Dead">{formatCount(q?.dead)}</td>
+                <td className="num" data-label="Workers 1 min">{formatCount(q?.workersLastMinute)}</td>
+                <td data-label="Managed by">{c.managedBy}</td>
+                <td data-label="SCM">
+                  {c.scmOrganization}
+                  <div className="cell-sub mono">{c.scmContext}</div>
+                </td>
+                <td data-label="Provider">{c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}</td>
+                <td className="num" data-label="Weight">{c.weightage}</td>
               </tr>
             );
           })}

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { deadLettersQuery, queueKeys, requeueDeadBuild } from '../api/queues';
 import { useFallbackInterval } from '../api/live';
-import { formatClock, formatRelative } from '../lib/format';
+import { formatAge, formatClock } from '../lib/format';
 import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
@@ -35,7 +35,7 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
   if (dead.data.length === 0) return <Empty>No dead builds.</Empty>;
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className="table table--cards">
         <caption className="sr-only">Dead letters</caption>
         <thead>
           <tr>
@@ -54,14 +54,14 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
             const busy = requeue.isPending && requeue.variables === build.buildId;
             return (
               <tr key={`${build.buildId}-${build.type}`}>
-                <th scope="row">
+                <th scope="row" className="card-title">
                   <a href={href.builds(build.buildId)}>{build.buildId}</a>
                 </th>
-                <td>{build.type}</td>
-                <td className="num">{build.attempts}</td>
-                <td>{build.reason}</td>
-                <td className="num" title={formatClock(build.diedAt)}>
-                  {formatRelative(build.diedAt, now)}
+                <td data-label="Type">{build.type}</td>
+                <td className="num" data-label="Attempts">{build.attempts}</td>
+                <td data-label="Reason">{build.reason}</td>
+                <td className="num" title={formatClock(build.diedAt)} data-label="Died">
+                  {formatAge(build.diedAt, now)}
                 </td>
                 <td className="actions">
                   <button

@@ -1,5 +1,5 @@
 import type { Lease, QueuedBuild } from '@buildcluster/protocol';
-import { formatClock, formatDuration, formatRelative } from '../lib/format';
+import { formatAge, formatClock, formatDuration } from '../lib/format';
 import { href } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { Empty } from './States';
@@ -10,7 +10,7 @@ export function LeasesTable({ leases }: { leases: Lease[] }) {
   if (leases.length === 0) return <Empty>No build is leased right now.</Empty>;
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className="table table--cards">
         <caption className="sr-only">In-flight leases</caption>
         <thead>
           <tr>
@@ -26,15 +26,15 @@ export function LeasesTable({ leases }: { leases: Lease[] }) {
             const left = Date.parse(lease.leaseExpiresAt) - now;
             return (
               <tr key={lease.leaseId}>
-                <th scope="row">
+                <th scope="row" className="card-title">
                   <a href={href.builds(lease.buildId)}>{lease.buildId}</a>
                 </th>
-                <td>{lease.type}</td>
-                <td>
+                <td data-label="Type">{lease.type}</td>
+                <td data-label="Worker">
                   <code>{lease.workerId}</code>
                 </td>
-                <td className="num">{lease.attempt}</td>
-                <td className={`num${left < 10_000 ? ' text-warn' : ''}`} title={formatClock(lease.leaseExpiresAt)}>
+                <td className="num" data-label="Attempt">{lease.attempt}</td>
+                <td className={`num${left < 10_000 ? ' text-warn' : ''}`} title={formatClock(lease.leaseExpiresAt)} data-label="Lease expires">
                   {left > 0 ? `in ${formatDuration(left)}` : 'expired, awaiting redelivery'}
                 </td>
               </tr>
@@ -52,28 +52,28 @@ export function NextQueuedTable({ next, depth }: { next: QueuedBuild[]; depth: n
   if (next.length === 0) return <Empty>The queue is empty.</Empty>;
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className="table table--cards">
         <caption className="sr-only">Next queued builds</caption>
         <thead>
           <tr>
             <th scope="col" className="num">Position</th>
             <th scope="col">Build</th>
             <th scope="col">Type</th>
-            <th scope="col" className="num">Attempt</th>
+            <th scope="col" className="num">Attempts so far</th>
             <th scope="col" className="num">Queued</th>
           </tr>
         </thead>
         <tbody>
           {next.map((build) => (
             <tr key={`${build.buildId}-${build.type}`}>
-              <td className="num">{build.position}</td>
-              <th scope="row">
+              <td className="num" data-label="Position">{build.position}</td>
+              <th scope="row" className="card-title">
                 <a href={href.builds(build.buildId)}>{build.buildId}</a>
               </th>
-              <td>{build.type}</td>
-              <td className="num">{build.attempt}</td>
-              <td className="num" title={formatClock(build.enqueuedAt)}>
-                {formatRelative(build.enqueuedAt, now)}
+              <td data-label="Type">{build.type}</td>
+              <td className="num" data-label="Attempts so far">{build.attempt}</td>
+              <td className="num" title={formatClock(build.enqueuedAt)} data-label="Queued">
+                {formatAge(build.enqueuedAt, now)}
               </td>
             </tr>
           ))}

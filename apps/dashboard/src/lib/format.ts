@@ -23,6 +23,15 @@ export function formatRelative(iso: string | number | null | undefined, now: num
   return delta > 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
 }
 
+/** How long ago something happened; clock skew between broker and browser never makes it "in 1 s". */
+export function formatAge(iso: string | null | undefined, now: number): string {
+  if (!iso) return '—';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return '—';
+  const age = now - at;
+  return age < 2000 ? 'just now' : `${formatDuration(age)} ago`;
+}
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 

@@ -5,7 +5,7 @@ import { ApiError } from '../api/client';
 import { pendingCount, recentBuildEvents } from '../api/build-events';
 import { useLiveStatus } from '../api/live';
 import { useStore } from '../lib/store';
-import { formatClock, formatDateTime, formatRelative } from '../lib/format';
+import { formatAge, formatClock, formatDateTime, formatRelative } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from '../components/Badges';
@@ -160,13 +160,17 @@ function Pending() {
   );
 }
 
+const ACTIVITY_ROWS = 15;
+
 function Activity() {
   const events = useStore(recentBuildEvents);
   const now = useNow(5000);
+  const [all, setAll] = useState(false);
   if (events.length === 0) return <Empty>No build changed state since this page opened.</Empty>;
+  const shown = all ? events : events.slice(0, ACTIVITY_ROWS);
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className="table table--cards">
         <caption className="sr-only">Build state changes, newest first</caption>
         <thead>
           <tr>
@@ -178,21 +182,28 @@ function Activity() {
           </tr>
         </thead>
         <tbody>
-          {events.slice(0, 50).map((e, i) => (
+          {shown.map((e, i) => (
             <tr key={`${e.buildId}-${e.at}-${i}`}>
-              <td title={formatClock(e.at)}>{formatRelative(e.at, now)}</td>
-              <th scope="row">
+              <td title={formatClock(e.at)} data-label="When">{formatAge(e.at, now)}</td>
+              <th scope="row" className="card-title">
                 <a href={href.builds(e.buildId)}>{e.buildId}</a>
               </th>
               <td>
                 <BuildStateBadge state={e.state} />
               </td>
-              <td>{e.cluster ? <a href={href.cluster(e.cluster)}>{e.cluster}</a> : '—'}</td>
+              <td data-label="Cluster">{e.cluster ? <a href={href.cluster(e.cluster)}>{e.cluster}</a> : '—'}</td>
               <td className="muted">{e.detail ?? ''}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      {events.length > ACTIVITY_ROWS ? (
+        <p className="table-note">
+          <button type="button" className="link-button" onClick={() => setAll(!all)}>
+            {all ? `Show the latest ${ACTIVITY_ROWS}` : `Show all ${events.length} (kept since this tab opened)`}
+          </button>
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -1,0 +1,114 @@
+import { generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { E2EBroker } from './broker.js';
+
+/** A cluster registered for a test, with the private key its worker signs with. */
+export interface TestCluster {
+  name: string;
+  privateKey: string;
+  publicKey: string;
+  signOption: { issuer: string; subject: string; audience: string; expiresIn: number; algorithm: 'ES256' };
+}
+
+export interface LeasedJob {
+  leaseId: string;
+  buildId: number;
+  attempt: number;
+}
+
+let sequence = 0;
+/** Names and build ids unique across tests that share one broker. */
+export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(sequence++).toString(36)}`;
+let nextBuild = (Date.now() % 1_000_000) * 100;
+export const newBuildId = () => ++nextBuild;
+
+export function ecKeyPair() {
+  return generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+}
+
+export function rsaPublicKey(): string {
+  return generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  }).publicKey;
+}
+
+/** What the tests do outside the browser: Screwdriver's calls, a cluster's worker, admin set-up. */
+export class Api {
+  constructor(readonly broker: E2EBroker) {}
+
+  async call<T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.broker.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async registerCluster(name = unique('e2e'), extra: Record<string, unknown> = {}): Promise<TestCluster> {
+    const { publicKey, privateKey } = ecKeyPair();
+    const signOption = { issuer: name, subject: `${name}-worker`, audience: 'buildcluster-broker', expiresIn: 3600, algorithm: 'ES256' as const };
+    const res = await this.call('PUT', '/v4/buildClusters', this.broker.adminToken, {
+      name,
+      scmOrganization: 'acme',
+      scmContext: 'github:github.com',
+      managedBy: 'screwdriver',
+      publicKey,
+      signOption,
+      ...extra,
+    });
+    if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+    return { name, privateKey, publicKey, signOption };
+  }
+
+  /** Screwdriver's start call for a build pinned to `cluster`. */
+  async schedule(cluster: string, buildId = newBuildId()): Promise<number> {
+    const res = await this.call('POST', '/v1/queue/message', this.broker.sdapiToken, {
+      buildId,
+      jobId: 7,
+      eventId: 3,
+      pipelineId: 11,
+      jobName: 'main',
+      buildClusterName: cluster,
+      pipeline: { id: 11, name: 'acme/app', scmContext: 'github:github.com' },
+    });
+    if (res.status !== 201) throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
+    return buildId;
+  }
+
+  /** A worker of `cluster`, speaking the worker protocol with a token signed by the cluster's key. */
+  worker(cluster: TestCluster, workerId = `${cluster.name}-w1`) {
+    const token = () =>
+      jwt.sign({}, cluster.privateKey, {
+        algorithm: 'ES256',
+        issuer: cluster.signOption.issuer,
+        subject: cluster.signOption.subject,
+        audience: cluster.signOption.audience,
+        expiresIn: 600,
+      });
+    const base = `/v4/queues/${encodeURIComponent(cluster.name)}`;
+    return {
+      poll: async (max = 1): Promise<LeasedJob[]> => {
+        const res = await this.call<{ jobs: LeasedJob[] }>('POST', `${base}/poll`, token(), { workerId, max, waitMs: 0 });
+        if (res.status === 204) return [];
+        if (res.status !== 200) throw new Error(`poll: ${res.status} ${JSON.stringify(res.body)}`);
+        return res.body.jobs;
+      },
+      ack: async (jobs: LeasedJob[]) => {
+        const res = await this.call<{ acked: string[] }>('POST', `${base}/ack`, token(), { leaseIds: jobs.map((j) => j.leaseId) });
+        if (res.status !== 200 || res.body.acked.length !== jobs.length) throw new Error(`ack: ${res.status} ${JSON.stringify(res.body)}`);
+      },
+      extend: async (jobs: LeasedJob[], leaseMs: number) => {
+        const res = await this.call('POST', `${base}/extend`, token(), { leaseIds: jobs.map((j) => j.leaseId), leaseMs });
+        if (res.status !== 200) throw new Error(`extend: ${res.status} ${JSON.stringify(res.body)}`);
+      },
+    };
+  }
+}
