@@ -141,7 +141,8 @@ describe('GET /v4/events', () => {
     expect(typeof first.pending).toBe('number');
     const started = Date.now();
     await client.next((e): e is StatsEvent => isStats(e) && e.at !== first.at);
-    expect(Date.now() - started).toBeLessThan(2500);
+    // "At least every second": allow for a busy machine, but a feed that stopped would never get here.
+    expect(Date.now() - started).toBeLessThan(4000);
     client.socket.close();
     await client.closed;
   });

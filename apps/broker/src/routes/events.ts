@@ -3,7 +3,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Type } from 'typebox';
-import type { BuildEvent, ClusterEvent, QueueStats, StatsEvent } from '@buildcluster/protocol';
+import type { BuildEvent, ClusterEvent, StatsEvent } from '@buildcluster/protocol';
 import { bearerToken } from '../auth/bearer.js';
 
 /** Close codes the dashboard acts on (4000–4999 are free for applications). */
@@ -14,27 +14,6 @@ export const STATS_INTERVAL_MS = 1000;
 /** A client this far behind gets no stats until it catches up; this much further, it is dropped. */
 const SLOW_CLIENT_BYTES = 1 << 20;
 const DEAD_CLIENT_BYTES = 8 << 20;
-
-interface Snapshot {
-  queues: QueueStats[];
-  pending: number;
-}
-
-/**
- * Where the figures come from: the queue module's `app.queue.snapshot()` (every queue's stats and
- * the pending count). Read structurally so this route needs nothing else from that module. Without
- * it (a broker assembled without queues), GET /v4/queues answered in-process with a connected
- * admin's own token.
- */
-function statsSource(app: FastifyInstance): (token: string) => Promise<Snapshot | null> {
-  const queue = app.hasDecorator('queue') ? (app as unknown as { queue?: { snapshot?: () => Promise<Snapshot> } }).queue : undefined;
-  const snapshot = queue?.snapshot;
-  if (typeof snapshot === 'function') return () => snapshot.call(queue);
-  return async (token) => {
-    const res = await app.inject({ method: 'GET', url: '/v4/queues', headers: { authorization: `Bearer ${token}` } });
-    return res.statusCode === 200 ? { queues: res.json() as QueueStats[], pending: 0 } : null;
-  };
-}
 
 /** Browsers cannot set headers on a WebSocket: take the token from `bearer, <jwt>` or `?token=`. */
 function tokenFromUpgrade(request: FastifyRequest): string | null {
@@ -47,20 +26,20 @@ function tokenFromUpgrade(request: FastifyRequest): string | null {
   return typeof query === 'string' && query !== '' ? query : null;
 }
 
-/** One timer per replica, however many dashboards are open: read the figures once, send to all. */
+/**
+ * One timer per replica, however many dashboards are open: read the figures once (the queue
+ * module's `app.queue.snapshot()`: every queue's stats and the pending count), send to all.
+ */
 class StatsFeed {
-  private readonly clients = new Map<WebSocket, string>();
+  private readonly clients = new Set<WebSocket>();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
   private lastFailure = 0;
 
-  constructor(
-    private readonly app: FastifyInstance,
-    private readonly read: (token: string) => Promise<Snapshot | null>,
-  ) {}
+  constructor(private readonly app: FastifyInstance) {}
 
-  add(socket: WebSocket, token: string): void {
-    this.clients.set(socket, token);
+  add(socket: WebSocket): void {
+    this.clients.add(socket);
     this.timer ??= setInterval(() => void this.tick(), STATS_INTERVAL_MS);
     void this.tick(socket);
   }
@@ -82,15 +61,13 @@ class StatsFeed {
   /** Sends a snapshot to every client, or only to `only` (a new client gets one at once). */
   private async tick(only?: WebSocket): Promise<void> {
     if (this.ticking && !only) return; // a slow read: skip a beat rather than pile up
-    const token = only ? this.clients.get(only) : [...this.clients.values()].pop();
-    if (!token) return;
+    if (this.clients.size === 0) return;
     if (!only) this.ticking = true;
     try {
-      const snapshot = await this.read(token);
-      if (!snapshot) return;
+      const snapshot = await this.app.queue.snapshot();
       const event: StatsEvent = { type: 'stats', queues: snapshot.queues, pending: snapshot.pending, at: new Date().toISOString() };
       const frame = JSON.stringify(event);
-      for (const socket of only ? [only] : this.clients.keys()) send(socket, frame, true);
+      for (const socket of only ? [only] : this.clients) send(socket, frame, true);
     } catch (err) {
       // Redis away: say so once in a while, keep ticking; the dashboard shows the figures going stale.
       if (Date.now() - this.lastFailure > 30_000) this.app.log.warn({ err: (err as Error).message }, 'could not read queue stats for /v4/events');
@@ -118,7 +95,7 @@ function send(socket: WebSocket, frame: string, droppable: boolean): void {
 export default fp(
   async (app) => {
     const requireAdmin = app.requireApiScope('admin');
-    const feed = new StatsFeed(app, statsSource(app));
+    const feed = new StatsFeed(app);
 
     // Encapsulated: @fastify/websocket wraps the handlers of every route registered beside it.
     await app.register(async (scope) => {
@@ -172,12 +149,12 @@ export default fp(
             app.bus.off('build', onBuild);
             feed.remove(socket);
           });
-          feed.add(socket, token.token);
+          feed.add(socket);
           app.log.info({ reqId: request.id, user: request.apiUser?.username }, 'dashboard connected to /v4/events');
           socket.once('close', (code: number) => app.log.info({ reqId: request.id, code }, 'dashboard left /v4/events'));
         },
       );
     });
   },
-  { name: 'routes-events', dependencies: ['bus', 'auth'] },
+  { name: 'routes-events', dependencies: ['bus', 'auth', 'queue'] },
 );
