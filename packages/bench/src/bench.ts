@@ -10,7 +10,7 @@ import { generateApiKeys, mintApiToken } from './lib/keys.js';
 import { progress } from './lib/log.js';
 import { summarizeProfile } from './lib/cpu-profile.js';
 import { RESULTS_DIR, REPO_ROOT, requireBuiltBroker } from './lib/repo.js';
-import { runPeer, PEERS, type PeerName } from './scenarios/peers.js';
+import { runPeer, PEERS, warmupFor, type PeerName } from './scenarios/peers.js';
 import { withBroker, type BenchContext } from './scenarios/context.js';
 import { brokerThroughput, setUpClusters, type ThroughputOptions } from './scenarios/broker-throughput.js';
 import { brokerLatency } from './scenarios/broker-latency.js';
@@ -21,7 +21,7 @@ import { brokerGrowth } from './scenarios/broker-growth.js';
  * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
  * dedicated Redis, then dispatch latency, idle capacity, growth, and a CPU profile of the broker.
  */
-const throughputShape = (jobs: number): ThroughputOptions => ({ jobs, producers: 50, pollers: 8, max: 100 });
+const throughputShape = (jobs: number): ThroughputOptions => ({ jobs, warmup: warmupFor(jobs), producers: 50, pollers: 8, max: 100 });
 
 function environment(): Record<string, string> {
   const run = (cmd: string, args: string[]) => {
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
     }
     if (options.sections.has('growth')) {
       await section('growth', results, () =>
-        withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+        withBroker(ctx, { label: 'bench', env: { LEASE_MS: '5000' } }, async (broker, client) => {
           const [cluster] = await setUpClusters(ctx, client, 1);
           results.growth = await brokerGrowth(ctx, broker, cluster!, { backlogs: options.backlogs, throughput: throughputShape(options.growthJobs) });
         }),

@@ -65,3 +65,55 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   });
   return { promise, resolve, reject };
 }
+
+/**
+ * Counts what a consumer takes: the first `warmup` jobs (posted by the producer while both get
+ * ready) are not measured; after go(), the meter runs until `jobs` more are done.
+ */
+export class ConsumeTracker {
+  meter = new Meter();
+  readonly warmedUp = deferred();
+  readonly finished = deferred();
+  private total = 0;
+  private measuring = false;
+
+  constructor(
+    private readonly warmup: number,
+    private readonly jobs: number,
+  ) {
+    // Without a warm-up everything counts, from the start (a drain of builds queued beforehand).
+    if (warmup === 0) {
+      this.warmedUp.resolve();
+      this.measuring = true;
+      this.meter.started();
+    }
+  }
+
+  get isWarmedUp(): boolean {
+    return this.total >= this.warmup;
+  }
+
+  consumed(n = 1): void {
+    this.total += n;
+    if (!this.measuring) {
+      if (this.total >= this.warmup) this.warmedUp.resolve();
+      return;
+    }
+    this.meter.completed(n);
+    if (this.meter.count >= this.jobs) this.finished.resolve();
+  }
+
+  go(): void {
+    if (!this.measuring) {
+      this.meter = new Meter();
+      this.measuring = true;
+      this.meter.started();
+    }
+    if (this.meter.count >= this.jobs) this.finished.resolve();
+  }
+
+  fail(err: Error): void {
+    this.warmedUp.reject(err);
+    this.finished.reject(err);
+  }
+}

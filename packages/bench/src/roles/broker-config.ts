@@ -8,7 +8,9 @@ export interface BrokerProducerConfig {
   concurrency: number;
   /** builds go to these clusters in turn (buildClusterName) */
   clusters: string[];
+  /** warm-up builds use ids firstBuildId .. firstBuildId+warmup-1; measured ones follow */
   firstBuildId: number;
+  warmup: number;
 }
 
 export interface BrokerWorkerConfig {
@@ -18,6 +20,7 @@ export interface BrokerWorkerConfig {
   /** poll batch size (`max`) */
   max: number;
   waitMs: number;
-  /** stop after this many builds acked, over all clusters */
+  /** stop after this many builds acked, over all clusters, after `warmup` builds */
   jobs: number;
+  warmup: number;
 }

@@ -7,26 +7,28 @@ import type { BrokerProducerConfig } from './broker-config.js';
 // Screwdriver's side: `concurrency` loops posting start messages to POST /v1/queue/message.
 runRole<BrokerProducerConfig, unknown>(async (config) => {
   const client = new JsonClient(config.baseUrl, { maxSockets: config.concurrency });
-  const bodies = Array.from({ length: config.jobs }, (_, i) =>
+  const total = config.warmup + config.jobs;
+  const bodies = Array.from({ length: total }, (_, i) =>
     JSON.stringify(startMessage(config.firstBuildId + i, config.clusters[i % config.clusters.length]!)),
   );
-  // One warm request so connection setup and token verification are not in the timing.
-  const warm = await client.request('GET', '/v1/queue/stats', { token: config.token });
-  if (warm.status >= 500) throw new Error(`broker not healthy: GET /v1/queue/stats ${warm.status}`);
+  const statuses: Record<string, number> = {};
+  let firstError = '';
+  const post = async (i: number, meter?: Meter) => {
+    const answer = await client.request('POST', '/v1/queue/message', { rawBody: bodies[i]!, token: config.token });
+    statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    if (answer.status === 201 || answer.status === 200) meter?.completed();
+    else {
+      if (meter) meter.errors++;
+      firstError ||= `${answer.status} ${answer.text.slice(0, 300)}`;
+    }
+  };
+  // Warm-up (not measured): connections, the broker's token cache and JIT.
+  await concurrentLoop(config.warmup, config.concurrency, (i) => post(i));
+  if (firstError) throw new Error(`warm-up posts failed: ${firstError}`);
   return async () => {
     const meter = new Meter();
-    const statuses: Record<string, number> = {};
-    let firstError = '';
     meter.started();
-    await concurrentLoop(config.jobs, config.concurrency, async (i) => {
-      const answer = await client.request('POST', '/v1/queue/message', { rawBody: bodies[i]!, token: config.token });
-      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-      if (answer.status === 201 || answer.status === 200) meter.completed();
-      else {
-        meter.errors++;
-        firstError ||= `${answer.status} ${answer.text.slice(0, 300)}`;
-      }
-    });
+    await concurrentLoop(config.jobs, config.concurrency, (i) => post(config.warmup + i, meter));
     client.close();
     return meter.result({ statuses, firstError });
   };

@@ -1,5 +1,5 @@
 import { runRole } from '../lib/role.js';
-import { Meter, deferred } from '../lib/measure.js';
+import { ConsumeTracker, deferred } from '../lib/measure.js';
 import { JsonClient } from '../lib/http.js';
 import { mintClusterToken } from '../lib/keys.js';
 import type { PollResult, AckResult } from '@buildcluster/protocol';
@@ -11,67 +11,71 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
   const pollers = config.clusters.length * config.pollersPerCluster;
   const client = new JsonClient(config.baseUrl, { maxSockets: pollers * 2 + 8 });
   const tokens = new Map(config.clusters.map((c) => [c.name, mintClusterToken(c)]));
-  return async () => {
-    const meter = new Meter();
-    const all = deferred();
-    const seen = new Set<number>();
-    let duplicates = 0;
-    let rejected = 0;
-    let polls = 0;
-    let emptyPolls = 0;
-    let firstError = '';
-    let finished = false;
-    const ackBatch = async (cluster: string, leaseIds: string[]) => {
-      const answer = await client.request<AckResult>('POST', `/v4/queues/${cluster}/ack`, {
-        body: { leaseIds },
-        token: tokens.get(cluster)!,
-      });
+  const tracker = new ConsumeTracker(config.warmup, config.jobs);
+  const seen = new Set<number>();
+  let duplicates = 0;
+  let rejected = 0;
+  let polls = 0;
+  let emptyPolls = 0;
+  let errors = 0;
+  let firstError = '';
+  let finished = false;
+  const ackBatch = async (cluster: string, leaseIds: string[]) => {
+    const answer = await client.request<AckResult>('POST', `/v4/queues/${cluster}/ack`, { body: { leaseIds }, token: tokens.get(cluster)! });
+    if (answer.status !== 200) {
+      errors++;
+      firstError ||= `ack ${answer.status} ${answer.text.slice(0, 300)}`;
+      return;
+    }
+    rejected += answer.body.rejected.length;
+    tracker.consumed(answer.body.acked.length);
+  };
+  // After the warm-up the pollers hold still until go, so a backlog queued beforehand stays queued.
+  const started = deferred();
+  let measuring = false;
+  const poller = async (cluster: string, index: number) => {
+    const token = tokens.get(cluster)!;
+    const body = JSON.stringify({ workerId: `bench-${cluster}-${index}`, max: config.max, waitMs: config.waitMs });
+    while (!finished) {
+      if (!measuring && config.warmup > 0 && tracker.isWarmedUp) await started.promise;
+      let answer;
+      try {
+        answer = await client.request<PollResult>('POST', `/v4/queues/${cluster}/poll`, { rawBody: body, token });
+      } catch (err) {
+        if (finished) return;
+        throw err;
+      }
+      polls++;
+      if (answer.status === 204) {
+        emptyPolls++;
+        continue;
+      }
       if (answer.status !== 200) {
-        meter.errors++;
-        firstError ||= `ack ${answer.status} ${answer.text.slice(0, 300)}`;
-        return;
+        errors++;
+        firstError ||= `poll ${answer.status} ${answer.text.slice(0, 300)}`;
+        if (errors > 100) throw new Error(`too many errors; first: ${firstError}`);
+        continue;
       }
-      rejected += answer.body.rejected.length;
-      meter.completed(answer.body.acked.length);
-      if (meter.count >= config.jobs) all.resolve();
-    };
-    const poller = async (cluster: string, index: number) => {
-      const token = tokens.get(cluster)!;
-      const body = JSON.stringify({ workerId: `bench-${cluster}-${index}`, max: config.max, waitMs: config.waitMs });
-      while (!finished) {
-        let answer;
-        try {
-          answer = await client.request<PollResult>('POST', `/v4/queues/${cluster}/poll`, { rawBody: body, token });
-        } catch (err) {
-          if (finished) return;
-          throw err;
-        }
-        polls++;
-        if (answer.status === 204) {
-          emptyPolls++;
-          continue;
-        }
-        if (answer.status !== 200) {
-          meter.errors++;
-          firstError ||= `poll ${answer.status} ${answer.text.slice(0, 300)}`;
-          if (meter.errors > 100) return all.reject(new Error(`too many errors; first: ${firstError}`));
-          continue;
-        }
-        const jobs = answer.body.jobs;
-        for (const job of jobs) {
-          if (seen.has(job.buildId)) duplicates++;
-          seen.add(job.buildId);
-        }
-        if (jobs.length > 0) void ackBatch(cluster, jobs.map((j) => j.leaseId)).catch((err: Error) => all.reject(err));
+      const jobs = answer.body.jobs;
+      for (const job of jobs) {
+        if (seen.has(job.buildId)) duplicates++;
+        seen.add(job.buildId);
       }
-    };
-    meter.started();
-    const loops = config.clusters.flatMap((c) => Array.from({ length: config.pollersPerCluster }, (_, i) => poller(c.name, i)));
-    for (const loop of loops) loop.catch((err: Error) => all.reject(err));
-    await all.promise;
+      if (jobs.length > 0) void ackBatch(cluster, jobs.map((j) => j.leaseId)).catch((err: Error) => tracker.fail(err));
+    }
+  };
+  const loops = config.clusters.flatMap((c) => Array.from({ length: config.pollersPerCluster }, (_, i) => poller(c.name, i)));
+  for (const loop of loops) loop.catch((err: Error) => tracker.fail(err));
+  await tracker.warmedUp.promise;
+  return async () => {
+    measuring = true;
+    started.resolve();
+    tracker.go();
+    await tracker.finished.promise;
     finished = true;
     // Pollers still waiting at the broker are cut off: the run is over.
     client.close();
-    return meter.result({ duplicates, rejected, polls, emptyPolls, firstError });
+    tracker.meter.errors = errors;
+    return tracker.meter.result({ duplicates, rejected, polls, emptyPolls, firstError });
   };
 });

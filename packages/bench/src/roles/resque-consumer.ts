@@ -1,14 +1,13 @@
 import { MultiWorker } from 'node-resque';
 import { runRole } from '../lib/role.js';
-import { Meter, deferred } from '../lib/measure.js';
+import { ConsumeTracker } from '../lib/measure.js';
 import type { PeerConfig } from './peer-config.js';
 
 // node-resque MultiWorker as tuned in perf.md t3: timeout and checkTimeout 10 ms so it ramps to
 // `concurrency` task processors during the drain instead of staying at a handful.
 runRole<PeerConfig, unknown>(async (config) => {
   const url = new URL(config.redisUrl);
-  const meter = new Meter();
-  const all = deferred();
+  const tracker = new ConsumeTracker(config.warmup, config.jobs);
   let peakProcessors = 0;
   const multiWorker = new MultiWorker(
     {
@@ -23,16 +22,16 @@ runRole<PeerConfig, unknown>(async (config) => {
     { build: { perform: async () => true } },
   );
   multiWorker.on('success', () => {
-    meter.completed();
+    tracker.consumed();
     peakProcessors = Math.max(peakProcessors, multiWorker.workers.length);
-    if (meter.count >= config.jobs) all.resolve();
   });
-  multiWorker.on('failure', () => meter.errors++);
+  multiWorker.on('failure', () => tracker.meter.errors++);
+  multiWorker.start();
+  await tracker.warmedUp.promise;
   return async () => {
-    meter.started();
-    multiWorker.start();
-    await all.promise;
+    tracker.go();
+    await tracker.finished.promise;
     await multiWorker.end();
-    return meter.result({ peakProcessors });
+    return tracker.meter.result({ peakProcessors });
   };
 });

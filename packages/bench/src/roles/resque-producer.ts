@@ -9,12 +9,15 @@ runRole<PeerConfig, unknown>(async (config) => {
   const url = new URL(config.redisUrl);
   const queue = new Queue({ connection: { host: url.hostname, port: Number(url.port) } });
   await queue.connect();
-  const payloads = Array.from({ length: config.jobs }, (_, i) => peerPayload(i + 1));
+  const payloads = Array.from({ length: config.warmup + config.jobs }, (_, i) => peerPayload(i + 1));
+  await concurrentLoop(config.warmup, config.concurrency, async (i) => {
+    await queue.enqueue(config.queue, 'build', [payloads[i]]);
+  });
   return async () => {
     const meter = new Meter();
     meter.started();
     await concurrentLoop(config.jobs, config.concurrency, async (i) => {
-      await queue.enqueue(config.queue, 'build', [payloads[i]]);
+      await queue.enqueue(config.queue, 'build', [payloads[config.warmup + i]]);
       meter.completed();
     });
     await queue.end();

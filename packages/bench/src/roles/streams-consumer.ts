@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { runRole } from '../lib/role.js';
-import { Meter } from '../lib/measure.js';
+import { ConsumeTracker } from '../lib/measure.js';
 import type { PeerConfig } from './peer-config.js';
 
 // Raw Redis Streams consumer: XREADGROUP COUNT 100 BLOCK 1000, then one XACK per batch (perf.md t1).
@@ -8,10 +8,10 @@ runRole<PeerConfig, unknown>(async (config) => {
   const reader = new Redis(config.redisUrl, { connectionName: 'streams-reader' });
   const acker = new Redis(config.redisUrl, { connectionName: 'streams-acker' });
   await reader.xgroup('CREATE', config.queue, 'g', '$', 'MKSTREAM');
-  return async () => {
-    const meter = new Meter();
-    meter.started();
-    while (meter.count < config.jobs) {
+  const tracker = new ConsumeTracker(config.warmup, config.jobs);
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
       const answer = (await reader.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', config.queue, '>')) as
         | Array<[string, Array<[string, string[]]>]>
         | null;
@@ -19,11 +19,18 @@ runRole<PeerConfig, unknown>(async (config) => {
       if (entries.length === 0) continue;
       for (const [, fields] of entries) JSON.parse(fields[1]!);
       await acker.xack(config.queue, 'g', ...entries.map(([id]) => id));
-      meter.completed(entries.length);
+      tracker.consumed(entries.length);
     }
+  };
+  loop().catch((err: Error) => tracker.fail(err));
+  await tracker.warmedUp.promise;
+  return async () => {
+    tracker.go();
+    await tracker.finished.promise;
+    stopped = true;
     const pending = (await acker.xpending(config.queue, 'g')) as [number, ...unknown[]];
     reader.disconnect();
     acker.disconnect();
-    return meter.result({ pendingAfter: pending[0] });
+    return tracker.meter.result({ pendingAfter: pending[0] });
   };
 });

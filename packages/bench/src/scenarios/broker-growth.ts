@@ -24,6 +24,7 @@ export interface GrowthFigures {
     /** keys and stream length after everything was acked */
     keysAfter: number;
     streamLengthAfter: number;
+    unackedAfter: number;
     keysAtPeak: number;
   };
 }
@@ -40,12 +41,13 @@ async function usedMemory(ctx: BenchContext): Promise<{ bytes: number; keys: num
   }
 }
 
-async function queueDepth(ctx: BenchContext, cluster: string): Promise<{ depth: number; streamLength: number }> {
+/** The queue's counters: queued (depth), not yet acked (enqueued − acked, leases included), stream length. */
+async function queueDepth(ctx: BenchContext, cluster: string): Promise<{ depth: number; unacked: number; streamLength: number }> {
   const redis = ctx.redis.client('bench-control');
   try {
-    const depth = Number((await redis.hget(`${REDIS_KEY_PREFIX}q:{${cluster}}:m`, 'depth')) ?? 0);
+    const meta = await redis.hgetall(`${REDIS_KEY_PREFIX}q:{${cluster}}:m`);
     const streamLength = await redis.xlen(`${REDIS_KEY_PREFIX}q:{${cluster}}:s`).catch(() => 0);
-    return { depth, streamLength };
+    return { depth: Number(meta.depth ?? 0), unacked: Number(meta.enq ?? 0) - Number(meta.ack ?? 0), streamLength };
   } finally {
     redis.disconnect();
   }
@@ -53,7 +55,7 @@ async function queueDepth(ctx: BenchContext, cluster: string): Promise<{ depth: 
 
 /** Workers alone (no producer) until `jobs` builds are acked: how fast a backlog drains. */
 async function drain(broker: BrokerProcess, clusters: ClusterCredentials[], jobs: number, pollers: number, max: number): Promise<RoleResult> {
-  const config: BrokerWorkerConfig = { baseUrl: broker.url, clusters, pollersPerCluster: pollers, max, waitMs: 2000, jobs };
+  const config: BrokerWorkerConfig = { baseUrl: broker.url, clusters, pollersPerCluster: pollers, max, waitMs: 2000, jobs, warmup: 0 };
   const role = startRole<BrokerWorkerConfig, RoleResult>(rolePath('broker-worker'), config);
   try {
     await role.ready;
@@ -86,18 +88,27 @@ export async function brokerGrowth(
     nextBuildId += missing;
     progress(`growth: backlog filled at ${formatInt(fill.perSecond)} builds/s`);
     const run = await brokerThroughput(ctx, broker, [cluster], { ...options.throughput, firstBuildId: nextBuildId }, `growth, ${formatInt(backlog)} queued`);
-    nextBuildId += options.throughput.jobs;
+    nextBuildId += options.throughput.warmup + options.throughput.jobs;
     runs.push({ backlog, run, fillPerSecond: round(fill.perSecond) });
   }
   const peak = await usedMemory(ctx);
-  const { depth } = await queueDepth(ctx, cluster.name);
-  progress(`growth: draining ${formatInt(depth)} queued builds (workers only)`);
-  const drained = await drain(broker, [cluster], depth, options.throughput.pollers, options.throughput.max);
+  // Everything not acked yet, the leases the last run's workers left behind included (they come
+  // back after LEASE_MS, which the growth broker sets short).
+  const { unacked } = await queueDepth(ctx, cluster.name);
+  progress(`growth: draining ${formatInt(unacked)} unacked builds (workers only)`);
+  const drained = await drain(broker, [cluster], unacked, options.throughput.pollers, options.throughput.max);
   const drainSeconds = (drained.lastAt - drained.firstAt) / 1000;
+  // The drain's own last polls may have left leases behind: take those too, so nothing is unacked.
+  for (let i = 0; i < 3; i++) {
+    const left = await queueDepth(ctx, cluster.name);
+    if (left.unacked <= 0) break;
+    progress(`growth: ${formatInt(left.unacked)} builds still unacked; draining them as well`);
+    await drain(broker, [cluster], left.unacked, options.throughput.pollers, options.throughput.max);
+  }
   // Let the broker's fire-and-forget writes (directory expiry) land before reading memory.
   await sleep(2000);
   const after = await usedMemory(ctx);
-  const { streamLength } = await queueDepth(ctx, cluster.name);
+  const { streamLength, unacked: unackedAfter } = await queueDepth(ctx, cluster.name);
   const figures: GrowthFigures = {
     runs,
     drainedBuilds: drained.count,
@@ -108,6 +119,7 @@ export async function brokerGrowth(
       afterMb: mb(after.bytes),
       keysAfter: after.keys,
       streamLengthAfter: streamLength,
+      unackedAfter,
       keysAtPeak: peak.keys,
     },
   };

@@ -10,6 +10,8 @@ import type { ClusterCredentials } from '../lib/keys.js';
 
 export interface ThroughputOptions {
   jobs: number;
+  /** builds posted and acked before the measurement (not counted) */
+  warmup: number;
   /** concurrent producers (posts in flight) */
   producers: number;
   /** long-polls in flight at least; at least one per cluster */
@@ -40,6 +42,7 @@ export async function brokerThroughput(
     baseUrl: broker.url,
     token: ctx.sdapiToken,
     jobs: options.jobs,
+    warmup: options.warmup,
     concurrency: options.producers,
     clusters: clusters.map((c) => c.name),
     firstBuildId: options.firstBuildId ?? 1,
@@ -51,6 +54,7 @@ export async function brokerThroughput(
     max: options.max,
     waitMs: 5000,
     jobs: options.jobs,
+    warmup: options.warmup,
   };
   progress(`${label}: ${formatInt(options.jobs)} builds over ${clusters.length} cluster(s)`);
   const control = ctx.redis.client('bench-control');

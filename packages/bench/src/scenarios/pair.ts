@@ -12,6 +12,8 @@ export interface PairResult {
   perSecond: number;
   producer: RoleResult;
   consumer: RoleResult;
+  /** The measured window on the monotonic clock (µs), to cut a CPU profile to it. */
+  monotonicUs: { from: number; to: number };
   /** CPU used during the run as % of one core, per process ("server" is the broker when there is one). */
   cpu: { producer: number; consumer: number; redis: number; server?: number };
 }
@@ -33,6 +35,7 @@ export async function runPair<P, Q>(options: {
     await Promise.all([consumer.ready, producer.ready]);
     const redisCpu0 = await redisCpuSeconds(options.redis);
     const serverCpu0 = options.serverPid ? cpuSeconds(options.serverPid) : 0;
+    const from = Number(process.hrtime.bigint() / 1000n);
     consumer.go();
     producer.go();
     let timer: NodeJS.Timeout | undefined;
@@ -41,7 +44,9 @@ export async function runPair<P, Q>(options: {
     });
     const [producerResult, consumerResult] = await Promise.race([Promise.all([producer.done, consumer.done]), timeout]);
     clearTimeout(timer);
-    const seconds = (consumerResult.lastAt - producerResult.firstAt) / 1000;
+    const to = Number(process.hrtime.bigint() / 1000n);
+    // N in and N out: with a backlog the consumer may finish its N before the producer does.
+    const seconds = (Math.max(consumerResult.lastAt, producerResult.lastAt) - producerResult.firstAt) / 1000;
     const redisCpu = (await redisCpuSeconds(options.redis)) - redisCpu0;
     const serverCpu = options.serverPid ? cpuSeconds(options.serverPid) - serverCpu0 : undefined;
     const pct = (cpu: number) => round((100 * cpu) / seconds);
@@ -49,6 +54,7 @@ export async function runPair<P, Q>(options: {
       jobs: consumerResult.count,
       seconds: round(seconds, 3),
       perSecond: round(consumerResult.count / seconds),
+      monotonicUs: { from, to },
       producer: producerResult,
       consumer: consumerResult,
       cpu: {

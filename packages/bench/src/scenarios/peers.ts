@@ -11,13 +11,18 @@ export const PEERS = {
 } as const;
 export type PeerName = keyof typeof PEERS;
 
+/** Jobs run through every system before its measurement: connections, JIT, worker ramp-up. */
+export function warmupFor(jobs: number): number {
+  return Math.min(2000, Math.ceil(jobs / 5));
+}
+
 /** One peer end to end on the dedicated Redis, flushed first so each run starts from nothing. */
 export async function runPeer(name: PeerName, redisServer: RedisServer, jobs: number): Promise<PairResult> {
   const peer = PEERS[name];
   const redis = redisServer.client('bench-control');
   try {
     await redis.flushall();
-    const config: PeerConfig = { redisUrl: redisServer.url, jobs, concurrency: 50, queue: `bench-${name}` };
+    const config: PeerConfig = { redisUrl: redisServer.url, jobs, warmup: warmupFor(jobs), concurrency: 50, queue: `bench-${name}` };
     progress(`${name}: ${formatInt(jobs)} jobs end to end`);
     const result = await runPair({
       producer: peer.producer,
