@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
+import { requestSerializer } from './security/log-redaction.js';
 import redis from './plugins/redis.js';
 import subscriber from './plugins/subscriber.js';
 import bus from './plugins/bus.js';
@@ -42,6 +43,8 @@ export function fastifyOptions(config: BrokerConfig): FastifyServerOptions {
     logger: {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+      // Tokens in a URL (?token=, or pasted into a path) stay out of the request log too.
+      serializers: { req: requestSerializer },
     },
     bodyLimit: BODY_LIMIT,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 200 },
