@@ -106,7 +106,7 @@ describe('malformed and mistyped bodies → 400 (415 for a foreign content type)
       const answer = await send(s.broker.app, { method: 'POST', url: '/v4/queues/alpha/poll', headers: bearer(token), payload });
       expectRefusal(answer, { status: 400, secrets: [token] });
     }
-    for (const payload of [{ leaseIds: [] }, { leaseIds: 'x' }, { leaseIds: Array.from({ length: 101 }, (_, i) => `${i}:s:1`) }, { leaseIds: [{}] }]) {
+    for (const payload of [{ leaseIds: [] }, { leaseIds: { id: 'x' } }, { leaseIds: Array.from({ length: 101 }, (_, i) => `${i}:s:1`) }, { leaseIds: [{}] }]) {
       const answer = await send(s.broker.app, { method: 'POST', url: '/v4/queues/alpha/ack', headers: bearer(token), payload });
       expectRefusal(answer, { status: 400, secrets: [token] });
     }
