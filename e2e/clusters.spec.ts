@@ -60,7 +60,7 @@ test.describe('cluster registry', () => {
     const jobs = await worker.poll();
     expect(jobs.map((j) => j.buildId)).toEqual([buildId]);
     await worker.ack(jobs);
-    await expect(dialog.getByText(/holds 0 queued and 0 leased/)).toBeVisible();
+    await expect(dialog.getByRole('alert')).toContainText('Now 0 queued and 0 in flight.');
 
     await dialog.getByRole('button', { name: 'Try again' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Clusters', exact: true })).toBeVisible();

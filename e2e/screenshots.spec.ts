@@ -1,4 +1,4 @@
-import { test, expect, openCluster, expectLive, screenshotBothWidths, signIn, tile } from './fixtures.js';
+import { test, expect, openCluster, expectLive, screenshotBothWidths, signIn, tile, SCREENSHOTS } from './fixtures.js';
 import { rsaPublicKey, unique } from './support/api.js';
 
 // Short leases and one attempt, so a dead letter appears within seconds.
@@ -45,6 +45,9 @@ test('every page, at desktop and phone width', async ({ page, broker, api }) => 
   for (let i = 0; i < 3; i++) await api.schedule(busy.name);
   await expect(tile(page, 'In flight')).toHaveText('1');
   await screenshotBothWidths(page, '03-cluster-detail');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: `${SCREENSHOTS}/03-cluster-detail-dark-1280.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
 
   await page.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete cluster' }).click();

@@ -83,6 +83,17 @@ export class Api {
     return buildId;
   }
 
+  /** Screwdriver's start call for a build of an SCM context no cluster serves (yet): it waits as pending. */
+  async schedulePending(scmContext: string, buildId = newBuildId()): Promise<number> {
+    const res = await this.call<{ state: string }>('POST', '/v1/queue/message', this.broker.sdapiToken, {
+      buildId,
+      jobId: 7,
+      pipeline: { id: 12, name: 'acme/app', scmContext },
+    });
+    if (res.status !== 201 || res.body.state !== 'pending') throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
+    return buildId;
+  }
+
   /** A worker of `cluster`, speaking the worker protocol with a token signed by the cluster's key. */
   worker(cluster: TestCluster, workerId = `${cluster.name}-w1`) {
     const token = () =>

@@ -2,11 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { render, screen, waitFor } from '@testing-library/react';
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
-import type { BuildCluster, CreateClusterBody } from '@buildcluster/protocol';
+import type { BuildCluster, CreateClusterBody, QueueStats } from '@buildcluster/protocol';
 import { ApiError, SESSION_EXPIRED } from './client';
 import { clusterKeys, clusterQuery, clustersQuery, createCluster, updateCluster } from './clusters';
 import { LiveConnection, type LiveStatus } from './events';
 import { session, sessionStore } from './session';
+import { queueKeys } from './queues';
+import { statsHistory } from './stats-history';
+import { pendingCount } from './build-events';
 import { createStore } from '../lib/store';
 import { mintApiToken } from '../../test/tokens';
 
@@ -81,6 +84,29 @@ describe('the data layer against a real broker', () => {
     await updateCluster(name, { weightage: 7 });
     await waitFor(() => expect(client.getQueryData<BuildCluster>(clusterKeys.detail(name))?.weightage).toBe(7), { timeout: 10_000 });
     expect(client.getQueryData<BuildCluster[]>(clusterKeys.list())?.map((c) => c.name)).toContain(name);
+  });
+
+  it('fills the queue figures from the stats events, live', async () => {
+    session.signIn(inject('adminToken'));
+    const name = unique('stats');
+    await createCluster(body(name));
+    const client = new QueryClient();
+    const status = createStore<LiveStatus>('connecting');
+    live = new LiveConnection({ client, token: inject('adminToken'), status });
+    live.start();
+    await waitForStatus(status, 'live');
+    const res = await fetch(`${inject('brokerUrl')}/v1/queue/message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${inject('sdapiToken')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ buildId: 900_000 + Math.floor(Math.random() * 99_999), buildClusterName: name, pipeline: { name: 'acme/app', scmContext: 'github:github.com' } }),
+    });
+    expect(res.status).toBe(201);
+    await waitFor(
+      () => expect(client.getQueryData<QueueStats[]>(queueKeys.list())?.find((q) => q.cluster === name)?.depth).toBe(1),
+      { timeout: 10_000 },
+    );
+    await waitFor(() => expect(statsHistory.get()[name]?.length).toBeGreaterThan(1), { timeout: 10_000 });
+    expect(pendingCount.get()).toEqual(expect.any(Number));
   });
 
   it('signs out when the broker closes the socket because the token expired', async () => {

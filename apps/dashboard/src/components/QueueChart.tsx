@@ -44,7 +44,7 @@ export function QueueChart({ cluster }: { cluster: string }) {
       <p className="sr-only">{summary}</p>
       <div className="chart__plot" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -12 }}>
+          <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -12 }} accessibilityLayer={false}>
             <CartesianGrid stroke="var(--grid)" vertical={false} />
             <XAxis
               dataKey="at"
