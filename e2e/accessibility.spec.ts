@@ -6,7 +6,9 @@ import { unique } from './support/api.js';
 /** WCAG 2.1 A/AA rules of axe-core on what the page shows now; failures list the rule and elements. */
 async function expectNoViolations(page: Page, what: string) {
   const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const summary = violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  const summary = violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`,
+  );
   expect(summary, `${what}:\n${summary.join('\n')}`).toEqual([]);
 }
 

@@ -19,7 +19,9 @@ test('a pending build is counted, explained, and assigned once an eligible clust
   await expect(build).toContainText('pending');
   await expect(build.getByText('Why pending')).toBeVisible();
   // The activity feed saw it arrive.
-  await expect(page.getByRole('table', { name: /Build state changes/ }).getByRole('rowheader', { name: String(buildId) })).toBeVisible();
+  await expect(
+    page.getByRole('table', { name: /Build state changes/ }).getByRole('rowheader', { name: String(buildId) }),
+  ).toBeVisible();
 
   const cluster = await api.registerCluster(unique('late'), { scmContext });
   await expect(build).toContainText('queued', { timeout: 20_000 });

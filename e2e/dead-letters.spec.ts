@@ -22,7 +22,9 @@ test('a build whose lease lapses goes dead, and is requeued from the dashboard',
   await expect(page.getByText('No dead builds.')).toBeVisible();
   await expect(tile(page, 'Dead')).toHaveText('0');
   await expect(tile(page, 'Queued')).toHaveText('1');
-  await expect(page.getByRole('table', { name: 'Next queued builds' }).getByRole('rowheader', { name: String(buildId) })).toBeVisible();
+  await expect(
+    page.getByRole('table', { name: 'Next queued builds' }).getByRole('rowheader', { name: String(buildId) }),
+  ).toBeVisible();
 
   // The build page tells the same story.
   await page.getByRole('link', { name: 'Builds', exact: true }).click();

@@ -49,7 +49,10 @@ export async function expectLive(page: Page): Promise<void> {
 
 /** A value tile on the cluster page ("Queued", "In flight", ...). */
 export function tile(page: Page, label: string) {
-  return page.getByLabel('Queue figures').locator('div', { has: page.getByText(label, { exact: true }) }).locator('dd');
+  return page
+    .getByLabel('Queue figures')
+    .locator('div', { has: page.getByText(label, { exact: true }) })
+    .locator('dd');
 }
 
 export const SCREENSHOTS = 'test-results/screenshots';

@@ -6,5 +6,8 @@ import { fileURLToPath } from 'node:url';
 export default function globalSetup(): void {
   const dashboard = fileURLToPath(new URL('../apps/dashboard/', import.meta.url));
   if (process.env.E2E_SKIP_BUILD === '1' && existsSync(`${dashboard}dist/index.html`)) return;
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dashboard, stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], {
+    cwd: dashboard,
+    stdio: 'inherit',
+  });
 }

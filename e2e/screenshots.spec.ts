@@ -15,9 +15,20 @@ test('every page, at desktop and phone width', async ({ page, broker, api }) => 
   await expect(page.getByLabel('Admin API token')).toBeVisible();
   await screenshotBothWidths(page, '01-sign-in');
 
-  const busy = await api.registerCluster(unique('us-west-builds'), { description: 'Shared pool, us-west-2 EKS', maintainer: 'sd-team@acme.example' });
-  await api.registerCluster(unique('onprem-gpu'), { managedBy: 'external', scmOrganization: 'ml-team', weightage: 0, description: 'GPU racks in DC2' });
-  await api.registerCluster(unique('aws-east'), { provider: { name: 'aws', region: 'us-east-1', accountId: '123456789012' }, weightage: 40 });
+  const busy = await api.registerCluster(unique('us-west-builds'), {
+    description: 'Shared pool, us-west-2 EKS',
+    maintainer: 'sd-team@acme.example',
+  });
+  await api.registerCluster(unique('onprem-gpu'), {
+    managedBy: 'external',
+    scmOrganization: 'ml-team',
+    weightage: 0,
+    description: 'GPU racks in DC2',
+  });
+  await api.registerCluster(unique('aws-east'), {
+    provider: { name: 'aws', region: 'us-east-1', accountId: '123456789012' },
+    weightage: 40,
+  });
   await api.registerCluster(unique('legacy'), { isActive: false, scmContext: 'gitlab:gitlab.com' });
   const stranded = await api.registerCluster(unique('stranded'));
   for (let i = 0; i < 4; i++) await api.schedule(stranded.name);

@@ -54,7 +54,13 @@ export class Api {
 
   async registerCluster(name = unique('e2e'), extra: Record<string, unknown> = {}): Promise<TestCluster> {
     const { publicKey, privateKey } = ecKeyPair();
-    const signOption = { issuer: name, subject: `${name}-worker`, audience: 'buildcluster-broker', expiresIn: 3600, algorithm: 'ES256' as const };
+    const signOption = {
+      issuer: name,
+      subject: `${name}-worker`,
+      audience: 'buildcluster-broker',
+      expiresIn: 3600,
+      algorithm: 'ES256' as const,
+    };
     const res = await this.call('PUT', '/v4/buildClusters', this.broker.adminToken, {
       name,
       scmOrganization: 'acme',
@@ -90,7 +96,8 @@ export class Api {
       jobId: 7,
       pipeline: { id: 12, name: 'acme/app', scmContext },
     });
-    if (res.status !== 201 || res.body.state !== 'pending') throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 201 || res.body.state !== 'pending')
+      throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
     return buildId;
   }
 
@@ -113,8 +120,11 @@ export class Api {
         return res.body.jobs;
       },
       ack: async (jobs: LeasedJob[]) => {
-        const res = await this.call<{ acked: string[] }>('POST', `${base}/ack`, token(), { leaseIds: jobs.map((j) => j.leaseId) });
-        if (res.status !== 200 || res.body.acked.length !== jobs.length) throw new Error(`ack: ${res.status} ${JSON.stringify(res.body)}`);
+        const res = await this.call<{ acked: string[] }>('POST', `${base}/ack`, token(), {
+          leaseIds: jobs.map((j) => j.leaseId),
+        });
+        if (res.status !== 200 || res.body.acked.length !== jobs.length)
+          throw new Error(`ack: ${res.status} ${JSON.stringify(res.body)}`);
       },
       extend: async (jobs: LeasedJob[], leaseMs: number) => {
         const res = await this.call('POST', `${base}/extend`, token(), { leaseIds: jobs.map((j) => j.leaseId), leaseMs });

@@ -8,7 +8,12 @@ export function mintApiToken(options: { scope?: string[]; username?: string; exp
   const now = Math.floor(Date.now() / 1000);
   const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const payload = b64url(
-    JSON.stringify({ scope: options.scope ?? ['admin'], username: options.username ?? 'test-admin', iat: now, exp: now + (options.expiresIn ?? 3600) }),
+    JSON.stringify({
+      scope: options.scope ?? ['admin'],
+      username: options.username ?? 'test-admin',
+      iat: now,
+      exp: now + (options.expiresIn ?? 3600),
+    }),
   );
   const signature = sign('sha256', Buffer.from(`${header}.${payload}`), inject('apiPrivateKey'));
   return `${header}.${payload}.${b64url(signature)}`;

@@ -13,7 +13,10 @@ interface Client {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function connect(url: string, options: { token?: string; protocols?: string[]; headers?: Record<string, string> }): Promise<Client> {
+function connect(
+  url: string,
+  options: { token?: string; protocols?: string[]; headers?: Record<string, string> },
+): Promise<Client> {
   const target = new URL('/v4/events', url.replace(/^http/, 'ws'));
   if (options.token) target.searchParams.set('token', options.token);
   const socket = new WebSocket(target, options.protocols ?? [], { headers: options.headers });
@@ -86,11 +89,20 @@ describe('GET /v4/events', () => {
   it('forwards cluster and build events published on the bus, from any replica', async () => {
     const client = await connect(broker.url, { protocols: ['bearer', broker.adminToken] });
     const replica = await broker.replica();
-    const event: ClusterEvent = { type: 'cluster', action: 'deleted', name: 'ws-test', cluster: null, at: new Date().toISOString() };
+    const event: ClusterEvent = {
+      type: 'cluster',
+      action: 'deleted',
+      name: 'ws-test',
+      cluster: null,
+      at: new Date().toISOString(),
+    };
     replica.app.bus.publish(event);
     replica.app.bus.publish({ type: 'build', buildId: 77, state: 'queued', cluster: 'ws-test', at: new Date().toISOString() });
     await expect(client.next(isCluster)).resolves.toEqual(event);
-    await expect(client.next((e): e is BrokerEvent => e.type === 'build')).resolves.toMatchObject({ buildId: 77, state: 'queued' });
+    await expect(client.next((e): e is BrokerEvent => e.type === 'build')).resolves.toMatchObject({
+      buildId: 77,
+      state: 'queued',
+    });
     client.socket.close();
     await client.closed;
   });
@@ -116,7 +128,9 @@ describe('GET /v4/events', () => {
       },
     });
     expect(registered.statusCode).toBe(201);
-    await expect(client.next((e): e is ClusterEvent => isCluster(e) && e.name === 'ws-stats')).resolves.toMatchObject({ action: 'created' });
+    await expect(client.next((e): e is ClusterEvent => isCluster(e) && e.name === 'ws-stats')).resolves.toMatchObject({
+      action: 'created',
+    });
     const scheduled = await broker.app.inject({
       method: 'POST',
       url: '/v1/queue/message',
@@ -128,7 +142,9 @@ describe('GET /v4/events', () => {
       state: 'queued',
       cluster: 'ws-stats',
     });
-    const stats = await client.next((e): e is StatsEvent => isStats(e) && e.queues.some((q) => q.cluster === 'ws-stats' && q.depth === 1));
+    const stats = await client.next(
+      (e): e is StatsEvent => isStats(e) && e.queues.some((q) => q.cluster === 'ws-stats' && q.depth === 1),
+    );
     expect(stats.queues.find((q) => q.cluster === 'ws-stats')).toMatchObject({ depth: 1, inFlight: 0, enqueuedTotal: 1 });
     client.socket.close();
     await client.closed;

@@ -65,12 +65,18 @@ class StatsFeed {
     if (!only) this.ticking = true;
     try {
       const snapshot = await this.app.queue.snapshot();
-      const event: StatsEvent = { type: 'stats', queues: snapshot.queues, pending: snapshot.pending, at: new Date().toISOString() };
+      const event: StatsEvent = {
+        type: 'stats',
+        queues: snapshot.queues,
+        pending: snapshot.pending,
+        at: new Date().toISOString(),
+      };
       const frame = JSON.stringify(event);
       for (const socket of only ? [only] : this.clients) send(socket, frame, true);
     } catch (err) {
       // Redis away: say so once in a while, keep ticking; the dashboard shows the figures going stale.
-      if (Date.now() - this.lastFailure > 30_000) this.app.log.warn({ err: (err as Error).message }, 'could not read queue stats for /v4/events');
+      if (Date.now() - this.lastFailure > 30_000)
+        this.app.log.warn({ err: (err as Error).message }, 'could not read queue stats for /v4/events');
       this.lastFailure = Date.now();
     } finally {
       if (!only) this.ticking = false;
@@ -142,7 +148,10 @@ export default fp(
           app.bus.on('build', onBuild);
           // The token was valid at the handshake; the socket lives no longer than the token.
           const expMs = typeof token.payload.exp === 'number' ? token.payload.exp * 1000 : Date.now();
-          const expiry = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'token expired'), Math.max(0, Math.min(expMs - Date.now(), 2 ** 31 - 1)));
+          const expiry = setTimeout(
+            () => socket.close(CLOSE_TOKEN_EXPIRED, 'token expired'),
+            Math.max(0, Math.min(expMs - Date.now(), 2 ** 31 - 1)),
+          );
           socket.on('close', () => {
             clearTimeout(expiry);
             app.bus.off('cluster', onCluster);

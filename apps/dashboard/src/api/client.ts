@@ -53,7 +53,11 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const parsed: unknown = text === '' ? undefined : safeJson(text);
   if (!response.ok) {
     const err = (parsed ?? {}) as { code?: string; message?: string };
-    throw new ApiError(response.status, err.code ?? `HTTP_${response.status}`, err.message ?? `${response.status} ${response.statusText}`);
+    throw new ApiError(
+      response.status,
+      err.code ?? `HTTP_${response.status}`,
+      err.message ?? `${response.status} ${response.statusText}`,
+    );
   }
   return parsed as T;
 }

@@ -82,7 +82,9 @@ describe('the data layer against a real broker', () => {
     await waitForStatus(status, 'live');
 
     await updateCluster(name, { weightage: 7 });
-    await waitFor(() => expect(client.getQueryData<BuildCluster>(clusterKeys.detail(name))?.weightage).toBe(7), { timeout: 10_000 });
+    await waitFor(() => expect(client.getQueryData<BuildCluster>(clusterKeys.detail(name))?.weightage).toBe(7), {
+      timeout: 10_000,
+    });
     expect(client.getQueryData<BuildCluster[]>(clusterKeys.list())?.map((c) => c.name)).toContain(name);
   });
 
@@ -98,7 +100,11 @@ describe('the data layer against a real broker', () => {
     const res = await fetch(`${inject('brokerUrl')}/v1/queue/message`, {
       method: 'POST',
       headers: { authorization: `Bearer ${inject('sdapiToken')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ buildId: 900_000 + Math.floor(Math.random() * 99_999), buildClusterName: name, pipeline: { name: 'acme/app', scmContext: 'github:github.com' } }),
+      body: JSON.stringify({
+        buildId: 900_000 + Math.floor(Math.random() * 99_999),
+        buildClusterName: name,
+        pipeline: { name: 'acme/app', scmContext: 'github:github.com' },
+      }),
     });
     expect(res.status).toBe(201);
     await waitFor(
@@ -125,7 +131,12 @@ describe('the data layer against a real broker', () => {
     const status = createStore<LiveStatus>('connecting');
     const seen: LiveStatus[] = [];
     status.subscribe(() => seen.push(status.get()));
-    live = new LiveConnection({ client: new QueryClient(), token: inject('adminToken'), status, url: 'ws://127.0.0.1:9/v4/events' });
+    live = new LiveConnection({
+      client: new QueryClient(),
+      token: inject('adminToken'),
+      status,
+      url: 'ws://127.0.0.1:9/v4/events',
+    });
     live.start();
     await waitForStatus(status, 'reconnecting');
     expect(seen).not.toContain('live');

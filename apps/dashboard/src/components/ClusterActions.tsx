@@ -25,7 +25,11 @@ export function ClusterActions({ cluster, stats }: Props) {
     mutationFn: () => updateCluster(cluster.name, { isActive: !cluster.isActive }),
     onSuccess: (updated) => {
       storeCluster(client, updated);
-      notify(updated.isActive ? `${updated.name} is active: it gets new builds.` : `${updated.name} is inactive: it gets no new builds; its queue drains.`);
+      notify(
+        updated.isActive
+          ? `${updated.name} is active: it gets new builds.`
+          : `${updated.name} is inactive: it gets no new builds; its queue drains.`,
+      );
     },
     onError: (err) => notify(`Could not change ${cluster.name}: ${errorText(err)}`, 'error', 10_000),
   });
@@ -58,7 +62,9 @@ function RotateKeyDialog({ cluster, open, onClose }: { cluster: BuildCluster; op
     mutationFn: () => updateCluster(cluster.name, { publicKey: normalizePem(pem) }),
     onSuccess: (updated) => {
       storeCluster(client, updated);
-      const until = updated.previousKey ? ` The previous key is accepted until ${formatDateTime(updated.previousKey.validUntil)}.` : '';
+      const until = updated.previousKey
+        ? ` The previous key is accepted until ${formatDateTime(updated.previousKey.validUntil)}.`
+        : '';
       notify(`Rotated the key of ${updated.name}.${until}`, 'success', 12_000);
       setPem('');
       onClose();
@@ -89,10 +95,20 @@ function RotateKeyDialog({ cluster, open, onClose }: { cluster: BuildCluster; op
     >
       <p>
         Workers may sign with the new key at once. Tokens signed with the current key (
-        <code className="fingerprint">{cluster.publicKeyFingerprint.slice(0, 23)}…</code>) stay valid for the grace
-        period, so workers can switch over without a gap.
+        <code className="fingerprint">{cluster.publicKeyFingerprint.slice(0, 23)}…</code>) stay valid for the grace period, so
+        workers can switch over without a gap.
       </p>
-      <PemInput id="rotate-public-key" label="New public key (PEM)" required value={pem} onChange={(v) => { setPem(v); setError(undefined); }} error={error} />
+      <PemInput
+        id="rotate-public-key"
+        label="New public key (PEM)"
+        required
+        value={pem}
+        onChange={(v) => {
+          setPem(v);
+          setError(undefined);
+        }}
+        error={error}
+      />
     </Dialog>
   );
 }
@@ -149,8 +165,8 @@ function DeleteDialog({ cluster, stats, open, onClose }: Props & { open: boolean
       }
     >
       <p>
-        Its registration, key and queue go away; its workers are refused from then on. Builds that name this cluster
-        will fall back to the shared pool or wait as pending.
+        Its registration, key and queue go away; its workers are refused from then on. Builds that name this cluster will fall
+        back to the shared pool or wait as pending.
       </p>
       {stats && !busy ? (
         <p>

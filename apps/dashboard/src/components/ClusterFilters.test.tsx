@@ -41,7 +41,11 @@ function Harness() {
   return (
     <>
       <ClusterFilters clusters={clusters} filters={filters} onChange={setFilters} shown={shown.length} />
-      <ul aria-label="shown">{shown.map((c) => <li key={c.name}>{c.name}</li>)}</ul>
+      <ul aria-label="shown">
+        {shown.map((c) => (
+          <li key={c.name}>{c.name}</li>
+        ))}
+      </ul>
     </>
   );
 }

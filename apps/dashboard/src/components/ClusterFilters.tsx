@@ -16,8 +16,16 @@ export function applyFilters(clusters: BuildCluster[], f: Filters): BuildCluster
     if (f.managedBy !== 'all' && c.managedBy !== f.managedBy) return false;
     if (f.scmContext && c.scmContext !== f.scmContext) return false;
     if (!needle) return true;
-    return [c.name, c.scmOrganization, c.scmContext, c.queue, c.description, c.maintainer, c.provider?.region, c.provider?.accountId]
-      .some((v) => v?.toLowerCase().includes(needle));
+    return [
+      c.name,
+      c.scmOrganization,
+      c.scmContext,
+      c.queue,
+      c.description,
+      c.maintainer,
+      c.provider?.region,
+      c.provider?.accountId,
+    ].some((v) => v?.toLowerCase().includes(needle));
   });
 }
 
@@ -55,7 +63,11 @@ export function ClusterFilters({ clusters, filters, onChange, shown }: Props) {
       </div>
       <div className="filters__field">
         <label htmlFor="filter-managed">Managed by</label>
-        <select id="filter-managed" value={filters.managedBy} onChange={(e) => set('managedBy', e.target.value as Filters['managedBy'])}>
+        <select
+          id="filter-managed"
+          value={filters.managedBy}
+          onChange={(e) => set('managedBy', e.target.value as Filters['managedBy'])}
+        >
           <option value="all">All</option>
           <option value="screwdriver">Screwdriver</option>
           <option value="external">External</option>

@@ -9,8 +9,16 @@ import { ClusterFormPage } from '../routes/ClusterFormPage';
 
 const pem = (type: 'ec' | 'rsa') =>
   type === 'ec'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey
-    : generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey;
+    ? generateKeyPairSync('ec', {
+        namedCurve: 'P-256',
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      }).publicKey
+    : generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      }).publicKey;
 
 function renderRegister() {
   session.signIn(inject('adminToken'));
@@ -91,7 +99,11 @@ describe('the register form', () => {
 
   it('rejects a pasted private key without sending it', async () => {
     const { user } = renderRegister();
-    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const keys = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     await user.click(screen.getByLabelText(/Public key \(PEM\)/));
     await user.paste(keys.privateKey);
     await user.click(screen.getByRole('button', { name: 'Register cluster' }));

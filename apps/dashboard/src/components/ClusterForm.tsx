@@ -58,8 +58,17 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
     });
     if (key === 'issuer' || key === 'subject' || key === 'audience') setClaimsEdited(true);
     const field = FIELD_OF[key] ?? (key as FormField);
-    if (errors[field] || (field.startsWith('signOption') && errors.signOption) || (field.startsWith('provider') && errors.provider)) {
-      setErrors((e) => ({ ...e, [field]: undefined, ...(field.startsWith('signOption') ? { signOption: undefined } : {}), ...(field.startsWith('provider') ? { provider: undefined } : {}) }));
+    if (
+      errors[field] ||
+      (field.startsWith('signOption') && errors.signOption) ||
+      (field.startsWith('provider') && errors.provider)
+    ) {
+      setErrors((e) => ({
+        ...e,
+        [field]: undefined,
+        ...(field.startsWith('signOption') ? { signOption: undefined } : {}),
+        ...(field.startsWith('provider') ? { provider: undefined } : {}),
+      }));
     }
   }
 
@@ -111,7 +120,13 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
     }
   }
 
-  const text = (field: FormField, key: keyof ClusterFormValues, label: string, extra: Record<string, unknown> = {}, hint?: string) => (
+  const text = (
+    field: FormField,
+    key: keyof ClusterFormValues,
+    label: string,
+    extra: Record<string, unknown> = {},
+    hint?: string,
+  ) => (
     <Field id={inputId(field)} label={label} error={errors[field]} hint={hint}>
       <input
         {...describedBy(inputId(field), errors[field], hint)}
@@ -128,7 +143,13 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
       : 'Only builds of its organization that ask for it by name';
 
   return (
-    <form ref={formRef} className="cluster-form" onSubmit={submit} noValidate aria-label={mode === 'create' ? 'Register cluster' : 'Edit cluster'}>
+    <form
+      ref={formRef}
+      className="cluster-form"
+      onSubmit={submit}
+      noValidate
+      aria-label={mode === 'create' ? 'Register cluster' : 'Edit cluster'}
+    >
       {formError ? (
         <div className="callout callout--danger" role="alert">
           {formError}
@@ -139,7 +160,13 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
         <legend>Cluster</legend>
         <div className="grid">
           {mode === 'create' ? (
-            text('name', 'name', 'Name *', { autoFocus: true, autoComplete: 'off', spellCheck: false, maxLength: 100 }, 'Letters, digits, . _ - ; also the default queue name')
+            text(
+              'name',
+              'name',
+              'Name *',
+              { autoFocus: true, autoComplete: 'off', spellCheck: false, maxLength: 100 },
+              'Letters, digits, . _ - ; also the default queue name',
+            )
           ) : (
             <Field id={inputId('name')} label="Name">
               <input id={inputId('name')} value={values.name} readOnly aria-readonly="true" />
@@ -160,8 +187,20 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
       <fieldset>
         <legend>Scheduling</legend>
         <div className="grid">
-          {text('scmOrganization', 'scmOrganization', 'SCM organization *', { autoComplete: 'off' }, 'External clusters only run builds of this organization')}
-          {text('scmContext', 'scmContext', 'SCM context *', { autoComplete: 'off', list: 'known-contexts' }, 'e.g. github:github.com')}
+          {text(
+            'scmOrganization',
+            'scmOrganization',
+            'SCM organization *',
+            { autoComplete: 'off' },
+            'External clusters only run builds of this organization',
+          )}
+          {text(
+            'scmContext',
+            'scmContext',
+            'SCM context *',
+            { autoComplete: 'off', list: 'known-contexts' },
+            'e.g. github:github.com',
+          )}
           <datalist id="known-contexts">
             <option value="github:github.com" />
             <option value="gitlab:gitlab.com" />
@@ -180,8 +219,20 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
               ))}
             </select>
           </Field>
-          {text('weightage', 'weightage', 'Weightage (0–100)', { type: 'number', min: 0, max: 100, step: 1, inputMode: 'numeric' }, '0 = only builds that ask for it by name')}
-          {text('queue', 'queue', 'Queue', { autoComplete: 'off', spellCheck: false, placeholder: values.name || 'same as the name' }, mode === 'create' ? 'Leave empty to use the name' : undefined)}
+          {text(
+            'weightage',
+            'weightage',
+            'Weightage (0–100)',
+            { type: 'number', min: 0, max: 100, step: 1, inputMode: 'numeric' },
+            '0 = only builds that ask for it by name',
+          )}
+          {text(
+            'queue',
+            'queue',
+            'Queue',
+            { autoComplete: 'off', spellCheck: false, placeholder: values.name || 'same as the name' },
+            mode === 'create' ? 'Leave empty to use the name' : undefined,
+          )}
           <div className="field field--check">
             <input
               type="checkbox"
@@ -190,7 +241,11 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
               onChange={(e) => update('isActive', e.target.checked)}
             />
             <label htmlFor={inputId('isActive')}>Active: gets new builds</label>
-            {errors.isActive ? <p className="field__error" id={`${inputId('isActive')}-error`} role="alert">{errors.isActive}</p> : null}
+            {errors.isActive ? (
+              <p className="field__error" id={`${inputId('isActive')}-error`} role="alert">
+                {errors.isActive}
+              </p>
+            ) : null}
           </div>
         </div>
       </fieldset>
@@ -204,8 +259,14 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
             checked={values.hasProvider}
             onChange={(e) => update('hasProvider', e.target.checked)}
           />
-          <label htmlFor={inputId('provider')}>Runs in a cloud account (builds that name a provider go only to matching clusters)</label>
-          {errors.provider ? <p className="field__error" id={`${inputId('provider')}-error`} role="alert">{errors.provider}</p> : null}
+          <label htmlFor={inputId('provider')}>
+            Runs in a cloud account (builds that name a provider go only to matching clusters)
+          </label>
+          {errors.provider ? (
+            <p className="field__error" id={`${inputId('provider')}-error`} role="alert">
+              {errors.provider}
+            </p>
+          ) : null}
         </div>
         {values.hasProvider ? (
           <div className="grid">
@@ -238,18 +299,33 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
           }
         />
         <div className="field__label-row keygen-import">
-          <span className="muted">Have the output of <code>buildcluster-worker keygen</code>?</span>
+          <span className="muted">
+            Have the output of <code>buildcluster-worker keygen</code>?
+          </span>
           <span className="file-button">
             <input id="keygen-json" type="file" accept=".json,application/json" onChange={importKeygen} />
             <label htmlFor="keygen-json" className="button button--small">
               Fill from sign-option JSON…
             </label>
           </span>
-          {importNote ? <span className="muted" aria-live="polite">{importNote}</span> : null}
+          {importNote ? (
+            <span className="muted" aria-live="polite">
+              {importNote}
+            </span>
+          ) : null}
         </div>
-        {errors.signOption ? <p className="field__error" role="alert" id={inputId('signOption')}>{errors.signOption}</p> : null}
+        {errors.signOption ? (
+          <p className="field__error" role="alert" id={inputId('signOption')}>
+            {errors.signOption}
+          </p>
+        ) : null}
         <div className="grid">
-          <Field id={inputId('signOption.algorithm')} label="Algorithm *" error={errors['signOption.algorithm']} hint="Must fit the key: ES* for EC keys, RS*/PS* for RSA">
+          <Field
+            id={inputId('signOption.algorithm')}
+            label="Algorithm *"
+            error={errors['signOption.algorithm']}
+            hint="Must fit the key: ES* for EC keys, RS*/PS* for RSA"
+          >
             <select
               {...describedBy(inputId('signOption.algorithm'), errors['signOption.algorithm'], 'Must fit the key')}
               value={values.algorithm}
@@ -265,7 +341,13 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
           {text('signOption.issuer', 'issuer', 'Issuer (iss) *', { autoComplete: 'off', spellCheck: false })}
           {text('signOption.subject', 'subject', 'Subject (sub) *', { autoComplete: 'off', spellCheck: false })}
           {text('signOption.audience', 'audience', 'Audience (aud) *', { autoComplete: 'off', spellCheck: false })}
-          {text('signOption.expiresIn', 'expiresIn', 'Longest token lifetime (s) *', { type: 'number', min: 1, max: 86400, step: 1, inputMode: 'numeric' }, 'exp − iat may not exceed this')}
+          {text(
+            'signOption.expiresIn',
+            'expiresIn',
+            'Longest token lifetime (s) *',
+            { type: 'number', min: 1, max: 86400, step: 1, inputMode: 'numeric' },
+            'exp − iat may not exceed this',
+          )}
         </div>
       </fieldset>
 

@@ -21,7 +21,10 @@ export function ClusterInfo({ cluster }: { cluster: BuildCluster }) {
             <code>{cluster.scmContext}</code>
           </dd>
           <dt>Weightage</dt>
-          <dd>{cluster.weightage}{cluster.weightage === 0 ? ' (opt-in only)' : ''}</dd>
+          <dd>
+            {cluster.weightage}
+            {cluster.weightage === 0 ? ' (opt-in only)' : ''}
+          </dd>
           <dt>Queue</dt>
           <dd>
             <code>{cluster.queue}</code>

@@ -29,8 +29,8 @@ export function ClusterTable({ clusters, stats, total }: Props) {
   if (total === 0) {
     return (
       <Empty>
-        No build clusters are registered yet. <a href={href.newCluster()}>Register the first one</a>: builds wait as
-        pending until a cluster can take them.
+        No build clusters are registered yet. <a href={href.newCluster()}>Register the first one</a>: builds wait as pending until
+        a cluster can take them.
       </Empty>
     );
   }
@@ -44,14 +44,21 @@ export function ClusterTable({ clusters, stats, total }: Props) {
   const header = (key: SortKey, label: string, numeric = true, title?: string) => {
     const active = sort.key === key;
     return (
-      <th scope="col" className={numeric ? 'num' : undefined} title={title} aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}>
+      <th
+        scope="col"
+        className={numeric ? 'num' : undefined}
+        title={title}
+        aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}
+      >
         <button
           type="button"
           className="sort"
           onClick={() => setSort({ key, dir: active ? (sort.dir === 1 ? -1 : 1) : numeric ? -1 : 1 })}
         >
           {label}
-          <span aria-hidden="true" className="sort__arrow">{active ? (sort.dir === 1 ? '▲' : '▼') : ''}</span>
+          <span aria-hidden="true" className="sort__arrow">
+            {active ? (sort.dir === 1 ? '▲' : '▼') : ''}
+          </span>
         </button>
       </th>
     );
@@ -70,7 +77,9 @@ export function ClusterTable({ clusters, stats, total }: Props) {
             {header('dead', 'Dead')}
             {header('workers', 'Workers', true, 'Workers that polled in the last minute')}
             <th scope="col">Managed by</th>
-            <th scope="col" title="SCM organization and context">SCM</th>
+            <th scope="col" title="SCM organization and context">
+              SCM
+            </th>
             <th scope="col">Provider</th>
             {header('weightage', 'Weight')}
           </tr>
@@ -94,18 +103,32 @@ export function ClusterTable({ clusters, stats, total }: Props) {
                     </>
                   ) : null}
                 </td>
-                <td className="num" data-label="Queued">{formatCount(q?.depth)}</td>
-                <td className="num" data-label="In flight">{formatCount(q?.inFlight)}</td>
-                <td className="num" data-label="Oldest queued">{q ? formatDuration(q.oldestQueuedAgeMs) : '—'}</td>
-                <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`} data-label="Dead">{formatCount(q?.dead)}</td>
-                <td className="num" data-label="Workers 1 min">{formatCount(q?.workersLastMinute)}</td>
+                <td className="num" data-label="Queued">
+                  {formatCount(q?.depth)}
+                </td>
+                <td className="num" data-label="In flight">
+                  {formatCount(q?.inFlight)}
+                </td>
+                <td className="num" data-label="Oldest queued">
+                  {q ? formatDuration(q.oldestQueuedAgeMs) : '—'}
+                </td>
+                <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`} data-label="Dead">
+                  {formatCount(q?.dead)}
+                </td>
+                <td className="num" data-label="Workers 1 min">
+                  {formatCount(q?.workersLastMinute)}
+                </td>
                 <td data-label="Managed by">{c.managedBy}</td>
                 <td data-label="SCM">
                   {c.scmOrganization}
                   <div className="cell-sub mono">{c.scmContext}</div>
                 </td>
-                <td data-label="Provider">{c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}</td>
-                <td className="num" data-label="Weight">{c.weightage}</td>
+                <td data-label="Provider">
+                  {c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}
+                </td>
+                <td className="num" data-label="Weight">
+                  {c.weightage}
+                </td>
               </tr>
             );
           })}

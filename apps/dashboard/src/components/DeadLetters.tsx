@@ -41,9 +41,13 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
           <tr>
             <th scope="col">Build</th>
             <th scope="col">Type</th>
-            <th scope="col" className="num">Attempts</th>
+            <th scope="col" className="num">
+              Attempts
+            </th>
             <th scope="col">Reason</th>
-            <th scope="col" className="num">Died</th>
+            <th scope="col" className="num">
+              Died
+            </th>
             <th scope="col">
               <span className="sr-only">Actions</span>
             </th>
@@ -58,7 +62,9 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
                   <a href={href.builds(build.buildId)}>{build.buildId}</a>
                 </th>
                 <td data-label="Type">{build.type}</td>
-                <td className="num" data-label="Attempts">{build.attempts}</td>
+                <td className="num" data-label="Attempts">
+                  {build.attempts}
+                </td>
                 <td data-label="Reason">{build.reason}</td>
                 <td className="num" title={formatClock(build.diedAt)} data-label="Died">
                   {formatAge(build.diedAt, now)}

@@ -54,7 +54,14 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
   const expiresSoon = claims?.expiresAt != null && claims.expiresAt - now < 10 * 60_000;
   return (
     <div className="app">
-      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">
@@ -72,12 +79,21 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
         </nav>
         <div className="topbar__end">
           <LiveIndicator />
-          <span className={`topbar__user${expiresSoon ? ' topbar__user--warn' : ''}`}
-            title={claims?.expiresAt ? `Token expires ${new Date(claims.expiresAt).toLocaleString()}` : undefined}>
+          <span
+            className={`topbar__user${expiresSoon ? ' topbar__user--warn' : ''}`}
+            title={claims?.expiresAt ? `Token expires ${new Date(claims.expiresAt).toLocaleString()}` : undefined}
+          >
             {claims?.username ?? 'admin'}
-            {claims?.expiresAt ? <span className="muted"> · token {formatRelative(claims.expiresAt, now).replace(/^in /, 'expires in ')}</span> : null}
+            {claims?.expiresAt ? (
+              <span className="muted"> · token {formatRelative(claims.expiresAt, now).replace(/^in /, 'expires in ')}</span>
+            ) : null}
           </span>
-          <button type="button" className="button button--ghost button--small" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+          <button
+            type="button"
+            className="button button--ghost button--small"
+            onClick={() => setHelp(true)}
+            aria-label="Keyboard shortcuts"
+          >
             ?
           </button>
           <button type="button" className="button button--small" onClick={() => session.signOut()}>

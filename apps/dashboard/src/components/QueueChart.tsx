@@ -38,7 +38,9 @@ export function QueueChart({ cluster }: { cluster: string }) {
       <figcaption className="chart__caption">
         <span>{first ? `Since ${formatClock(domain[0])}` : 'Live'} · up to the last 15 minutes</span>
         <span className="muted">
-          {series.length < 2 ? 'Collecting samples while this tab is open…' : `${series.length} samples, one per second, kept in this tab`}
+          {series.length < 2
+            ? 'Collecting samples while this tab is open…'
+            : `${series.length} samples, one per second, kept in this tab`}
         </span>
       </figcaption>
       <p className="sr-only">{summary}</p>
@@ -57,16 +59,53 @@ export function QueueChart({ cluster }: { cluster: string }) {
               minTickGap={60}
             />
             <YAxis yAxisId="builds" allowDecimals={false} stroke="var(--muted)" fontSize={11} width={44} />
-            <YAxis yAxisId="rate" orientation="right" stroke="var(--muted)" fontSize={11} width={40} tickFormatter={(v: number) => formatRate(v)} allowDecimals={false} />
+            <YAxis
+              yAxisId="rate"
+              orientation="right"
+              stroke="var(--muted)"
+              fontSize={11}
+              width={40}
+              tickFormatter={(v: number) => formatRate(v)}
+              allowDecimals={false}
+            />
             <Tooltip
               labelFormatter={(v) => formatClock(Number(v))}
               formatter={(value, name) => (name === 'Acked / s' ? formatRate(Number(value)) : value)}
               contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', fontSize: 12 }}
             />
             <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Area yAxisId="builds" dataKey="depth" name="Queued" type="stepAfter" stroke="var(--c-depth)" fill="var(--c-depth)" fillOpacity={0.15} isAnimationActive={false} dot={false} />
-            <Line yAxisId="builds" dataKey="inFlight" name="In flight" type="stepAfter" stroke="var(--c-inflight)" strokeWidth={2} isAnimationActive={false} dot={false} />
-            <Line yAxisId="rate" dataKey="rate" name="Acked / s" type="monotone" stroke="var(--c-rate)" strokeWidth={2} isAnimationActive={false} dot={false} connectNulls />
+            <Area
+              yAxisId="builds"
+              dataKey="depth"
+              name="Queued"
+              type="stepAfter"
+              stroke="var(--c-depth)"
+              fill="var(--c-depth)"
+              fillOpacity={0.15}
+              isAnimationActive={false}
+              dot={false}
+            />
+            <Line
+              yAxisId="builds"
+              dataKey="inFlight"
+              name="In flight"
+              type="stepAfter"
+              stroke="var(--c-inflight)"
+              strokeWidth={2}
+              isAnimationActive={false}
+              dot={false}
+            />
+            <Line
+              yAxisId="rate"
+              dataKey="rate"
+              name="Acked / s"
+              type="monotone"
+              stroke="var(--c-rate)"
+              strokeWidth={2}
+              isAnimationActive={false}
+              dot={false}
+              connectNulls
+            />
           </ComposedChart>
         </ResponsiveContainer>
       </div>

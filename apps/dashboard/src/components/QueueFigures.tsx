@@ -27,8 +27,8 @@ export function QueueFigures({ stats }: { stats: QueueStats | undefined }) {
       {stranded ? (
         <div className="callout callout--danger" role="alert">
           <span aria-hidden="true">⚠ </span>
-          <strong>{formatCount(stats?.depth)} builds are queued but no worker polled in the last minute.</strong> Start
-          or check this cluster&apos;s workers (<code>buildcluster-worker run</code>) and their access to the broker.
+          <strong>{formatCount(stats?.depth)} builds are queued but no worker polled in the last minute.</strong> Start or check
+          this cluster&apos;s workers (<code>buildcluster-worker run</code>) and their access to the broker.
         </div>
       ) : null}
       <dl className="tiles" aria-label="Queue figures">

@@ -17,8 +17,12 @@ export function LeasesTable({ leases }: { leases: Lease[] }) {
             <th scope="col">Build</th>
             <th scope="col">Type</th>
             <th scope="col">Worker</th>
-            <th scope="col" className="num">Attempt</th>
-            <th scope="col" className="num">Lease expires</th>
+            <th scope="col" className="num">
+              Attempt
+            </th>
+            <th scope="col" className="num">
+              Lease expires
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -33,8 +37,14 @@ export function LeasesTable({ leases }: { leases: Lease[] }) {
                 <td data-label="Worker">
                   <code>{lease.workerId}</code>
                 </td>
-                <td className="num" data-label="Attempt">{lease.attempt}</td>
-                <td className={`num${left < 10_000 ? ' text-warn' : ''}`} title={formatClock(lease.leaseExpiresAt)} data-label="Lease expires">
+                <td className="num" data-label="Attempt">
+                  {lease.attempt}
+                </td>
+                <td
+                  className={`num${left < 10_000 ? ' text-warn' : ''}`}
+                  title={formatClock(lease.leaseExpiresAt)}
+                  data-label="Lease expires"
+                >
                   {left > 0 ? `in ${formatDuration(left)}` : 'expired, awaiting redelivery'}
                 </td>
               </tr>
@@ -56,22 +66,32 @@ export function NextQueuedTable({ next, depth }: { next: QueuedBuild[]; depth: n
         <caption className="sr-only">Next queued builds</caption>
         <thead>
           <tr>
-            <th scope="col" className="num">Position</th>
+            <th scope="col" className="num">
+              Position
+            </th>
             <th scope="col">Build</th>
             <th scope="col">Type</th>
-            <th scope="col" className="num">Attempts so far</th>
-            <th scope="col" className="num">Queued</th>
+            <th scope="col" className="num">
+              Attempts so far
+            </th>
+            <th scope="col" className="num">
+              Queued
+            </th>
           </tr>
         </thead>
         <tbody>
           {next.map((build) => (
             <tr key={`${build.buildId}-${build.type}`}>
-              <td className="num" data-label="Position">{build.position}</td>
+              <td className="num" data-label="Position">
+                {build.position}
+              </td>
               <th scope="row" className="card-title">
                 <a href={href.builds(build.buildId)}>{build.buildId}</a>
               </th>
               <td data-label="Type">{build.type}</td>
-              <td className="num" data-label="Attempts so far">{build.attempt}</td>
+              <td className="num" data-label="Attempts so far">
+                {build.attempt}
+              </td>
               <td className="num" title={formatClock(build.enqueuedAt)} data-label="Queued">
                 {formatAge(build.enqueuedAt, now)}
               </td>

@@ -11,7 +11,10 @@ describe('fieldErrorFrom', () => {
       field: 'signOption.algorithm',
       message: 'must be equal to constant',
     });
-    expect(fieldErrorFrom(bad('body/weightage must be <= 100'), FORM_FIELDS)).toEqual({ field: 'weightage', message: 'must be <= 100' });
+    expect(fieldErrorFrom(bad('body/weightage must be <= 100'), FORM_FIELDS)).toEqual({
+      field: 'weightage',
+      message: 'must be <= 100',
+    });
   });
 
   it('maps a missing property to that property', () => {
@@ -33,6 +36,8 @@ describe('fieldErrorFrom', () => {
   it('uses the error code or a field named in a domain message', () => {
     expect(fieldErrorFrom(bad('not a PEM public key', 'INVALID_PUBLIC_KEY'), FORM_FIELDS).field).toBe('publicKey');
     expect(fieldErrorFrom(new ApiError(409, 'CLUSTER_EXISTS', 'cluster edge-1 exists'), FORM_FIELDS).field).toBe('name');
-    expect(fieldErrorFrom(bad('signOption.expiresIn is longer than allowed', 'BAD_REQUEST'), FORM_FIELDS).field).toBe('signOption.expiresIn');
+    expect(fieldErrorFrom(bad('signOption.expiresIn is longer than allowed', 'BAD_REQUEST'), FORM_FIELDS).field).toBe(
+      'signOption.expiresIn',
+    );
   });
 });

@@ -209,8 +209,7 @@ export function validate(v: ClusterFormValues, mode: 'create' | 'edit', original
   }
   required('scmOrganization', v.scmOrganization, 'SCM organization');
   required('scmContext', v.scmContext, 'SCM context');
-  if (v.queue.trim() !== '' && !QUEUE_PATTERN.test(v.queue.trim()))
-    errors.queue = 'Use letters, digits and . _ : - only';
+  if (v.queue.trim() !== '' && !QUEUE_PATTERN.test(v.queue.trim())) errors.queue = 'Use letters, digits and . _ : - only';
   const weight = Number(v.weightage);
   if (v.weightage.trim() === '' || !Number.isInteger(weight) || weight < 0 || weight > 100)
     errors.weightage = 'Weightage is a whole number from 0 to 100';

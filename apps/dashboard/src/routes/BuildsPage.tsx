@@ -60,7 +60,11 @@ function BuildLookup({ buildId }: { buildId: number | null }) {
             onChange={(e) => setInput(e.target.value)}
             autoComplete="off"
           />
-          {inputError ? <p className="field__error" id="build-id-error" role="alert">{inputError}</p> : null}
+          {inputError ? (
+            <p className="field__error" id="build-id-error" role="alert">
+              {inputError}
+            </p>
+          ) : null}
         </div>
         <button type="submit" className="button button--primary">
           Look up
@@ -77,7 +81,11 @@ function BuildStatusView({ buildId }: { buildId: number }) {
   if (build.isPending) return <Loading what={`build ${buildId}`} />;
   if (build.error) {
     if (build.error instanceof ApiError && build.error.status === 404)
-      return <div className="callout" role="status">The broker knows no build {buildId}: it was never scheduled here, or it finished long ago.</div>;
+      return (
+        <div className="callout" role="status">
+          The broker knows no build {buildId}: it was never scheduled here, or it finished long ago.
+        </div>
+      );
     return <ErrorNotice error={build.error} title={`Could not load build ${buildId}`} />;
   }
   const b = build.data;
@@ -145,16 +153,17 @@ function BuildStatusView({ buildId }: { buildId: number }) {
 function Pending() {
   const count = useStore(pendingCount);
   const live = useLiveStatus();
-  if (count === null) return <p className="muted">{live === 'live' ? 'Waiting for the first figures…' : 'Needs the live connection.'}</p>;
+  if (count === null)
+    return <p className="muted">{live === 'live' ? 'Waiting for the first figures…' : 'Needs the live connection.'}</p>;
   return (
     <>
       <p className={`big-figure${count > 0 ? ' text-warn' : ''}`}>
         {count} <span className="big-figure__label">{count === 1 ? 'build' : 'builds'} pending</span>
       </p>
       <p className="muted">
-        A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is
-        unknown to its organization, or no cluster matches its cloud provider. Pending builds are assigned in arrival order
-        as soon as an eligible cluster becomes active. Look one up by id to see its reason.
+        A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is unknown to its
+        organization, or no cluster matches its cloud provider. Pending builds are assigned in arrival order as soon as an
+        eligible cluster becomes active. Look one up by id to see its reason.
       </p>
     </>
   );
@@ -184,7 +193,9 @@ function Activity() {
         <tbody>
           {shown.map((e, i) => (
             <tr key={`${e.buildId}-${e.at}-${i}`}>
-              <td title={formatClock(e.at)} data-label="When">{formatAge(e.at, now)}</td>
+              <td title={formatClock(e.at)} data-label="When">
+                {formatAge(e.at, now)}
+              </td>
               <th scope="row" className="card-title">
                 <a href={href.builds(e.buildId)}>{e.buildId}</a>
               </th>

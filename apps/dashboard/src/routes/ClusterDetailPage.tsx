@@ -25,7 +25,9 @@ export function ClusterDetailPage({ name }: { name: string }) {
   const stats = queues.data?.find((q) => q.cluster === name) ?? detail.data;
 
   // Leases and the head of the queue are not in the stats events: refetch them when the figures move.
-  const signature = stats ? `${stats.depth}/${stats.inFlight}/${stats.deliveredWatermark}/${stats.ackedWatermark}/${stats.dead}` : '';
+  const signature = stats
+    ? `${stats.depth}/${stats.inFlight}/${stats.deliveredWatermark}/${stats.ackedWatermark}/${stats.dead}`
+    : '';
   useEffect(() => {
     if (signature) void client.invalidateQueries({ queryKey: queueKeys.detail(name) });
   }, [client, name, signature]);
@@ -76,11 +78,23 @@ export function ClusterDetailPage({ name }: { name: string }) {
       <div className="two-col">
         <section aria-labelledby="sec-leases" className="section">
           <h2 id="sec-leases">In-flight leases</h2>
-          {detail.isPending ? <Loading what="leases" /> : detail.error ? <ErrorNotice error={detail.error} /> : <LeasesTable leases={detail.data.leases} />}
+          {detail.isPending ? (
+            <Loading what="leases" />
+          ) : detail.error ? (
+            <ErrorNotice error={detail.error} />
+          ) : (
+            <LeasesTable leases={detail.data.leases} />
+          )}
         </section>
         <section aria-labelledby="sec-next" className="section">
           <h2 id="sec-next">Next queued builds</h2>
-          {detail.isPending ? <Loading what="the queue" /> : detail.error ? <ErrorNotice error={detail.error} /> : <NextQueuedTable next={detail.data.next} depth={detail.data.depth} />}
+          {detail.isPending ? (
+            <Loading what="the queue" />
+          ) : detail.error ? (
+            <ErrorNotice error={detail.error} />
+          ) : (
+            <NextQueuedTable next={detail.data.next} depth={detail.data.depth} />
+          )}
         </section>
       </div>
 

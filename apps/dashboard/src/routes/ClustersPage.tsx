@@ -42,8 +42,8 @@ export function ClustersPage() {
         <div className="callout callout--danger" role="alert">
           <strong>
             <span aria-hidden="true">⚠ </span>
-            {stranded.length === 1 ? '1 cluster has' : `${stranded.length} clusters have`} queued builds but no worker
-            polled in the last minute:
+            {stranded.length === 1 ? '1 cluster has' : `${stranded.length} clusters have`} queued builds but no worker polled in
+            the last minute:
           </strong>{' '}
           {stranded.map((c, i) => (
             <span key={c.name}>
@@ -83,9 +83,7 @@ function Totals({ clusters, stats, pending }: { clusters: BuildCluster[]; stats:
       {items.map(([label, value, tone]) => (
         <div key={label} className={`totals__item${tone ? ` totals__item--${tone}` : ''}`}>
           <dt>{label}</dt>
-          <dd>
-            {label === 'Pending' ? <a href={href.builds()}>{value}</a> : value}
-          </dd>
+          <dd>{label === 'Pending' ? <a href={href.builds()}>{value}</a> : value}</dd>
         </div>
       ))}
     </dl>

@@ -74,8 +74,8 @@ export function SignInPage() {
             placeholder="eyJhbGciOiJSUzI1NiIs…"
           />
           <p className="field__hint" id="token-hint">
-            Kept in this tab only (sessionStorage) until you sign out or close the tab. The quick start prints a sign-in
-            link that fills this in for you.
+            Kept in this tab only (sessionStorage) until you sign out or close the tab. The quick start prints a sign-in link that
+            fills this in for you.
           </p>
         </div>
         <button type="submit" className="button button--primary" disabled={busy || token.trim() === ''}>
