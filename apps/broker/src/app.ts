@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { requestSerializer } from './security/log-redaction.js';
+import inputGuard from './security/input-guard.js';
 import redis from './plugins/redis.js';
 import subscriber from './plugins/subscriber.js';
 import bus from './plugins/bus.js';
@@ -127,6 +128,7 @@ export const brokerApp = fp(
     await app.register(subscriber);
     await app.register(bus);
     await app.register(metrics);
+    await app.register(inputGuard);
     await app.register(clusterHooks);
     await app.register(docs);
     await app.register(orm);

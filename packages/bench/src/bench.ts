@@ -21,7 +21,13 @@ import { brokerGrowth } from './scenarios/broker-growth.js';
  * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
  * dedicated Redis, then dispatch latency, idle capacity, growth, and a CPU profile of the broker.
  */
-const throughputShape = (jobs: number): ThroughputOptions => ({ jobs, warmup: warmupFor(jobs), producers: 50, pollers: 8, max: 100 });
+const throughputShape = (jobs: number): ThroughputOptions => ({
+  jobs,
+  warmup: warmupFor(jobs),
+  producers: 50,
+  pollers: 8,
+  max: 100,
+});
 
 function environment(): Record<string, string> {
   const run = (cmd: string, args: string[]) => {
@@ -54,7 +60,13 @@ async function endToEnd(ctx: BenchContext, options: BenchOptions, results: Bench
         } else {
           const run = await withBroker(ctx, { label: 'bench' }, async (broker, client) => {
             const clusters = await setUpClusters(ctx, client, system.clusters);
-            return brokerThroughput(ctx, broker, clusters, throughputShape(options.jobs), `broker, ${system.clusters} cluster(s)`);
+            return brokerThroughput(
+              ctx,
+              broker,
+              clusters,
+              throughputShape(options.jobs),
+              `broker, ${system.clusters} cluster(s)`,
+            );
           });
           (results.broker[String(system.clusters)] ??= []).push(run);
         }
@@ -111,7 +123,12 @@ async function main(): Promise<number> {
       await section('dispatch latency', results, () =>
         withBroker(ctx, { label: 'bench' }, async (broker, client) => {
           const [cluster] = await setUpClusters(ctx, client, 1);
-          results.latency = await brokerLatency(ctx, broker, cluster!, { builds: options.latencyBuilds, pollers: 4, intervalMs: 5, firstBuildId: 1 });
+          results.latency = await brokerLatency(ctx, broker, cluster!, {
+            builds: options.latencyBuilds,
+            pollers: 4,
+            intervalMs: 5,
+            firstBuildId: 1,
+          });
         }),
       );
     }
@@ -127,7 +144,10 @@ async function main(): Promise<number> {
       await section('growth', results, () =>
         withBroker(ctx, { label: 'bench', env: { LEASE_MS: '5000' } }, async (broker, client) => {
           const [cluster] = await setUpClusters(ctx, client, 1);
-          results.growth = await brokerGrowth(ctx, broker, cluster!, { backlogs: options.backlogs, throughput: throughputShape(options.growthJobs) });
+          results.growth = await brokerGrowth(ctx, broker, cluster!, {
+            backlogs: options.backlogs,
+            throughput: throughputShape(options.growthJobs),
+          });
         }),
       );
     }
@@ -137,7 +157,13 @@ async function main(): Promise<number> {
         const clusters = 10;
         const run = await withBroker(ctx, { label: 'bench', cpuProfileDir: dir }, async (broker, client) => {
           const credentials = await setUpClusters(ctx, client, clusters);
-          return brokerThroughput(ctx, broker, credentials, throughputShape(options.jobs), `profiled broker, ${clusters} clusters`);
+          return brokerThroughput(
+            ctx,
+            broker,
+            credentials,
+            throughputShape(options.jobs),
+            `profiled broker, ${clusters} clusters`,
+          );
         });
         const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
         if (!file) throw new Error(`the broker wrote no CPU profile into ${dir}`);
@@ -154,10 +180,27 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${report.text}\n`);
   if (results.profile) {
     const s = results.profile.summary;
-    process.stdout.write(`\nbroker CPU profile (${results.profile.clusters} clusters, ${s.busyMs} ms busy, ${s.idlePercent} % idle): ${results.profile.file}\n`);
-    process.stdout.write(`  self time by owner:   ${s.byOwner.slice(0, 8).map((f) => `${f.frame} ${f.percent} %`).join(', ')}\n`);
-    process.stdout.write(`  hottest frames:\n${s.topSelf.slice(0, 10).map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`).join('\n')}\n`);
-    process.stdout.write(`  broker functions, inclusive:\n${s.topBrokerInclusive.slice(0, 10).map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`).join('\n')}\n`);
+    process.stdout.write(
+      `\nbroker CPU profile (${results.profile.clusters} clusters, ${s.busyMs} ms busy, ${s.idlePercent} % idle): ${results.profile.file}\n`,
+    );
+    process.stdout.write(
+      `  self time by owner:   ${s.byOwner
+        .slice(0, 8)
+        .map((f) => `${f.frame} ${f.percent} %`)
+        .join(', ')}\n`,
+    );
+    process.stdout.write(
+      `  hottest frames:\n${s.topSelf
+        .slice(0, 10)
+        .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
+        .join('\n')}\n`,
+    );
+    process.stdout.write(
+      `  broker functions, inclusive:\n${s.topBrokerInclusive
+        .slice(0, 10)
+        .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
+        .join('\n')}\n`,
+    );
   }
   if (results.errors.length > 0) process.stdout.write(`\nerrors:\n${results.errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.stdout.write(`\nresults: ${jsonFile}\n`);

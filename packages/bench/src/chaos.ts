@@ -45,7 +45,9 @@ async function main(): Promise<number> {
   const deadline = startedAt + options.timeoutSeconds * 1000;
   let stage = 'starting';
   const watchdog = setTimeout(() => {
-    process.stderr.write(`\nchaos: TIMEOUT after ${options.timeoutSeconds} s while ${stage}; killing every process. Logs: ${logDir}\n`);
+    process.stderr.write(
+      `\nchaos: TIMEOUT after ${options.timeoutSeconds} s while ${stage}; killing every process. Logs: ${logDir}\n`,
+    );
     process.exit(2);
   }, options.timeoutSeconds * 1000);
   watchdog.unref();
@@ -58,7 +60,14 @@ async function main(): Promise<number> {
   const replicas: BrokerProcess[] = [];
   let fleet: WorkerFleet | null = null;
   const faultsLedger = new LedgerWriter(join(ledgerDir, 'faults.jsonl'));
-  const events: ChaosEvents = { workerKills: 0, replicaKills: 0, redisRestarts: 0, unexpectedWorkerExits: [], seconds: 0, timeline: [] };
+  const events: ChaosEvents = {
+    workerKills: 0,
+    replicaKills: 0,
+    redisRestarts: 0,
+    unexpectedWorkerExits: [],
+    seconds: 0,
+    timeline: [],
+  };
   const tail = new LedgerTail(ledgerDir);
   const fault = (what: string) => {
     const line = { e: 'fault' as const, what, t: wallNow(), progress: tail.ackedBuilds.size };
@@ -132,7 +141,9 @@ async function main(): Promise<number> {
     let lastBrokerCheck = 0;
     const posted = Array.from({ length: options.builds }, (_, n) => FIRST_BUILD_ID + n);
     const buildState = async (buildId: number) => {
-      const answer = await admin.request<{ state: string }>('GET', `/v4/builds/${buildId}`, { token: adminToken, timeoutMs: 10_000 }).catch(() => null);
+      const answer = await admin
+        .request<{ state: string }>('GET', `/v4/builds/${buildId}`, { token: adminToken, timeoutMs: 10_000 })
+        .catch(() => null);
       return answer?.status === 200 ? answer.body.state : 'unknown';
     };
     const activeFleet = fleet;
@@ -147,7 +158,9 @@ async function main(): Promise<number> {
       }
       if (wallNow() - lastReport > 5000) {
         lastReport = wallNow();
-        progress(`chaos: posted ${producer.posted}/${options.builds}, acked ${acked} (ledger), post failures ${producer.failures}`);
+        progress(
+          `chaos: posted ${producer.posted}/${options.builds}, acked ${acked} (ledger), post failures ${producer.failures}`,
+        );
       }
       const stalledMs = wallNow() - lastProgressAt;
       if (producerDone && stalledMs > options.leaseMs * 2 + 2000 && wallNow() - lastBrokerCheck > 2000) {
@@ -158,7 +171,9 @@ async function main(): Promise<number> {
         if (missing.length <= 100) {
           const states = await Promise.all(missing.map((id) => buildState(id)));
           if (states.every((state) => state === 'acked')) {
-            progress(`chaos: the ledger lacks the ack answer of ${missing.length} build(s) the broker reports acked (their worker was killed)`);
+            progress(
+              `chaos: the ledger lacks the ack answer of ${missing.length} build(s) the broker reports acked (their worker was killed)`,
+            );
             break;
           }
         }
@@ -212,13 +227,21 @@ async function main(): Promise<number> {
     const missing = buildsWithoutAckedAnswer(ledger.lines);
     const brokerStates = new Map<number, string>();
     for (const buildId of missing) {
-      const answer = await admin.request<{ state: string }>('GET', `/v4/builds/${buildId}`, { token: adminToken, timeoutMs: 10_000 });
+      const answer = await admin.request<{ state: string }>('GET', `/v4/builds/${buildId}`, {
+        token: adminToken,
+        timeoutMs: 10_000,
+      });
       brokerStates.set(buildId, answer.status === 200 ? answer.body.state : `HTTP ${answer.status}`);
     }
     const queues = await admin.request('GET', '/v4/queues', { token: adminToken, timeoutMs: 10_000 });
     admin.close();
 
-    const verdict = verifyLedger({ lines: ledger.lines, partialLines: ledger.partialLines, killedWorkers: fleet.killed, brokerStates });
+    const verdict = verifyLedger({
+      lines: ledger.lines,
+      partialLines: ledger.partialLines,
+      killedWorkers: fleet.killed,
+      brokerStates,
+    });
     events.unexpectedWorkerExits = fleet.unexpectedExits;
     events.seconds = Math.round((wallNow() - startedAt) / 1000);
     const notPosted = options.builds - verdict.figures.builds;
@@ -233,7 +256,11 @@ async function main(): Promise<number> {
     );
     process.stdout.write(`\nledger and logs: ${runDir}\n`);
     const failed = verdict.violations.length > 0 || notPosted > 0;
-    process.stdout.write(failed ? '\nchaos: FAILED\n' : '\nchaos: passed — every build acked exactly once, none lost, none delivered after its ack, FIFO held\n');
+    process.stdout.write(
+      failed
+        ? '\nchaos: FAILED\n'
+        : '\nchaos: passed — every build acked exactly once, none lost, none delivered after its ack, FIFO held\n',
+    );
     return failed ? 1 : 0;
   } finally {
     stage = 'cleaning up';

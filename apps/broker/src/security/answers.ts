@@ -13,7 +13,8 @@ const STACK_SIGNS = [/\n\s+at\s/, /\bat .+\.(?:ts|js|mjs):\d+/, /node_modules\//
 
 export function leakProblems(answer: Answer, secrets: string[] = []): string[] {
   const problems: string[] = [];
-  for (const sign of STACK_SIGNS) if (sign.test(answer.body)) problems.push(`body looks like it carries a stack trace or source path (${sign})`);
+  for (const sign of STACK_SIGNS)
+    if (sign.test(answer.body)) problems.push(`body looks like it carries a stack trace or source path (${sign})`);
   for (const secret of secrets) {
     if (secret.length >= 16 && answer.body.includes(secret)) problems.push('body echoes a token');
     // The signature alone identifies the token too.
@@ -27,7 +28,8 @@ export function refusalProblems(answer: Answer, options: { status?: number | num
   const problems = leakProblems(answer, options.secrets);
   const allowed = options.status === undefined ? null : Array.isArray(options.status) ? options.status : [options.status];
   if (answer.statusCode < 400 || answer.statusCode >= 500) problems.push(`status ${answer.statusCode}, expected a 4xx`);
-  else if (allowed && !allowed.includes(answer.statusCode)) problems.push(`status ${answer.statusCode}, expected ${allowed.join(' or ')}`);
+  else if (allowed && !allowed.includes(answer.statusCode))
+    problems.push(`status ${answer.statusCode}, expected ${allowed.join(' or ')}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer.body);

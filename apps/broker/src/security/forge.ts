@@ -8,10 +8,22 @@ export type JwtAlgorithm = 'none' | 'HS256' | 'RS256' | 'RS384' | 'RS512' | 'ES2
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
-const HASH: Record<string, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512', ES256: 'sha256', ES384: 'sha384', PS256: 'sha256' };
+const HASH: Record<string, string> = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+  PS256: 'sha256',
+};
 
 /** Signs `payload` with `alg`. `key` is a PEM private key, or for HS256 any secret (a public key's PEM text, say). */
-export function forgeJwt(alg: JwtAlgorithm, payload: Record<string, unknown>, key: string | KeyObject = '', header: Record<string, unknown> = {}): string {
+export function forgeJwt(
+  alg: JwtAlgorithm,
+  payload: Record<string, unknown>,
+  key: string | KeyObject = '',
+  header: Record<string, unknown> = {},
+): string {
   const head = b64url(JSON.stringify({ alg, typ: 'JWT', ...header }));
   const body = b64url(JSON.stringify(payload));
   const input = `${head}.${body}`;
@@ -64,7 +76,14 @@ export function clusterClaims(
   over: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const iat = nowSeconds();
-  return strip({ iss: option.issuer, sub: option.subject, aud: option.audience, iat, exp: iat + Math.min(option.expiresIn, 600), ...over });
+  return strip({
+    iss: option.issuer,
+    sub: option.subject,
+    aud: option.audience,
+    iat,
+    exp: iat + Math.min(option.expiresIn, 600),
+    ...over,
+  });
 }
 
 function strip(claims: Record<string, unknown>): Record<string, unknown> {

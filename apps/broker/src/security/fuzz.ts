@@ -35,8 +35,38 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const PATTERN_BREAKERS = [' ', 'a b', '../etc/passwd', 'a/b', '..%2fx', '\u0000', 'nul\u0000byte', 'tab\there', 'new\nline', 'ü', '\u202eevil', '💥', '<script>', "a'; DROP TABLE x;--"];
-const PATH_TRICKS = ['..', '..%2f..%2fetc%2fpasswd', '%2e%2e', '%2e%2e%2f', 'a%2Fb', 'a%252fb', '%00', 'a%00b', '%0d%0aX-Injected:%201', '%F0%9F%92%A5', '%E2%80%AE', 'x'.repeat(300), '%C0%AF', '%ZZ'];
+const PATTERN_BREAKERS = [
+  ' ',
+  'a b',
+  '../etc/passwd',
+  'a/b',
+  '..%2fx',
+  '\u0000',
+  'nul\u0000byte',
+  'tab\there',
+  'new\nline',
+  'ü',
+  '\u202eevil',
+  '💥',
+  '<script>',
+  "a'; DROP TABLE x;--",
+];
+const PATH_TRICKS = [
+  '..',
+  '..%2f..%2fetc%2fpasswd',
+  '%2e%2e',
+  '%2e%2e%2f',
+  'a%2Fb',
+  'a%252fb',
+  '%00',
+  'a%00b',
+  '%0d%0aX-Injected:%201',
+  '%F0%9F%92%A5',
+  '%E2%80%AE',
+  'x'.repeat(300),
+  '%C0%AF',
+  '%ZZ',
+];
 
 function typeOf(schema: JsonSchema): string | undefined {
   if (Array.isArray(schema.type)) return schema.type.find((t) => t !== 'null');
@@ -64,7 +94,10 @@ export function validValue(schema: JsonSchema, hints: FuzzHints, name?: string):
       const max = schema.maxLength ?? 1000;
       const candidates = ['fuzz', 'a', 'fuzz-1', 'A1', 'x'.repeat(Math.max(1, min))];
       const pattern = schema.pattern ? new RegExp(schema.pattern, 'u') : null;
-      return candidates.find((c) => c.length >= min && c.length <= max && (!pattern || pattern.test(c))) ?? 'a'.repeat(Math.max(1, min));
+      return (
+        candidates.find((c) => c.length >= min && c.length <= max && (!pattern || pattern.test(c))) ??
+        'a'.repeat(Math.max(1, min))
+      );
     }
     case 'integer':
     case 'number': {
@@ -83,6 +116,8 @@ export function validValue(schema: JsonSchema, hints: FuzzHints, name?: string):
       const out: Record<string, unknown> = {};
       const props = schema.properties ?? {};
       for (const key of schema.required ?? []) out[key] = validValue(props[key] ?? {}, hints, key);
+      // Optional fields with a hint too (waitMs: 0 keeps a valid poll from waiting 20 s).
+      for (const key of Object.keys(props)) if (!(key in out) && key in hints.fields) out[key] = hints.fields[key];
       for (const key of Object.keys(props)) {
         if (Object.keys(out).length >= (schema.minProperties ?? 0)) break;
         if (!(key in out)) out[key] = validValue(props[key]!, hints, key);
@@ -115,15 +150,19 @@ export function badValues(schema: JsonSchema, hints: FuzzHints, name = ''): Vari
     object: [[], 'x', 7, null, true],
   };
   for (const value of wrongTypes[type ?? 'string'] ?? []) out.push({ label: `wrong type ${JSON.stringify(value)}`, value });
-  if (schema.enum || schema.const !== undefined) out.push({ label: 'not one of the allowed values', value: 'not-an-allowed-value' });
+  if (schema.enum || schema.const !== undefined)
+    out.push({ label: 'not one of the allowed values', value: 'not-an-allowed-value' });
   if (type === 'string') {
     const pattern = schema.pattern ? new RegExp(schema.pattern, 'u') : null;
-    if (schema.minLength && schema.minLength > 0) out.push({ label: `shorter than minLength ${schema.minLength}`, value: 'a'.repeat(schema.minLength - 1) });
+    if (schema.minLength && schema.minLength > 0)
+      out.push({ label: `shorter than minLength ${schema.minLength}`, value: 'a'.repeat(schema.minLength - 1) });
     const max = schema.maxLength ?? 5000;
     out.push({ label: `longer than maxLength ${max}`, value: 'a'.repeat(max + 1), valid: schema.maxLength === undefined });
-    if (schema.maxLength !== undefined && (!pattern || pattern.test('a'))) out.push({ label: `exactly maxLength ${max}`, value: 'a'.repeat(max), valid: true });
+    if (schema.maxLength !== undefined && (!pattern || pattern.test('a')))
+      out.push({ label: `exactly maxLength ${max}`, value: 'a'.repeat(max), valid: true });
     for (const breaker of PATTERN_BREAKERS) {
-      if (!pattern || !pattern.test(breaker)) out.push({ label: `pattern breaker ${JSON.stringify(breaker)}`, value: breaker, valid: !pattern });
+      if (!pattern || !pattern.test(breaker))
+        out.push({ label: `pattern breaker ${JSON.stringify(breaker)}`, value: breaker, valid: !pattern });
     }
   }
   if (type === 'integer' || type === 'number') {
@@ -140,9 +179,13 @@ export function badValues(schema: JsonSchema, hints: FuzzHints, name = ''): Vari
   if (type === 'array') {
     if (schema.minItems) out.push({ label: `fewer than minItems ${schema.minItems}`, value: [] });
     if (schema.maxItems !== undefined) {
-      out.push({ label: `more than maxItems ${schema.maxItems}`, value: Array.from({ length: schema.maxItems + 1 }, () => validValue(schema.items ?? {}, hints)) });
+      out.push({
+        label: `more than maxItems ${schema.maxItems}`,
+        value: Array.from({ length: schema.maxItems + 1 }, () => validValue(schema.items ?? {}, hints)),
+      });
     }
-    for (const bad of badValues(schema.items ?? {}, hints).slice(0, 3)) out.push({ label: `an item: ${bad.label}`, value: [bad.value] });
+    for (const bad of badValues(schema.items ?? {}, hints).slice(0, 3))
+      out.push({ label: `an item: ${bad.label}`, value: [bad.value] });
   }
   return out;
 }
@@ -157,7 +200,8 @@ export function casesFor(route: RouteSpec, hints: FuzzHints, random: () => numbe
   const body = route.body ? (validValue(route.body, hints) as Record<string, unknown>) : undefined;
   const base: FuzzCase = { label: 'valid base request', params, query, ...(body !== undefined ? { body } : {}) };
   const cases: FuzzCase[] = [];
-  const withParam = (name: string, value: string, label: string) => cases.push({ ...base, params: { ...params, [name]: value }, label });
+  const withParam = (name: string, value: string, label: string) =>
+    cases.push({ ...base, params: { ...params, [name]: value }, label });
 
   for (const p of route.parameters) {
     if (p.in === 'path') {
@@ -173,7 +217,8 @@ export function casesFor(route: RouteSpec, hints: FuzzHints, random: () => numbe
       }
     }
   }
-  if (route.parameters.some((p) => p.in === 'query')) cases.push({ ...base, query: { zzUnknown: '1' }, label: 'query: unknown parameter' });
+  if (route.parameters.some((p) => p.in === 'query'))
+    cases.push({ ...base, query: { zzUnknown: '1' }, label: 'query: unknown parameter' });
 
   if (route.body && body) {
     const schema = route.body;
@@ -190,15 +235,18 @@ export function casesFor(route: RouteSpec, hints: FuzzHints, random: () => numbe
     ] as const) {
       cases.push({ ...base, rawBody, label });
     }
-    for (const value of [[], 'a string', 42, null, true]) cases.push({ ...base, body: value, label: `body: ${JSON.stringify(value)} instead of an object` });
-    if (schema.additionalProperties === false) cases.push({ ...base, body: { ...body, zzExtra: 'x' }, label: 'body: extra field' });
+    for (const value of [[], 'a string', 42, null, true])
+      cases.push({ ...base, body: value, label: `body: ${JSON.stringify(value)} instead of an object` });
+    if (schema.additionalProperties === false)
+      cases.push({ ...base, body: { ...body, zzExtra: 'x' }, label: 'body: extra field' });
     const props = schema.properties ?? {};
     for (const [key, propSchema] of Object.entries(props)) {
       if (schema.required?.includes(key)) {
         const { [key]: _omitted, ...rest } = body;
         cases.push({ ...base, body: rest, label: `body: missing ${key}` });
       }
-      for (const v of badValues(propSchema, hints, key)) cases.push({ ...base, body: { ...body, [key]: v.value }, label: `body.${key}: ${v.label}` });
+      for (const v of badValues(propSchema, hints, key))
+        cases.push({ ...base, body: { ...body, [key]: v.value }, label: `body.${key}: ${v.label}` });
       // One level down (signOption, pipeline, provider ...).
       const nested = firstOption(propSchema) ?? propSchema;
       if (typeOf(nested) === 'object' && nested.properties) {
@@ -206,7 +254,11 @@ export function casesFor(route: RouteSpec, hints: FuzzHints, random: () => numbe
         if (typeof inside !== 'object' || inside === null) continue;
         for (const [sub, subSchema] of Object.entries(nested.properties)) {
           for (const v of badValues(subSchema, hints, sub).slice(0, 6)) {
-            cases.push({ ...base, body: { ...body, [key]: { ...inside, [sub]: v.value } }, label: `body.${key}.${sub}: ${v.label}` });
+            cases.push({
+              ...base,
+              body: { ...body, [key]: { ...inside, [sub]: v.value } },
+              label: `body.${key}.${sub}: ${v.label}`,
+            });
           }
         }
       }

@@ -6,7 +6,8 @@ import type { FastifyRequest } from 'fastify';
  * pasted into a path would land in every log line of that request. Header redaction in app.ts
  * covers `Authorization`; this covers the URL.
  */
-const SECRET_PARAM = /^(?:token|access_token|id_token|refresh_token|jwt|bearer|authorization|auth|api[_-]?key|key|password|secret|signature|sig)$/i;
+const SECRET_PARAM =
+  /^(?:token|access_token|id_token|refresh_token|jwt|bearer|authorization|auth|api[_-]?key|key|password|secret|signature|sig)$/i;
 /** A JWT anywhere: three base64url parts, the first a JSON header ("eyJ" is `{"` encoded). */
 const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
 export const REDACTED = '[redacted]';

@@ -48,7 +48,17 @@ export interface RouteSpec {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: RouteParameter[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> }; security?: Array<Record<string, unknown>> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: RouteParameter[];
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+        security?: Array<Record<string, unknown>>;
+      }
+    >
+  >;
   components?: { schemas?: Record<string, JsonSchema> };
 }
 
@@ -69,7 +79,8 @@ function resolve(schema: JsonSchema | undefined, doc: OpenApiDocument, depth = 0
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
     if (schema[key]) out[key] = schema[key].map((s) => resolve(s, doc, depth + 1));
   }
-  if (typeof schema.additionalProperties === 'object') out.additionalProperties = resolve(schema.additionalProperties, doc, depth + 1);
+  if (typeof schema.additionalProperties === 'object')
+    out.additionalProperties = resolve(schema.additionalProperties, doc, depth + 1);
   return out;
 }
 

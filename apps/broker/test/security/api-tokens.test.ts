@@ -17,14 +17,19 @@ afterAll(async () => {
 });
 
 const foreign = rsaPair();
-const sign = (claims: Record<string, unknown>, alg: Parameters<typeof forgeJwt>[0] = 'RS256', key = API_PRIVATE_KEY) => forgeJwt(alg, claims, key);
+const sign = (claims: Record<string, unknown>, alg: Parameters<typeof forgeJwt>[0] = 'RS256', key = API_PRIVATE_KEY) =>
+  forgeJwt(alg, claims, key);
 
 /** name → token, expected status on an admin route */
 const forged: Array<[string, () => string, number]> = [
   ['alg none', () => forgeJwt('none', apiClaims()), 401],
   ['alg none with a signature part', () => `${forgeJwt('none', apiClaims())}c2ln`, 401],
   ['HS256 keyed with the API public key (PEM text)', () => forgeJwt('HS256', apiClaims(), API_PUBLIC_KEY), 401],
-  ['HS256 keyed with the public key without line breaks', () => forgeJwt('HS256', apiClaims(), API_PUBLIC_KEY.replace(/\n/g, '')), 401],
+  [
+    'HS256 keyed with the public key without line breaks',
+    () => forgeJwt('HS256', apiClaims(), API_PUBLIC_KEY.replace(/\n/g, '')),
+    401,
+  ],
   ['RS384 with the right key (only RS256 is allowed)', () => sign(apiClaims(), 'RS384'), 401],
   ['PS256 with the right key', () => sign(apiClaims(), 'PS256'), 401],
   ['signed by a foreign key', () => sign(apiClaims(), 'RS256', foreign.privateKey), 401],
@@ -35,13 +40,30 @@ const forged: Array<[string, () => string, number]> = [
   ['no username', () => sign(apiClaims({ username: undefined })), 401],
   ['scope as a string, not an array', () => sign(apiClaims({ scope: 'admin' })), 401],
   ['no scope', () => sign(apiClaims({ scope: undefined })), 401],
-  ['payload swapped under a valid signature', () => {
-    const real = sign(apiClaims({ scope: ['sdapi'] }));
-    const [head, , sig] = real.split('.');
-    return `${head}.${Buffer.from(JSON.stringify(apiClaims())).toString('base64url')}.${sig}`;
-  }, 401],
-  ['kid/jku/x5u headers pointing elsewhere', () => forgeJwt('RS256', apiClaims(), foreign.privateKey, { kid: '../../etc/passwd', jku: 'http://evil.example/jwks', x5u: 'http://evil.example/x5' }), 401],
-  ['embedded jwk header with the attacker key', () => forgeJwt('RS256', apiClaims(), foreign.privateKey, { jwk: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } }), 401],
+  [
+    'payload swapped under a valid signature',
+    () => {
+      const real = sign(apiClaims({ scope: ['sdapi'] }));
+      const [head, , sig] = real.split('.');
+      return `${head}.${Buffer.from(JSON.stringify(apiClaims())).toString('base64url')}.${sig}`;
+    },
+    401,
+  ],
+  [
+    'kid/jku/x5u headers pointing elsewhere',
+    () =>
+      forgeJwt('RS256', apiClaims(), foreign.privateKey, {
+        kid: '../../etc/passwd',
+        jku: 'http://evil.example/jwks',
+        x5u: 'http://evil.example/x5',
+      }),
+    401,
+  ],
+  [
+    'embedded jwk header with the attacker key',
+    () => forgeJwt('RS256', apiClaims(), foreign.privateKey, { jwk: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } }),
+    401,
+  ],
   ['garbage', () => 'not.a.jwt', 401],
   ['one segment', () => 'abcdef', 401],
   ['sdapi scope on an admin route', () => sign(apiClaims({ scope: ['sdapi'] })), 403],
@@ -68,7 +90,11 @@ describe('forged and wrong API tokens on an admin route (GET /v4/buildClusters)'
 });
 
 describe("forged API tokens on Screwdriver's route (POST /v1/queue/message)", () => {
-  const start = { buildId: 424242, pipeline: { name: 'screwdriver-cd/x', scmContext: 'github:github.com' }, buildClusterName: 'alpha' };
+  const start = {
+    buildId: 424242,
+    pipeline: { name: 'screwdriver-cd/x', scmContext: 'github:github.com' },
+    buildClusterName: 'alpha',
+  };
   it.each(forged.filter(([name]) => !name.includes('admin route')))('%s', async (_name, make, status) => {
     const token = make();
     const answer = await send(s.broker.app, { method: 'POST', url: '/v1/queue/message', headers: bearer(token), payload: start });
@@ -77,7 +103,12 @@ describe("forged API tokens on Screwdriver's route (POST /v1/queue/message)", ()
 
   it('an admin-only token and a cluster token cannot schedule builds (403)', async () => {
     for (const token of [s.alpha.token(), s.broker.adminToken]) {
-      const answer = await send(s.broker.app, { method: 'POST', url: '/v1/queue/message', headers: bearer(token), payload: start });
+      const answer = await send(s.broker.app, {
+        method: 'POST',
+        url: '/v1/queue/message',
+        headers: bearer(token),
+        payload: start,
+      });
       expectRefusal(answer, { status: [401, 403], secrets: [token] });
     }
     const status = await send(s.broker.app, { method: 'GET', url: '/v4/builds/424242', headers: bearer(s.broker.adminToken) });
@@ -102,12 +133,15 @@ describe('the Authorization header itself', () => {
 });
 
 describe('a token in the query string, where only the header is read', () => {
-  it.each(['token', 'access_token', 'authorization', 'jwt'])('?%s=<admin token> → 401, and the token stays out of the log', async (param) => {
-    const token = s.broker.adminToken;
-    const answer = await sendLogged(s.logged, { method: 'GET', url: `/v4/buildClusters?${param}=${token}` });
-    expectRefusal(answer, { status: 401, secrets: [token] });
-    expectLogged(s.logged, 401, [token]);
-  });
+  it.each(['token', 'access_token', 'authorization', 'jwt'])(
+    '?%s=<admin token> → 401, and the token stays out of the log',
+    async (param) => {
+      const token = s.broker.adminToken;
+      const answer = await sendLogged(s.logged, { method: 'GET', url: `/v4/buildClusters?${param}=${token}` });
+      expectRefusal(answer, { status: 401, secrets: [token] });
+      expectLogged(s.logged, 401, [token]);
+    },
+  );
 });
 
 describe('refusals are logged, without the token', () => {

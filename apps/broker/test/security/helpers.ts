@@ -16,7 +16,13 @@ export interface TestCluster {
 
 export function clusterFixture(name: string, algorithm: 'ES256' | 'RS256' = 'ES256'): TestCluster {
   const keys = algorithm === 'ES256' ? ecPair() : rsaPair();
-  const signOption: SignOption = { issuer: `iss-${name}`, subject: `sub-${name}`, audience: 'buildcluster-broker', expiresIn: 900, algorithm };
+  const signOption: SignOption = {
+    issuer: `iss-${name}`,
+    subject: `sub-${name}`,
+    audience: 'buildcluster-broker',
+    expiresIn: 900,
+    algorithm,
+  };
   return { name, keys, signOption, token: (over = {}) => forgeJwt(algorithm, clusterClaims(signOption, over), keys.privateKey) };
 }
 
@@ -92,7 +98,8 @@ export function expectRefusal(answer: Answer, options: { status?: number | numbe
  */
 export function expectLogged(logged: LoggedBroker, status: number, secrets: string[] = []): void {
   const completed = logged.lines.filter((l) => (l.res as { statusCode?: number } | undefined)?.statusCode === status);
-  if (completed.length === 0) throw new Error(`no log line with status ${status}; last lines: ${JSON.stringify(logged.lines.slice(-3))}`);
+  if (completed.length === 0)
+    throw new Error(`no log line with status ${status}; last lines: ${JSON.stringify(logged.lines.slice(-3))}`);
   const text = logged.text();
   for (const secret of secrets) {
     const signature = secret.split('.')[2] ?? secret;

@@ -29,7 +29,12 @@ const post = (payload: unknown, headers: Record<string, string> = {}) =>
     payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
   });
 const register = (body: unknown) =>
-  send(s.broker.app, { method: 'PUT', url: '/v4/buildClusters', headers: { ...bearer(s.broker.adminToken), 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+  send(s.broker.app, {
+    method: 'PUT',
+    url: '/v4/buildClusters',
+    headers: { ...bearer(s.broker.adminToken), 'content-type': 'application/json' },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('oversized bodies → 413', () => {
   const big = (bytes: number) => JSON.stringify(start({ padding: 'x'.repeat(bytes) }));
@@ -51,7 +56,10 @@ describe('oversized bodies → 413', () => {
     const status = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
         `${s.broker.url}/v1/queue/message`,
-        { method: 'POST', headers: { ...bearer(s.broker.sdapiToken), 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        {
+          method: 'POST',
+          headers: { ...bearer(s.broker.sdapiToken), 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
         (res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
@@ -102,19 +110,104 @@ describe('malformed and mistyped bodies → 400 (415 for a foreign content type)
   it('worker bodies: wrong types, out-of-range values, unknown fields', async () => {
     const token = s.alpha.token();
     // (workerId 7 is not in the list: Ajv coerces it to "7", a valid id, and the poll would wait 20 s.)
-    for (const payload of [{}, { workerId: { id: 'w' }, waitMs: 0 }, { workerId: 'w', max: 0 }, { workerId: 'w', max: 101 }, { workerId: 'w', waitMs: -1 }, { workerId: 'w', waitMs: 30001 }, { workerId: 'w', extra: 1 }]) {
+    for (const payload of [
+      {},
+      { workerId: { id: 'w' }, waitMs: 0 },
+      { workerId: 'w', max: 0 },
+      { workerId: 'w', max: 101 },
+      { workerId: 'w', waitMs: -1 },
+      { workerId: 'w', waitMs: 30001 },
+      { workerId: 'w', extra: 1 },
+    ]) {
       const answer = await send(s.broker.app, { method: 'POST', url: '/v4/queues/alpha/poll', headers: bearer(token), payload });
       expectRefusal(answer, { status: 400, secrets: [token] });
     }
-    for (const payload of [{ leaseIds: [] }, { leaseIds: { id: 'x' } }, { leaseIds: Array.from({ length: 101 }, (_, i) => `${i}:s:1`) }, { leaseIds: [{}] }]) {
+    for (const payload of [
+      { leaseIds: [] },
+      { leaseIds: { id: 'x' } },
+      { leaseIds: Array.from({ length: 101 }, (_, i) => `${i}:s:1`) },
+      { leaseIds: [{}] },
+    ]) {
       const answer = await send(s.broker.app, { method: 'POST', url: '/v4/queues/alpha/ack', headers: bearer(token), payload });
       expectRefusal(answer, { status: 400, secrets: [token] });
     }
   });
 });
 
+describe('numbers Ajv coerces to Infinity, and NUL characters PostgreSQL cannot store → 400', () => {
+  // Found by the fuzz pass: these answered 500 (a Lua error, a driver error) before input-guard.ts.
+  const cases: Array<[string, string, string, () => string, unknown]> = [
+    ['poll max "1e400"', 'POST', '/v4/queues/alpha/poll', () => s.alpha.token(), { workerId: 'w', waitMs: 0, max: '1e400' }],
+    [
+      'poll max "Infinity"',
+      'POST',
+      '/v4/queues/alpha/poll',
+      () => s.alpha.token(),
+      { workerId: 'w', waitMs: 0, max: 'Infinity' },
+    ],
+    [
+      'extend leaseMs "1e400"',
+      'POST',
+      '/v4/queues/alpha/extend',
+      () => s.alpha.token(),
+      { leaseIds: ['1:s:1'], leaseMs: '1e400' },
+    ],
+    ['start buildId "1e400"', 'POST', '/v1/queue/message', () => s.broker.sdapiToken, start({ buildId: '1e400' })],
+    ['stop buildId "Infinity"', 'DELETE', '/v1/queue/message', () => s.broker.sdapiToken, { buildId: 'Infinity' }],
+    ['GET /v4/builds/Infinity', 'GET', '/v4/builds/Infinity', () => s.broker.adminToken, undefined],
+    ['list filter with a NUL', 'GET', '/v4/buildClusters?scmContext=%00', () => s.broker.adminToken, undefined],
+    ['description with a NUL', 'PUT', '/v4/buildClusters/alpha', () => s.broker.adminToken, { description: 'x\u0000' }],
+    [
+      'pipeline name with a NUL',
+      'POST',
+      '/v1/queue/message',
+      () => s.broker.sdapiToken,
+      start({ buildId: 900010, pipeline: { name: 'a\u0000/b', scmContext: 'github:github.com' } }),
+    ],
+  ];
+  it.each(cases)('%s', async (_name, method, url, token, payload) => {
+    const answer = await send(s.broker.app, {
+      method: method as 'GET',
+      url,
+      headers: bearer(token()),
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    expectRefusal(answer, { status: 400 });
+  });
+
+  it('nothing was stored under "Infinity"', async () => {
+    const answer = await send(s.broker.app, {
+      method: 'GET',
+      url: '/v4/builds/9007199254740991',
+      headers: bearer(s.broker.adminToken),
+    });
+    expect(answer.statusCode).toBe(404);
+    const alpha = await send(s.broker.app, {
+      method: 'GET',
+      url: '/v4/buildClusters/alpha',
+      headers: bearer(s.broker.adminToken),
+    });
+    expect(JSON.parse(alpha.body).description ?? '').not.toContain('\u0000');
+  });
+});
+
 describe('unicode and control characters in names → 400', () => {
-  const names = ['clu ster', 'clu\u0000ster', 'clu\tster', 'cluster\n', 'clüster', '💥', '\u202eretsulc', 'a'.repeat(101), '.hidden', '-dash', '', 'a/b', '../etc', 'Ａｌｐｈａ'];
+  const names = [
+    'clu ster',
+    'clu\u0000ster',
+    'clu\tster',
+    'cluster\n',
+    'clüster',
+    '💥',
+    '\u202eretsulc',
+    'a'.repeat(101),
+    '.hidden',
+    '-dash',
+    '',
+    'a/b',
+    '../etc',
+    'Ａｌｐｈａ',
+  ];
   it.each(names.map((n) => [JSON.stringify(n), n]))('cluster name %s', async (_label, name) => {
     const answer = await register({
       name,
@@ -128,7 +221,12 @@ describe('unicode and control characters in names → 400', () => {
   });
 
   it.each(['a b', 'w\u0000', 'w\n', 'wörker', '💥', '\u202e'])('workerId %j', async (workerId) => {
-    const answer = await send(s.broker.app, { method: 'POST', url: '/v4/queues/alpha/poll', headers: bearer(s.alpha.token()), payload: { workerId, waitMs: 0 } });
+    const answer = await send(s.broker.app, {
+      method: 'POST',
+      url: '/v4/queues/alpha/poll',
+      headers: bearer(s.alpha.token()),
+      payload: { workerId, waitMs: 0 },
+    });
     expectRefusal(answer, { status: 400 });
   });
 });
@@ -158,10 +256,22 @@ describe('path tricks', () => {
     expect(answer.headers['set-cookie']).toBeUndefined();
   });
 
-  const worker = ['/v4/queues/..%2falpha/poll', '/v4/queues/alpha%2f..%2fbeta/poll', '/v4/queues/alpha%2F/poll', '/v4/queues/%2e/poll', '/v4/queues/beta%00/poll', '/v4/queues//poll'];
+  const worker = [
+    '/v4/queues/..%2falpha/poll',
+    '/v4/queues/alpha%2f..%2fbeta/poll',
+    '/v4/queues/alpha%2F/poll',
+    '/v4/queues/%2e/poll',
+    '/v4/queues/beta%00/poll',
+    '/v4/queues//poll',
+  ];
   it.each(worker)('worker POST %s with alpha’s token', async (url) => {
     const token = s.alpha.token();
-    const answer = await send(s.broker.app, { method: 'POST', url, headers: bearer(token), payload: { workerId: 'w', waitMs: 0 } });
+    const answer = await send(s.broker.app, {
+      method: 'POST',
+      url,
+      headers: bearer(token),
+      payload: { workerId: 'w', waitMs: 0 },
+    });
     expectRefusal(answer, { secrets: [token] });
   });
 });
@@ -182,9 +292,15 @@ describe('very long headers and URLs (real HTTP)', () => {
 
   it.each([
     ['a 64 KB header', `GET /v4/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`],
-    ['4,000 headers (48 KB)', `GET /v4/status HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 4000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\nConnection: close\r\n\r\n`],
+    [
+      '4,000 headers (48 KB)',
+      `GET /v4/status HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 4000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\nConnection: close\r\n\r\n`,
+    ],
     ['a 100 KB URL', `GET /v4/buildClusters?q=${'a'.repeat(100 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
-    ['a 64 KB Authorization header', `GET /v4/buildClusters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`],
+    [
+      'a 64 KB Authorization header',
+      `GET /v4/buildClusters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`,
+    ],
   ])('%s → 4xx, and the broker still answers', async (_name, text) => {
     const status = statusOf(await raw(text));
     expect(status).toBeGreaterThanOrEqual(400);
@@ -194,7 +310,9 @@ describe('very long headers and URLs (real HTTP)', () => {
   });
 
   it('an 8 KB path within the header limit → 4xx with a JSON message', async () => {
-    const answer = await raw(`GET /v4/buildClusters/${'a'.repeat(8 * 1024)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.broker.adminToken}\r\nConnection: close\r\n\r\n`);
+    const answer = await raw(
+      `GET /v4/buildClusters/${'a'.repeat(8 * 1024)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.broker.adminToken}\r\nConnection: close\r\n\r\n`,
+    );
     const status = statusOf(answer);
     expect(status).toBeGreaterThanOrEqual(400);
     expect(status).toBeLessThan(500);
@@ -205,13 +323,54 @@ describe('very long headers and URLs (real HTTP)', () => {
 
 describe('prototype pollution keys in bodies', () => {
   const polluted = () => ({}) as Record<string, unknown>;
-  const bodies: Array<[string, () => Promise<{ statusCode: number; body: string; headers: Record<string, string | string[] | number | undefined> }>]> = [
-    ['__proto__ at the top of a start message', () => post('{"__proto__":{"polluted":"yes"},"buildId":900002,"pipeline":{"name":"a/b","scmContext":"github:github.com"},"buildClusterName":"alpha"}')],
-    ['__proto__ inside annotations (kept and passed on)', () => post('{"buildId":900003,"annotations":{"__proto__":{"polluted":"yes"}},"pipeline":{"name":"a/b","scmContext":"github:github.com"},"buildClusterName":"alpha"}')],
-    ['constructor.prototype in a start message', () => post('{"constructor":{"prototype":{"polluted":"yes"}},"buildId":900004,"pipeline":{"name":"a/b","scmContext":"github:github.com"},"buildClusterName":"alpha"}')],
-    ['__proto__ in a cluster registration', () => register(`{"__proto__":{"polluted":"yes"},"name":"evil","scmOrganization":"o","scmContext":"c","managedBy":"screwdriver","publicKey":"x","signOption":{}}`)],
-    ['__proto__ in a signOption', () => register(`{"name":"evil2","scmOrganization":"o","scmContext":"c","managedBy":"screwdriver","publicKey":"x","signOption":{"__proto__":{"algorithm":"none"}}}`)],
-    ['__proto__ in a poll body', () => send(s.broker.app, { method: 'POST', url: '/v4/queues/alpha/poll', headers: { ...bearer(s.alpha.token()), 'content-type': 'application/json' }, payload: '{"__proto__":{"polluted":"yes"},"workerId":"w","waitMs":0}' })],
+  const bodies: Array<
+    [string, () => Promise<{ statusCode: number; body: string; headers: Record<string, string | string[] | number | undefined> }>]
+  > = [
+    [
+      '__proto__ at the top of a start message',
+      () =>
+        post(
+          '{"__proto__":{"polluted":"yes"},"buildId":900002,"pipeline":{"name":"a/b","scmContext":"github:github.com"},"buildClusterName":"alpha"}',
+        ),
+    ],
+    [
+      '__proto__ inside annotations (kept and passed on)',
+      () =>
+        post(
+          '{"buildId":900003,"annotations":{"__proto__":{"polluted":"yes"}},"pipeline":{"name":"a/b","scmContext":"github:github.com"},"buildClusterName":"alpha"}',
+        ),
+    ],
+    [
+      'constructor.prototype in a start message',
+      () =>
+        post(
+          '{"constructor":{"prototype":{"polluted":"yes"}},"buildId":900004,"pipeline":{"name":"a/b","scmContext":"github:github.com"},"buildClusterName":"alpha"}',
+        ),
+    ],
+    [
+      '__proto__ in a cluster registration',
+      () =>
+        register(
+          `{"__proto__":{"polluted":"yes"},"name":"evil","scmOrganization":"o","scmContext":"c","managedBy":"screwdriver","publicKey":"x","signOption":{}}`,
+        ),
+    ],
+    [
+      '__proto__ in a signOption',
+      () =>
+        register(
+          `{"name":"evil2","scmOrganization":"o","scmContext":"c","managedBy":"screwdriver","publicKey":"x","signOption":{"__proto__":{"algorithm":"none"}}}`,
+        ),
+    ],
+    [
+      '__proto__ in a poll body',
+      () =>
+        send(s.broker.app, {
+          method: 'POST',
+          url: '/v4/queues/alpha/poll',
+          headers: { ...bearer(s.alpha.token()), 'content-type': 'application/json' },
+          payload: '{"__proto__":{"polluted":"yes"},"workerId":"w","waitMs":0}',
+        }),
+    ],
   ];
   it.each(bodies)('%s → 400, and nothing polluted', async (_name, sendIt) => {
     const answer = await sendIt();

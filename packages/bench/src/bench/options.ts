@@ -30,11 +30,25 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
 `;
 
 export function benchOptions(argv: string[]): BenchOptions | 'help' {
-  const flags = parseFlags(argv, ['quick', 'jobs', 'rounds', 'clusters', 'skip', 'only', 'polls', 'latency-builds', 'backlog', 'growth-jobs', 'help']);
+  const flags = parseFlags(argv, [
+    'quick',
+    'jobs',
+    'rounds',
+    'clusters',
+    'skip',
+    'only',
+    'polls',
+    'latency-builds',
+    'backlog',
+    'growth-jobs',
+    'help',
+  ]);
   if (flags.has('help')) return 'help';
   const quick = flags.has('quick');
   const check = (names: string[]) => {
-    for (const name of names) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section "${name}"; sections: ${SECTIONS.join(', ')}`);
+    for (const name of names)
+      if (!(SECTIONS as readonly string[]).includes(name))
+        throw new Error(`unknown section "${name}"; sections: ${SECTIONS.join(', ')}`);
     return names as Section[];
   };
   const only = check(listFlag(flags, 'only'));

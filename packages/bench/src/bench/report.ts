@@ -13,15 +13,23 @@ const spread = (runs: Array<{ perSecond: number }> | undefined): string => {
 };
 const within = (a: number, b: number, pct: number): boolean | null =>
   Number.isFinite(a) && Number.isFinite(b) && a > 0 ? Math.abs(b - a) / a <= pct / 100 : null;
-const change = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `${b >= a ? '+' : ''}${round((100 * (b - a)) / a, 1)} %` : 'n/a');
+const change = (a: number, b: number): string =>
+  Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `${b >= a ? '+' : ''}${round((100 * (b - a)) / a, 1)} %` : 'n/a';
 
 /** The final table: each figure with its target and whether it was met. */
 export function reportRows(results: BenchResults): Row[] {
   const rows: Row[] = [];
-  const counts = Object.keys(results.broker).map(Number).sort((a, b) => a - b);
+  const counts = Object.keys(results.broker)
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const n of counts) {
     const runs = results.broker[String(n)];
-    rows.push([`broker end to end, ${n} cluster${n === 1 ? '' : 's'} (builds/s)`, formatInt(medianOf(runs)) + spread(runs), '', '']);
+    rows.push([
+      `broker end to end, ${n} cluster${n === 1 ? '' : 's'} (builds/s)`,
+      formatInt(medianOf(runs)) + spread(runs),
+      '',
+      '',
+    ]);
   }
   for (const [name, peer] of Object.entries(PEERS)) {
     const runs = results.peers[name as keyof typeof PEERS];
@@ -61,8 +69,18 @@ export function reportRows(results: BenchResults): Row[] {
   }
   if (results.idle) {
     const i = results.idle;
-    rows.push([`${formatInt(i.polls)} waiting polls: broker RSS`, `${i.rssParkedMb} MB (idle ${i.rssIdleMb} MB)`, '≤ 300 MB', verdict(i.parked === i.polls ? i.rssParkedMb <= 300 : false)]);
-    rows.push([`${formatInt(i.polls)} waiting polls: broker's Redis connections`, `${i.redisConnectionsParked} (idle ${i.redisConnectionsIdle})`, '≤ 8', verdict(i.redisConnectionsParked <= 8)]);
+    rows.push([
+      `${formatInt(i.polls)} waiting polls: broker RSS`,
+      `${i.rssParkedMb} MB (idle ${i.rssIdleMb} MB)`,
+      '≤ 300 MB',
+      verdict(i.parked === i.polls ? i.rssParkedMb <= 300 : false),
+    ]);
+    rows.push([
+      `${formatInt(i.polls)} waiting polls: broker's Redis connections`,
+      `${i.redisConnectionsParked} (idle ${i.redisConnectionsIdle})`,
+      '≤ 8',
+      verdict(i.redisConnectionsParked <= 8),
+    ]);
   }
   if (results.growth) {
     const g = results.growth;

@@ -39,7 +39,14 @@ export class WorkerFleet {
     size: number,
     clusters: FleetCluster[],
     brokerUrls: Array<() => string>,
-    private readonly options: { ledgerDir: string; logDir: string; concurrency: number; buildMinMs: number; buildMaxMs: number; seed: number },
+    private readonly options: {
+      ledgerDir: string;
+      logDir: string;
+      concurrency: number;
+      buildMinMs: number;
+      buildMaxMs: number;
+      seed: number;
+    },
   ) {
     this.slots = Array.from({ length: size }, (_, index) => ({
       index,

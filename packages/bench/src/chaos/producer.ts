@@ -75,11 +75,22 @@ export class ChaosProducer {
           timeoutMs: 10_000,
         });
         if (answer.status === 201 || answer.status === 200) {
-          this.ledger.write({ e: 'post', buildId, cluster, seq, status: answer.status, state: answer.body.state, tries, firstSentAt, answeredAt: wallNow() });
+          this.ledger.write({
+            e: 'post',
+            buildId,
+            cluster,
+            seq,
+            status: answer.status,
+            state: answer.body.state,
+            tries,
+            firstSentAt,
+            answeredAt: wallNow(),
+          });
           this.posted++;
           return;
         }
-        if (answer.status < 500) throw new Error(`POST /v1/queue/message for build ${buildId} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+        if (answer.status < 500)
+          throw new Error(`POST /v1/queue/message for build ${buildId} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
         error = `${answer.status} ${answer.text.slice(0, 120)}`;
       } catch (err) {
         if ((err as Error).message.startsWith('POST /v1/queue/message')) throw err;
@@ -87,7 +98,8 @@ export class ChaosProducer {
       }
       this.failures++;
       this.ledger.write({ e: 'post-failure', buildId, cluster, replica, error, t: wallNow() });
-      if (wallNow() > deadline) throw new Error(`build ${buildId}: no 200/201 within ${this.options.postDeadlineMs / 1000} s; last error: ${error}`);
+      if (wallNow() > deadline)
+        throw new Error(`build ${buildId}: no 200/201 within ${this.options.postDeadlineMs / 1000} s; last error: ${error}`);
       await sleep(Math.min(1000, 50 * 2 ** Math.min(tries, 5)));
     }
   }

@@ -20,18 +20,33 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
     ['  of which redeliveries (attempt > 1)', String(f.redeliveries)],
     ['  highest attempt seen', String(f.maxAttempt)],
     ['  poll answers replayed (same lease again)', String(f.replayedDeliveryLines)],
-    ['ack answers', Object.entries(f.ackAnswers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
+    [
+      'ack answers',
+      Object.entries(f.ackAnswers)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none',
+    ],
     ['acks without an answer (retried by the SDK)', String(f.ackErrors)],
     ['builds acked exactly once', `${f.ackedExactlyOnce + f.ackedAnswerLostInKilledWorker} of ${f.builds}`],
     ['  acked, answer died with a killed worker', String(f.ackedAnswerLostInKilledWorker)],
     ['FIFO: first deliveries checked / not in the ledger', `${f.fifoCheckedBuilds} / ${f.fifoUncheckedBuilds}`],
     ['ledger lines cut by a kill', String(f.partialLines)],
-    ['faults: workers SIGKILLed / replica SIGKILLs / Redis restarts', `${events.workerKills} / ${events.replicaKills} / ${events.redisRestarts}`],
+    [
+      'faults: workers SIGKILLed / replica SIGKILLs / Redis restarts',
+      `${events.workerKills} / ${events.replicaKills} / ${events.redisRestarts}`,
+    ],
     ['workers that exited by themselves', String(events.unexpectedWorkerExits.length)],
     ['run time', `${events.seconds} s`],
   ];
   const out = [textTable(['ledger', 'figure'], rows)];
-  const checks = ['acked-twice', 'lost', 'delivered-after-ack', 'fifo-inversion', 'phantom-delivery', 'acked-without-answer'] as const;
+  const checks = [
+    'acked-twice',
+    'lost',
+    'delivered-after-ack',
+    'fifo-inversion',
+    'phantom-delivery',
+    'acked-without-answer',
+  ] as const;
   out.push('');
   out.push(
     textTable(
@@ -42,6 +57,7 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
   for (const v of verdict.violations) {
     out.push('', `VIOLATION ${v.kind} ×${v.count}:`, ...v.examples.map((e) => `  - ${e}`));
   }
-  if (events.unexpectedWorkerExits.length > 0) out.push('', 'workers that exited by themselves:', ...events.unexpectedWorkerExits.map((e) => `  - ${e}`));
+  if (events.unexpectedWorkerExits.length > 0)
+    out.push('', 'workers that exited by themselves:', ...events.unexpectedWorkerExits.map((e) => `  - ${e}`));
   return out.join('\n');
 }

@@ -47,7 +47,17 @@ const input = (lines: LedgerLine[], over: Partial<VerifyInput> = {}): VerifyInpu
 
 /** Three builds posted, delivered in order and acked once each. */
 function cleanRun(): LedgerLine[] {
-  return [post(1, 0), post(2, 1), post(3, 2), delivery(1, 10_000), delivery(2, 10_001), delivery(3, 10_002), ack(1, 10_005), ack(2, 10_006), ack(3, 10_007)];
+  return [
+    post(1, 0),
+    post(2, 1),
+    post(3, 2),
+    delivery(1, 10_000),
+    delivery(2, 10_001),
+    delivery(3, 10_002),
+    ack(1, 10_005),
+    ack(2, 10_006),
+    ack(3, 10_007),
+  ];
 }
 
 describe('chaos ledger verdict', () => {
@@ -108,7 +118,14 @@ describe('chaos ledger verdict', () => {
     expect(verifyLedger(input(sameAnswer)).violations).toMatchObject([{ kind: 'fifo-inversion' }]);
 
     // Build 1's attempt-1 lease died with its worker: its attempt-2 delivery is later but not an inversion.
-    const retried = [post(1, 0), post(2, 1), delivery(2, 10_000), delivery(1, 13_000, { attempt: 2 }), ack(1, 13_010, { leaseId: 'L1-2' }), ack(2, 10_011)];
+    const retried = [
+      post(1, 0),
+      post(2, 1),
+      delivery(2, 10_000),
+      delivery(1, 13_000, { attempt: 2 }),
+      ack(1, 13_010, { leaseId: 'L1-2' }),
+      ack(2, 10_011),
+    ];
     const verdict = verifyLedger(input(retried));
     expect(verdict.violations).toEqual([]);
     expect(verdict.figures).toMatchObject({ fifoCheckedBuilds: 1, fifoUncheckedBuilds: 1 });

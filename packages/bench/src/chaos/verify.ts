@@ -131,7 +131,11 @@ export function verifyLedger(input: VerifyInput): Verdict {
     const ackedLeases = new Set(acked.map((a) => a.leaseId));
     const deliveries = deliveriesByBuild.get(buildId) ?? [];
     if (ackedLeases.size > 1) {
-      bump(violations, 'acked-twice', `build ${buildId} (${post.cluster}): leases ${[...ackedLeases].join(', ')} were all answered acked`);
+      bump(
+        violations,
+        'acked-twice',
+        `build ${buildId} (${post.cluster}): leases ${[...ackedLeases].join(', ')} were all answered acked`,
+      );
     } else if (ackedLeases.size === 1) {
       ackedExactlyOnce++;
       const firstAckAt = Math.min(...acked.map((a) => a.t));
@@ -154,7 +158,11 @@ export function verifyLedger(input: VerifyInput): Verdict {
           `build ${buildId}: the broker says acked, but no ledger holds an acked answer and its last worker (${lastDelivery?.worker ?? 'none'}) was not killed`,
         );
       } else {
-        bump(violations, 'lost', `build ${buildId} (${post.cluster}, seq ${post.seq}): never acked; broker state ${state ?? 'unknown'}; ${deliveries.length} deliveries`);
+        bump(
+          violations,
+          'lost',
+          `build ${buildId} (${post.cluster}, seq ${post.seq}): never acked; broker state ${state ?? 'unknown'}; ${deliveries.length} deliveries`,
+        );
       }
     }
   }
@@ -192,7 +200,8 @@ export function verifyLedger(input: VerifyInput): Verdict {
           );
         }
       }
-      if (!latest || leasedAt >= latest.leasedAt) latest = { buildId: post.buildId, seq: post.seq, leasedAt, answer, index: d.index };
+      if (!latest || leasedAt >= latest.leasedAt)
+        latest = { buildId: post.buildId, seq: post.seq, leasedAt, answer, index: d.index };
     }
   }
 

@@ -60,14 +60,38 @@ class LedgerClient extends WorkerClient {
       const answer = await super.ack(leaseIds, signal);
       const t = wallNow();
       ledger.write([
-        ...answer.acked.map((leaseId) => ({ e: 'ack' as const, worker: config.workerId, cluster: config.cluster, buildId: builds.get(leaseId) ?? 0, leaseId, answer: 'acked', t })),
-        ...answer.rejected.map((r) => ({ e: 'ack' as const, worker: config.workerId, cluster: config.cluster, buildId: builds.get(r.leaseId) ?? 0, leaseId: r.leaseId, answer: r.reason, t })),
+        ...answer.acked.map((leaseId) => ({
+          e: 'ack' as const,
+          worker: config.workerId,
+          cluster: config.cluster,
+          buildId: builds.get(leaseId) ?? 0,
+          leaseId,
+          answer: 'acked',
+          t,
+        })),
+        ...answer.rejected.map((r) => ({
+          e: 'ack' as const,
+          worker: config.workerId,
+          cluster: config.cluster,
+          buildId: builds.get(r.leaseId) ?? 0,
+          leaseId: r.leaseId,
+          answer: r.reason,
+          t,
+        })),
       ]);
       return answer;
     } catch (err) {
       const t = wallNow();
       ledger.write(
-        leaseIds.map((leaseId) => ({ e: 'ack-error' as const, worker: config.workerId, cluster: config.cluster, buildId: builds.get(leaseId) ?? 0, leaseId, error: (err as Error).message.slice(0, 200), t })),
+        leaseIds.map((leaseId) => ({
+          e: 'ack-error' as const,
+          worker: config.workerId,
+          cluster: config.cluster,
+          buildId: builds.get(leaseId) ?? 0,
+          leaseId,
+          error: (err as Error).message.slice(0, 200),
+          t,
+        })),
       );
       throw err;
     }

@@ -30,5 +30,8 @@ export function intFlag(flags: Flags, name: string, fallback: number): number {
 export function listFlag(flags: Flags, name: string): string[] {
   const raw = flags.get(name);
   if (raw === undefined || raw === true) return [];
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

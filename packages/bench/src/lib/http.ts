@@ -20,7 +20,11 @@ export class JsonClient {
     const url = new URL(baseUrl);
     this.host = url.hostname;
     this.port = Number(url.port);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, maxFreeSockets: options.maxSockets ?? 256 });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets: options.maxSockets ?? 256,
+      maxFreeSockets: options.maxSockets ?? 256,
+    });
   }
 
   request<T = unknown>(
@@ -55,7 +59,9 @@ export class JsonClient {
       });
       req.on('error', reject);
       if (options.timeoutMs) {
-        req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${options.timeoutMs} ms`)));
+        req.setTimeout(options.timeoutMs, () =>
+          req.destroy(new Error(`${method} ${path}: no answer within ${options.timeoutMs} ms`)),
+        );
       }
       if (payload !== undefined) req.write(payload);
       req.end();

@@ -46,7 +46,13 @@ export function generateClusterCredentials(name: string, expiresIn = 3600): Clus
     name,
     publicKey: pair.publicKey,
     privateKey: pair.privateKey,
-    signOption: { issuer: `bench-${name}`, subject: `worker-${name}`, audience: 'buildcluster-broker', expiresIn, algorithm: 'ES256' },
+    signOption: {
+      issuer: `bench-${name}`,
+      subject: `worker-${name}`,
+      audience: 'buildcluster-broker',
+      expiresIn,
+      algorithm: 'ES256',
+    },
   };
 }
 

@@ -39,7 +39,11 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
 }
 
 /** Runs a TypeScript module of this package as a Node child with an IPC channel. */
-export function forkTs(modulePath: string, args: string[], options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): ChildProcess {
+export function forkTs(
+  modulePath: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {},
+): ChildProcess {
   return track(
     fork(modulePath, args, {
       cwd: PACKAGE_DIR,

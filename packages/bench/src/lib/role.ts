@@ -8,7 +8,8 @@ import { forkTs, exited } from './processes.js';
  * says ready, the parent says go (to every role at once), the child reports its result.
  */
 type ToChild<C> = { type: 'config'; config: C } | { type: 'go' } | { type: 'stop' };
-type FromChild<R> = { type: 'ready' } | { type: 'done'; result: R } | { type: 'error'; message: string } | { type: 'note'; message: string };
+type FromChild<R> =
+  { type: 'ready' } | { type: 'done'; result: R } | { type: 'error'; message: string } | { type: 'note'; message: string };
 
 export interface RoleHandle<R> {
   child: ChildProcess;

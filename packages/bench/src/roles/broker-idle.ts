@@ -44,7 +44,11 @@ runRole<IdleConfig, IdleResult>(async (config, context) => {
           method: 'POST',
           path: `/v4/queues/${name}/poll`,
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${token}`,
+          },
         },
         (res) => {
           res.resume();

@@ -21,7 +21,10 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
   let firstError = '';
   let finished = false;
   const ackBatch = async (cluster: string, leaseIds: string[]) => {
-    const answer = await client.request<AckResult>('POST', `/v4/queues/${cluster}/ack`, { body: { leaseIds }, token: tokens.get(cluster)! });
+    const answer = await client.request<AckResult>('POST', `/v4/queues/${cluster}/ack`, {
+      body: { leaseIds },
+      token: tokens.get(cluster)!,
+    });
     if (answer.status !== 200) {
       errors++;
       firstError ||= `ack ${answer.status} ${answer.text.slice(0, 300)}`;
@@ -61,7 +64,11 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
         if (seen.has(job.buildId)) duplicates++;
         seen.add(job.buildId);
       }
-      if (jobs.length > 0) void ackBatch(cluster, jobs.map((j) => j.leaseId)).catch((err: Error) => tracker.fail(err));
+      if (jobs.length > 0)
+        void ackBatch(
+          cluster,
+          jobs.map((j) => j.leaseId),
+        ).catch((err: Error) => tracker.fail(err));
     }
   };
   const loops = config.clusters.flatMap((c) => Array.from({ length: config.pollersPerCluster }, (_, i) => poller(c.name, i)));

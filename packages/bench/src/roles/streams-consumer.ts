@@ -12,9 +12,18 @@ runRole<PeerConfig, unknown>(async (config) => {
   let stopped = false;
   const loop = async () => {
     while (!stopped) {
-      const answer = (await reader.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', config.queue, '>')) as
-        | Array<[string, Array<[string, string[]]>]>
-        | null;
+      const answer = (await reader.xreadgroup(
+        'GROUP',
+        'g',
+        'c',
+        'COUNT',
+        100,
+        'BLOCK',
+        1000,
+        'STREAMS',
+        config.queue,
+        '>',
+      )) as Array<[string, Array<[string, string[]]>]> | null;
       const entries = answer?.[0]?.[1] ?? [];
       if (entries.length === 0) continue;
       for (const [, fields] of entries) JSON.parse(fields[1]!);

@@ -12,7 +12,12 @@ import { formatInt } from '../lib/stats.js';
  * calls in flight on one auto-pipelined connection — skipping only HTTP, auth and cluster choice.
  */
 interface DirectoryLike {
-  claim(buildId: number, target: { queue: string; cluster: string } | null, message: string, reason: string): Promise<{ queue: string; cluster: string; state: string }>;
+  claim(
+    buildId: number,
+    target: { queue: string; cluster: string } | null,
+    message: string,
+    reason: string,
+  ): Promise<{ queue: string; cluster: string; state: string }>;
 }
 interface StoreLike {
   enqueue(queue: string, cluster: string, buildId: number, message: string): Promise<{ created: boolean }>;
@@ -30,13 +35,29 @@ export async function fillBacklog(options: {
     BuildDirectory: new (redis: Redis, keepMs: number) => DirectoryLike;
   };
   const { QueueStore } = (await import(pathToFileURL(`${queueDist}store.js`).href)) as {
-    QueueStore: new (options: { redis: Redis; wakeChannel: string; leaseMs: number; maxAttempts: number; keepMs: number }) => StoreLike;
+    QueueStore: new (options: {
+      redis: Redis;
+      wakeChannel: string;
+      leaseMs: number;
+      maxAttempts: number;
+      keepMs: number;
+    }) => StoreLike;
   };
-  const redis = new Redis(options.redisUrl, { keyPrefix: options.keyPrefix, enableAutoPipelining: true, connectionName: 'bench-backlog' });
+  const redis = new Redis(options.redisUrl, {
+    keyPrefix: options.keyPrefix,
+    enableAutoPipelining: true,
+    connectionName: 'bench-backlog',
+  });
   try {
     // keepMs and leaseMs only matter once builds are leased or settled, which the broker itself does.
     const directory = new BuildDirectory(redis, 3_600_000);
-    const store = new QueueStore({ redis, wakeChannel: `${options.keyPrefix}bench-backlog`, leaseMs: 60_000, maxAttempts: 5, keepMs: 3_600_000 });
+    const store = new QueueStore({
+      redis,
+      wakeChannel: `${options.keyPrefix}bench-backlog`,
+      leaseMs: 60_000,
+      maxAttempts: 5,
+      keepMs: 3_600_000,
+    });
     const target = { queue: options.cluster, cluster: options.cluster };
     const started = performance.now();
     let done = 0;
@@ -45,7 +66,8 @@ export async function fillBacklog(options: {
       const buildId = options.firstBuildId + i;
       const message = JSON.stringify(startMessage(buildId, options.cluster));
       const claim = await directory.claim(buildId, target, message, '');
-      if (claim.state !== '' || claim.queue !== options.cluster) throw new Error(`backlog build ${buildId} was not claimed for ${options.cluster}`);
+      if (claim.state !== '' || claim.queue !== options.cluster)
+        throw new Error(`backlog build ${buildId} was not claimed for ${options.cluster}`);
       await store.enqueue(claim.queue, claim.cluster, buildId, message);
       done++;
       if (performance.now() - lastReport > 5000) {

@@ -54,8 +54,22 @@ async function queueDepth(ctx: BenchContext, cluster: string): Promise<{ depth: 
 }
 
 /** Workers alone (no producer) until `jobs` builds are acked: how fast a backlog drains. */
-async function drain(broker: BrokerProcess, clusters: ClusterCredentials[], jobs: number, pollers: number, max: number): Promise<RoleResult> {
-  const config: BrokerWorkerConfig = { baseUrl: broker.url, clusters, pollersPerCluster: pollers, max, waitMs: 2000, jobs, warmup: 0 };
+async function drain(
+  broker: BrokerProcess,
+  clusters: ClusterCredentials[],
+  jobs: number,
+  pollers: number,
+  max: number,
+): Promise<RoleResult> {
+  const config: BrokerWorkerConfig = {
+    baseUrl: broker.url,
+    clusters,
+    pollersPerCluster: pollers,
+    max,
+    waitMs: 2000,
+    jobs,
+    warmup: 0,
+  };
   const role = startRole<BrokerWorkerConfig, RoleResult>(rolePath('broker-worker'), config);
   try {
     await role.ready;
@@ -84,10 +98,22 @@ export async function brokerGrowth(
     const { depth } = await queueDepth(ctx, cluster.name);
     const missing = Math.max(0, backlog - depth);
     progress(`growth: queueing ${formatInt(missing)} builds directly through the queue module (backlog ${formatInt(backlog)})`);
-    const fill = await fillBacklog({ redisUrl: ctx.redis.url, keyPrefix: REDIS_KEY_PREFIX, cluster: cluster.name, firstBuildId: nextBuildId, count: missing });
+    const fill = await fillBacklog({
+      redisUrl: ctx.redis.url,
+      keyPrefix: REDIS_KEY_PREFIX,
+      cluster: cluster.name,
+      firstBuildId: nextBuildId,
+      count: missing,
+    });
     nextBuildId += missing;
     progress(`growth: backlog filled at ${formatInt(fill.perSecond)} builds/s`);
-    const run = await brokerThroughput(ctx, broker, [cluster], { ...options.throughput, firstBuildId: nextBuildId }, `growth, ${formatInt(backlog)} queued`);
+    const run = await brokerThroughput(
+      ctx,
+      broker,
+      [cluster],
+      { ...options.throughput, firstBuildId: nextBuildId },
+      `growth, ${formatInt(backlog)} queued`,
+    );
     nextBuildId += options.throughput.warmup + options.throughput.jobs;
     runs.push({ backlog, run, fillPerSecond: round(fill.perSecond) });
   }

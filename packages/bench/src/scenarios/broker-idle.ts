@@ -33,7 +33,10 @@ async function waitingPollsMetric(client: JsonClient): Promise<number | null> {
   let total: number | null = null;
   for (const line of answer.text.split('\n')) {
     if (line.startsWith('#')) continue;
-    if (/^broker_[a-z_]*poll[a-z_]*(wait|park)[a-z_]*(\{[^}]*\})? /.test(line) && !/_total|_bucket|_sum|_count/.test(line.split(' ')[0]!)) {
+    if (
+      /^broker_[a-z_]*poll[a-z_]*(wait|park)[a-z_]*(\{[^}]*\})? /.test(line) &&
+      !/_total|_bucket|_sum|_count/.test(line.split(' ')[0]!)
+    ) {
       total = (total ?? 0) + Number(line.split(' ').pop());
     }
   }

@@ -40,7 +40,10 @@ export async function runPair<P, Q>(options: {
     producer.go();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${options.label}: not finished within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${options.label}: not finished within ${options.timeoutMs / 1000} s`)),
+        options.timeoutMs,
+      );
     });
     const [producerResult, consumerResult] = await Promise.race([Promise.all([producer.done, consumer.done]), timeout]);
     clearTimeout(timer);

@@ -7,7 +7,11 @@ import { runPair, type PairResult } from './pair.js';
 export const PEERS = {
   bullmq: { producer: 'bullmq-producer', consumer: 'bullmq-consumer', title: 'BullMQ (Queue.add ×50 + Worker c=50)' },
   resque: { producer: 'resque-producer', consumer: 'resque-consumer', title: 'node-resque (enqueue ×50 + MultiWorker ≤50)' },
-  streams: { producer: 'streams-producer', consumer: 'streams-consumer', title: 'Redis Streams (XADD ×50, XREADGROUP 100, XACK)' },
+  streams: {
+    producer: 'streams-producer',
+    consumer: 'streams-consumer',
+    title: 'Redis Streams (XADD ×50, XREADGROUP 100, XACK)',
+  },
 } as const;
 export type PeerName = keyof typeof PEERS;
 
@@ -22,7 +26,13 @@ export async function runPeer(name: PeerName, redisServer: RedisServer, jobs: nu
   const redis = redisServer.client('bench-control');
   try {
     await redis.flushall();
-    const config: PeerConfig = { redisUrl: redisServer.url, jobs, warmup: warmupFor(jobs), concurrency: 50, queue: `bench-${name}` };
+    const config: PeerConfig = {
+      redisUrl: redisServer.url,
+      jobs,
+      warmup: warmupFor(jobs),
+      concurrency: 50,
+      queue: `bench-${name}`,
+    };
     progress(`${name}: ${formatInt(jobs)} jobs end to end`);
     const result = await runPair({
       producer: peer.producer,
