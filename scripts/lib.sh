@@ -42,7 +42,7 @@ ensure_packages() {
 build_all() {
   step "building (TypeScript, dashboard)"
   local started=$SECONDS
-  (cd "$ROOT" && pnpm -s build) || fail "build failed"
+  (cd "$ROOT" && pnpm --silent build) || fail "build failed"
   note "built in $((SECONDS - started)) s"
 }
 

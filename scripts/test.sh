@@ -24,13 +24,13 @@ run() {
   else results+=("FAILED  $name ($((SECONDS - started)) s)"); failed=$((failed + 1)); fi
 }
 
-run "typecheck" pnpm -s typecheck
-run "lint" pnpm -s lint
+run "typecheck" pnpm --silent typecheck
+run "lint" pnpm --silent lint
 for pkg in packages/protocol apps/broker packages/worker apps/dashboard packages/bench; do
   [ -f "$pkg/package.json" ] || continue
-  run "tests: $pkg" pnpm -s --dir "$pkg" test
+  run "tests: $pkg" pnpm --silent --dir "$pkg" test
 done
-run "end-to-end tests (Playwright, Chromium)" pnpm -s test:e2e
+run "end-to-end tests (Playwright, Chromium)" pnpm --silent test:e2e
 
 step "summary"
 for line in "${results[@]}"; do note "$line"; done

@@ -1,10 +1,10 @@
 import { mintLocalToken } from './api-keys.js';
 
-/** `pnpm token admin|sdapi [--expires SECONDS]`: an API token signed with the quick start's local key. */
+/** `pnpm api-token admin|sdapi [--expires SECONDS]`: an API token signed with the quick start's local key. */
 function main(argv: string[]): void {
   const scope = argv[0];
   if (scope !== 'admin' && scope !== 'sdapi') {
-    process.stderr.write('usage: pnpm token admin|sdapi [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n');
+    process.stderr.write('usage: pnpm api-token admin|sdapi [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n');
     process.exit(2);
   }
   let expires = 3600;
