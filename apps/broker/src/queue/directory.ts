@@ -26,9 +26,7 @@ export interface DirectoryEntry {
 }
 
 export type CancelOutcome =
-  | { kind: 'missing' }
-  | { kind: 'cancelled'; changed: boolean }
-  | { kind: 'queue'; queue: string; cluster: string };
+  { kind: 'missing' } | { kind: 'cancelled'; changed: boolean } | { kind: 'queue'; queue: string; cluster: string };
 
 export class BuildDirectory {
   private readonly scripts: Scripts;
@@ -41,7 +39,12 @@ export class BuildDirectory {
   }
 
   /** Claims a build for a queue, or as pending (queue ''); an earlier claim wins and is returned. */
-  async claim(buildId: number, target: { queue: string; cluster: string } | null, message: string, reason: string): Promise<Claim> {
+  async claim(
+    buildId: number,
+    target: { queue: string; cluster: string } | null,
+    message: string,
+    reason: string,
+  ): Promise<Claim> {
     const r = (await this.scripts.claim(
       DIRECTORY.entry(buildId),
       DIRECTORY.pending,
@@ -82,9 +85,10 @@ export class BuildDirectory {
     return { kind: 'queue', queue: r[1] ?? '', cluster: r[2] ?? '' };
   }
 
-  /** A settled build's directory entry expires with it (fire and forget: never on the latency path). */
+  /** Settled builds' directory entries expire with them (fire and forget: never on the latency path). */
   forgetLater(buildIds: number[]): void {
-    for (const id of buildIds) this.redis.pexpire(DIRECTORY.entry(id), this.keepMs).catch(() => {});
+    if (buildIds.length === 0) return;
+    this.scripts.forget(buildIds.length, ...buildIds.map((id) => DIRECTORY.entry(id)), this.keepMs).catch(() => {});
   }
 
   async pendingCount(): Promise<number> {

@@ -58,4 +58,3 @@ export function toBuildStatus(buildId: number, queue: string, raw: RawBuild): Bu
   if (f.ak) status.ackedAt = iso(Number(f.ak));
   return status;
 }
-

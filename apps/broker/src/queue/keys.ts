@@ -35,8 +35,7 @@ export function queueKeys(queue: string): QueueKeys {
 
 export const buildKey = (keys: QueueKeys, buildId: number | string): string => `${keys.base}b:${buildId}`;
 export const historyKey = (keys: QueueKeys, buildId: number | string): string => `${keys.base}h:${buildId}`;
-export const pollKey = (keys: QueueKeys, workerId: string, pollId: string): string =>
-  `${keys.base}p:${workerId}:${pollId}`;
+export const pollKey = (keys: QueueKeys, workerId: string, pollId: string): string => `${keys.base}p:${workerId}:${pollId}`;
 
 /** The build directory: where each build went (its queue), and the builds still pending. */
 export const DIRECTORY = {

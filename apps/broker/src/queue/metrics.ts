@@ -11,11 +11,7 @@ export class QueueMetrics {
   readonly dispatchLatency: Histogram<'queue'>;
   private snapshot: Promise<{ queues: QueueStats[]; pending: number }> | null = null;
 
-  constructor(
-    registry: Registry,
-    read: () => Promise<{ queues: QueueStats[]; pending: number }>,
-    waiting: () => number,
-  ) {
+  constructor(registry: Registry, read: () => Promise<{ queues: QueueStats[]; pending: number }>, waiting: () => number) {
     // One Redis read per scrape, shared by the gauges below.
     const stats = () => {
       this.snapshot ??= read().finally(() => {

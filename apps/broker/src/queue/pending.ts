@@ -20,11 +20,12 @@ export interface PendingDeps {
   events: BuildEvents;
   known: KnownQueues;
   log: FastifyBaseLogger;
+  /** An assignment not settled after this long was left by a broker that died (default 10 s). */
+  stalledMs?: number;
 }
 
 const LOCK_MS = 30_000;
 const RETRY_MS = 200;
-/** An assignment not settled after this long was left by a broker that died. */
 const STALLED_MS = 10_000;
 
 export class PendingDrainer {
@@ -95,7 +96,7 @@ export class PendingDrainer {
   /** Completes assignments a dead broker left between `assign` and `settle`. */
   private async recover(): Promise<void> {
     const { directory, store, known } = this.deps;
-    for (const stalled of await directory.stalledAssignments(STALLED_MS)) {
+    for (const stalled of await directory.stalledAssignments(this.deps.stalledMs ?? STALLED_MS)) {
       const entry = await directory.lookup(stalled.buildId);
       if (entry && entry.queue !== '') {
         await store.enqueue(entry.queue, entry.cluster, stalled.buildId, stalled.message);

@@ -28,7 +28,11 @@ export default fp(
     const clusters = app.clusters;
     const scheduler = new Scheduler({ store, directory, clusters, events, known });
     const admin = new QueueAdmin({ store, directory, clusters, known, events, scheduler });
-    const metrics = new QueueMetrics(app.metrics, () => admin.snapshot(), () => waiters.count);
+    const metrics = new QueueMetrics(
+      app.metrics,
+      () => admin.snapshot(),
+      () => waiters.count,
+    );
     const worker = new WorkerProtocol({ store, directory, waiters, events, metrics, log: app.log });
     const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
     const sweeper = new Sweeper(
@@ -42,8 +46,10 @@ export default fp(
       const cut = message.indexOf('\n');
       if (cut > 0) waiters.wake(message.slice(0, cut), Number(message.slice(cut + 1)) || 1);
     });
-    // Registration, activation and updates may make pending builds eligible.
+    // Registration, activation and updates may make pending builds eligible. The bus event can
+    // reach a replica before its copy of the cluster is refreshed, so a change of the copy counts too.
     app.bus.on('cluster', () => pending.request());
+    app.clusters.onChange?.(() => pending.request());
     app.clusterHooks.beforeDelete.push((cluster, queue) => admin.assertIdle(cluster, queue));
 
     const module: QueueModule = {

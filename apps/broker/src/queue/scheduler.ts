@@ -38,24 +38,34 @@ export class Scheduler {
       return { created: false, result: await this.current(buildId, entry) };
     }
     const json = JSON.stringify(message);
-    const target = selection.kind === 'cluster' ? { queue: selection.cluster.queue, cluster: selection.cluster.name } : null;
-    const reason = selection.kind === 'pending' ? selection.reason : '';
-    const claim = await directory.claim(buildId, target, json, reason);
-    if (claim.state !== '') {
-      if (claim.created) events.publish(buildId, 'pending', null, reason);
-      return { created: claim.created, result: { buildId, state: claim.state, cluster: null, queue: null } };
+    if (selection.kind === 'cluster') {
+      const { queue, name } = selection.cluster;
+      // The common case, one round trip: claimed and appended together.
+      const first = await store.claimAndEnqueue(queue, name, buildId, json);
+      if (first.created) {
+        known.note(queue, name);
+        events.publish(buildId, 'queued', name);
+        return { created: true, result: { buildId, state: 'queued', cluster: name, queue } };
+      }
+      return { created: false, result: await this.again(buildId, first.queue, first.cluster, first.directoryState, json) };
     }
-    // Claimed for a queue, now or by an earlier request: the append is idempotent, so a retry
-    // after a broker died between the claim and the append completes it.
-    const appended = await store.enqueue(claim.queue, claim.cluster, buildId, json);
+    const claim = await directory.claim(buildId, null, json, selection.reason);
+    if (claim.created) events.publish(buildId, 'pending', null, selection.reason);
+    return { created: claim.created, result: await this.again(buildId, claim.queue, claim.cluster, claim.state, json) };
+  }
+
+  /**
+   * A build claimed before: answer its first assignment. Claimed for a queue, it is appended there
+   * (idempotent), so a retry after a broker died between a claim and its append completes it.
+   */
+  private async again(buildId: number, queue: string, cluster: string, state: string, json: string): Promise<EnqueueResult> {
+    if (state === 'pending' || state === 'cancelled') return { buildId, state, cluster: null, queue: null };
+    const appended = await this.deps.store.enqueue(queue, cluster, buildId, json);
     if (appended.created) {
-      known.note(claim.queue, claim.cluster);
-      events.publish(buildId, 'queued', claim.cluster);
+      this.deps.known.note(queue, cluster);
+      this.deps.events.publish(buildId, 'queued', cluster);
     }
-    return {
-      created: claim.created,
-      result: { buildId, state: appended.state, cluster: claim.cluster, queue: claim.queue },
-    };
+    return { buildId, state: appended.state, cluster, queue };
   }
 
   async stop(body: StopMessage): Promise<StopResult> {

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 /**
  * Loads the Lua scripts of lua/ once per Redis client with ioredis `defineCommand`, so each call
  * is a single EVALSHA (ioredis sends the source once per connection). A file `name-<numKeys>.lua`
- * becomes the command `queue_<name>`; `_lib.lua` is prepended to each of them.
+ * becomes the command `queue_<name>` (`name-n.lua`: the caller passes the number of keys first);
+ * `_lib.lua` is prepended to each of them.
  */
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const PREFIX = 'queue_';
@@ -27,13 +28,15 @@ export type ScriptName =
   | 'claim'
   | 'assign'
   | 'settle'
-  | 'cancel-pending';
+  | 'cancel-pending'
+  | 'forget'
+  | 'schedule';
 
 export type Scripts = Record<ScriptName, ScriptCall>;
 
 interface ScriptSource {
   name: string;
-  numberOfKeys: number;
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
@@ -43,13 +46,13 @@ function loadSources(): ScriptSource[] {
   if (sources) return sources;
   const lib = readFileSync(new URL('_lib.lua', LUA_DIR), 'utf8');
   sources = readdirSync(LUA_DIR)
-    .filter((file) => /^[a-z-]+-\d+\.lua$/.test(file))
+    .filter((file) => /^[a-z-]+-(\d+|n)\.lua$/.test(file))
     .map((file) => {
-      const match = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
+      const match = /^([a-z-]+)-(\d+|n)\.lua$/.exec(file);
       if (!match?.[1] || !match[2]) throw new Error(`bad script file name ${file}`);
       return {
         name: match[1],
-        numberOfKeys: Number(match[2]),
+        numberOfKeys: match[2] === 'n' ? undefined : Number(match[2]),
         lua: `${lib}\n${readFileSync(new URL(file, LUA_DIR), 'utf8')}`,
       };
     });
@@ -66,7 +69,10 @@ export function scriptsFor(redis: Redis): Scripts {
   const commands = redis as unknown as Record<string, ScriptCall>;
   for (const source of loadSources()) {
     const command = PREFIX + source.name.replace(/-/g, '_');
-    redis.defineCommand(command, { numberOfKeys: source.numberOfKeys, lua: source.lua });
+    redis.defineCommand(command, {
+      ...(source.numberOfKeys === undefined ? {} : { numberOfKeys: source.numberOfKeys }),
+      lua: source.lua,
+    });
     const call = commands[command];
     if (!call) throw new Error(`script ${source.name} did not load`);
     table[source.name as ScriptName] = call.bind(redis);

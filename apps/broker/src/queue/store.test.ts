@@ -153,7 +153,9 @@ describe('nack, attempts and dead letters', () => {
       if (attempt === 3) expect(r.events[0]).toMatchObject({ buildId: 70, state: 'dead' });
     }
     const dead = await s.dead(q);
-    expect(dead).toEqual([expect.objectContaining({ buildId: 70, type: 'start', attempts: 3, reason: expect.stringContaining('boom') })]);
+    expect(dead).toEqual([
+      expect.objectContaining({ buildId: 70, type: 'start', attempts: 3, reason: expect.stringContaining('boom') }),
+    ]);
     expect((await s.stats(q)).dead).toBe(1);
     expect((await s.poll(q, 'w', 5)).jobs.map((j) => j.buildId)).toEqual([71]);
     expect(await s.requeueDead(q, 70)).toBe(true);
@@ -201,7 +203,14 @@ describe('stop', () => {
       [84, 'stop', '{"buildId":84}'],
     ]);
     // stop messages follow the lease rules too
-    expect((await s.ack(q, stops.map((j) => j.leaseId))).acked).toHaveLength(2);
+    expect(
+      (
+        await s.ack(
+          q,
+          stops.map((j) => j.leaseId),
+        )
+      ).acked,
+    ).toHaveLength(2);
     // the start lease of 83 still acks
     expect((await s.ack(q, [a!.leaseId])).acked).toEqual([a!.leaseId]);
   });
@@ -277,7 +286,10 @@ describe('positions and watermarks', () => {
       await Promise.all(Array.from({ length: 100 }, (_, i) => s.enqueue(q, 'c1', 10_000 + round * 100 + i, msg(1))));
       const { jobs } = await s.poll(q, 'w', 100);
       expect(jobs).toHaveLength(100);
-      await s.ack(q, jobs.map((j) => j.leaseId));
+      await s.ack(
+        q,
+        jobs.map((j) => j.leaseId),
+      );
       maxLen = Math.max(maxLen, await redis.xlen(queueKeys(q).stream));
     }
     const stats = await s.stats(q);
@@ -293,7 +305,11 @@ describe('FIFO under nacks and expiries', () => {
     const s = store({ leaseMs: 40, maxAttempts: 100 });
     const q = freshQueue();
     const total = 1000;
-    await fill(s, q, Array.from({ length: total }, (_, i) => i + 1));
+    await fill(
+      s,
+      q,
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
     let seed = 42;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

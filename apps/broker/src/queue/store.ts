@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { BuildState, JobType } from '@buildcluster/protocol';
-import { buildKey, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
+import { buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
 import { scriptsFor, type Scripts } from './scripts.js';
 
 /**
@@ -160,6 +160,32 @@ export class QueueStore {
     return keys;
   }
 
+  /**
+   * Claims a new build for this queue in the build directory and appends it, in one step. A build
+   * claimed before is not touched: its first claim is returned (`created` false).
+   */
+  async claimAndEnqueue(
+    queue: string,
+    cluster: string,
+    buildId: number,
+    message: string,
+  ): Promise<{ created: boolean; queue: string; cluster: string; directoryState: string; state: string }> {
+    const k = this.keys(queue);
+    const r = (await this.scripts.schedule(
+      DIRECTORY.entry(buildId),
+      k.stream,
+      k.meta,
+      buildKey(k, buildId),
+      historyKey(k, buildId),
+      buildId,
+      queue,
+      cluster,
+      message,
+      this.options.wakeChannel,
+    )) as unknown[];
+    return { created: r[0] === 1, queue: str(r[1]), cluster: str(r[2]), directoryState: str(r[3]), state: str(r[4]) };
+  }
+
   /** Appends a start message once per build. */
   async enqueue(
     queue: string,
@@ -219,7 +245,14 @@ export class QueueStore {
   async reap(
     queue: string,
     limit = 1000,
-  ): Promise<{ now: number; nextDeadline: number | null; expired: number; requeued: number; events: JobEvent[] }> {
+  ): Promise<{
+    now: number;
+    nextDeadline: number | null;
+    expired: number;
+    requeued: number;
+    events: JobEvent[];
+    depth: number;
+  }> {
     const k = this.keys(queue);
     const r = (await this.scripts.reap(
       k.stream,
@@ -241,6 +274,7 @@ export class QueueStore {
       expired: num(r[2]),
       requeued: num(r[3]),
       events: events(r[4]),
+      depth: num(r[5]),
     };
   }
 
@@ -295,12 +329,7 @@ export class QueueStore {
   }
 
   /** Stops a build of this queue: cancels it while queued, else queues a stop message (once). */
-  async stop(
-    queue: string,
-    cluster: string,
-    buildId: number,
-    message: string,
-  ): Promise<{ state: BuildState; changed: boolean }> {
+  async stop(queue: string, cluster: string, buildId: number, message: string): Promise<{ state: BuildState; changed: boolean }> {
     const k = this.keys(queue);
     const r = (await this.scripts.stop(
       k.stream,

@@ -60,7 +60,12 @@ export function startMessage(buildId: number, overrides: Partial<StartMessage> =
   };
 }
 
-export function postBuild(app: FastifyInstance, token: string, message: StartMessage, query = ''): Promise<LightMyRequestResponse> {
+export function postBuild(
+  app: FastifyInstance,
+  token: string,
+  message: StartMessage,
+  query = '',
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: `/v1/queue/message${query}`,
@@ -127,7 +132,11 @@ export function workerOf(app: FastifyInstance, cluster: TestCluster) {
   };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false> | T,
+  timeoutMs = 15_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();

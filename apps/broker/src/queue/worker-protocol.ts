@@ -86,6 +86,9 @@ export class WorkerProtocol {
   async reap(ref: QueueRef): Promise<{ now: number; nextDeadline: number | null }> {
     const r = await this.deps.store.reap(ref.queue);
     this.recordExpiries(ref, r.expired, r.events);
+    // Work queued while polls wait here means a wake-up was missed (e.g. the subscriber was
+    // reconnecting): wake them now rather than at the end of their waitMs.
+    if (r.depth > 0 && this.deps.waiters.waitingOn(ref.queue) > 0) this.deps.waiters.wake(ref.queue, r.depth);
     return r;
   }
 

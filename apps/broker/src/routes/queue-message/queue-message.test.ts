@@ -89,11 +89,7 @@ describe('POST /v1/queue/message: cluster selection', () => {
     expect(res.json()).toMatchObject({ state: 'queued', cluster: 'aws-west' });
     const refused = await postBuild(broker.app, sd, startMessage(id(), { buildClusterName: 'aws-west' }));
     expect(refused.statusCode).toBe(403);
-    const elsewhere = await postBuild(
-      broker.app,
-      sd,
-      startMessage(id(), { provider: { ...provider, region: 'eu-west-1' } }),
-    );
+    const elsewhere = await postBuild(broker.app, sd, startMessage(id(), { provider: { ...provider, region: 'eu-west-1' } }));
     expect(elsewhere.statusCode).toBe(201);
     expect(elsewhere.json()).toEqual(expect.objectContaining({ state: 'pending', cluster: null, queue: null }));
   });
@@ -284,7 +280,11 @@ describe('DELETE /v1/queue/message: stop in every state', () => {
   });
 
   it('cancels a pending build; it is never queued', async () => {
-    const res = await postBuild(broker.app, broker.sdapiToken, startMessage(10, { pipeline: { name: 'a/b', scmContext: 'other:ctx' } }));
+    const res = await postBuild(
+      broker.app,
+      broker.sdapiToken,
+      startMessage(10, { pipeline: { name: 'a/b', scmContext: 'other:ctx' } }),
+    );
     expect(res.json().state).toBe('pending');
     const stop = await stopBuild(broker.app, broker.sdapiToken, 10);
     expect(stop.statusCode).toBe(200);
@@ -340,7 +340,10 @@ describe('DELETE /v1/queue/message: stop in every state', () => {
     await worker.nack([job!.leaseId], 'broken image');
     expect((await state(15)).state).toBe('dead');
     expect((await stopBuild(broker.app, broker.sdapiToken, 15)).json()).toEqual({ buildId: 15, state: 'cancelled' });
-    const dead = await broker.app.inject({ url: '/v4/queues/alpha/dead', headers: { authorization: `Bearer ${broker.adminToken}` } });
+    const dead = await broker.app.inject({
+      url: '/v4/queues/alpha/dead',
+      headers: { authorization: `Bearer ${broker.adminToken}` },
+    });
     expect(dead.json()).toEqual([]);
   });
 });
@@ -360,7 +363,13 @@ describe('GET /v4/builds/{id}', () => {
 
   it('counts the position of a queued build while the builds ahead are delivered', async () => {
     for (const buildId of [21, 22, 23, 24]) await postBuild(broker.app, broker.sdapiToken, startMessage(buildId));
-    expect((await status(24)).json()).toMatchObject({ state: 'queued', position: 4, cluster: 'alpha', queue: 'alpha', attempts: 0 });
+    expect((await status(24)).json()).toMatchObject({
+      state: 'queued',
+      position: 4,
+      cluster: 'alpha',
+      queue: 'alpha',
+      attempts: 0,
+    });
     const worker = workerOf(broker.app, alpha);
     const [first] = (await worker.poll()).jobs;
     expect((await status(24, broker.sdapiToken)).json().position).toBe(3);

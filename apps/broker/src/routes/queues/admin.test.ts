@@ -49,7 +49,13 @@ describe('queue administration', () => {
     expect(res.statusCode).toBe(200);
     const detail = res.json();
     expect(detail.leases).toEqual([
-      expect.objectContaining({ buildId: 2, type: 'start', workerId: 'runner-1', attempt: 1, leaseExpiresAt: expect.any(String) }),
+      expect.objectContaining({
+        buildId: 2,
+        type: 'start',
+        workerId: 'runner-1',
+        attempt: 1,
+        leaseExpiresAt: expect.any(String),
+      }),
     ]);
     expect(detail.next.map((n: { buildId: number; position: number }) => [n.buildId, n.position])).toEqual([
       [3, 1],
@@ -73,7 +79,9 @@ describe('queue administration', () => {
       expect(res.json().queues).toHaveLength(2);
     }
     const other = mintApiToken({ scope: ['user'] });
-    expect((await broker.app.inject({ url: '/v1/queue/stats', headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(403);
+    expect((await broker.app.inject({ url: '/v1/queue/stats', headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(
+      403,
+    );
   });
 
   it('exports queue depth, in-flight, dead, pending, waiting polls and dispatch latency to Prometheus', async () => {

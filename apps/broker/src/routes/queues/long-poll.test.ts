@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../testing/index.js';
-import { connectionsTo, postBuild, registerCluster, startMessage, waitFor, workerOf, type TestCluster } from '../../queue/testing.js';
+import {
+  connectionsTo,
+  postBuild,
+  registerCluster,
+  startMessage,
+  waitFor,
+  workerOf,
+  type TestCluster,
+} from '../../queue/testing.js';
 
 /** Long polls (SPEC §6 "Long-poll cost"): woken across replicas, no Redis connection each, no stampede. */
 describe('long polls', () => {

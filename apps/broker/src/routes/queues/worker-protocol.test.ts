@@ -70,13 +70,22 @@ describe('the worker protocol', () => {
     const { jobs } = await worker.poll({ workerId: 'healthy', waitMs: 5000 });
     expect(Date.now() - started).toBeLessThan(4000);
     expect(jobs[0]).toMatchObject({ buildId: id, attempt: 2 });
-    expect(await worker.ack([first!.leaseId])).toEqual({ acked: [], rejected: [{ leaseId: first!.leaseId, reason: 'lease_lost' }] });
+    expect(await worker.ack([first!.leaseId])).toEqual({
+      acked: [],
+      rejected: [{ leaseId: first!.leaseId, reason: 'lease_lost' }],
+    });
     expect((await worker.extend([first!.leaseId])).rejected[0]!.reason).toBe('lease_lost');
     expect((await worker.ack([jobs[0]!.leaseId])).acked).toEqual([jobs[0]!.leaseId]);
     const history = (
       await broker.app.inject({ url: `/v4/builds/${id}`, headers: { authorization: `Bearer ${broker.adminToken}` } })
     ).json().history;
-    expect(history.map((h: { state: string; detail?: string }) => h.state)).toEqual(['queued', 'leased', 'queued', 'leased', 'acked']);
+    expect(history.map((h: { state: string; detail?: string }) => h.state)).toEqual([
+      'queued',
+      'leased',
+      'queued',
+      'leased',
+      'acked',
+    ]);
     expect(history[2].detail).toBe('lease expired');
   });
 
@@ -162,9 +171,7 @@ describe('FIFO over HTTP', () => {
   it('delivers 1,000 builds in order; nacked and expired ones come back before newer ones', async () => {
     const total = 1000;
     for (let i = 1; i <= total; i += 100) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, k) => postBuild(broker.app, broker.sdapiToken, startMessage(i + k))),
-      );
+      await Promise.all(Array.from({ length: 100 }, (_, k) => postBuild(broker.app, broker.sdapiToken, startMessage(i + k))));
     }
     // concurrent posts may land in any order: FIFO is the order the queue accepted them
     const order = (

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import type { FastifyBaseLogger } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildEvent, ClusterEvent } from '@buildcluster/protocol';
+import type { CachedCluster, ClusterDirectory } from '../clusters/types.js';
+import type { Bus } from '../plugins/bus.js';
+import { flushPrefix, TEST_REDIS_URL } from '../testing/index.js';
+import { BuildDirectory } from './directory.js';
+import { BuildEvents } from './events.js';
+import { KnownQueues } from './known-queues.js';
+import { PendingDrainer } from './pending.js';
+import { Scheduler } from './scheduler.js';
+import { QueueStore } from './store.js';
+import { startMessage, waitFor } from './testing.js';
+
+/**
+ * Crash safety and concurrency of scheduling, on the real Redis: a broker dying between claiming
+ * and appending, or between assigning and settling; replicas draining pending builds at once.
+ * The cluster directory is a plain in-memory one (the registry is not under test here).
+ */
+const prefix = `t-pending-${randomUUID().slice(0, 8)}:`;
+let redis: Redis;
+
+class Clusters implements ClusterDirectory {
+  constructor(readonly all: CachedCluster[] = []) {}
+  async get(name: string) {
+    return this.all.find((c) => c.name === name) ?? null;
+  }
+  async listActive() {
+    return this.all.filter((c) => c.isActive);
+  }
+  list() {
+    return [...this.all];
+  }
+}
+
+const cluster = (name: string): CachedCluster => ({
+  name,
+  queue: name,
+  scmOrganization: 'screwdriver-cd',
+  scmContext: 'github:github.com',
+  isActive: true,
+  managedBy: 'screwdriver',
+  weightage: 100,
+  provider: null,
+  signOption: { issuer: 'i', subject: 's', audience: 'a', expiresIn: 60, algorithm: 'ES256' },
+  keys: [],
+});
+
+class RecordingBus implements Bus {
+  readonly events: BuildEvent[] = [];
+  private readonly emitter = new EventEmitter();
+  publish(event: ClusterEvent | BuildEvent) {
+    if (event.type === 'build') this.events.push(event);
+  }
+  on(type: 'cluster' | 'build', listener: (event: never) => void) {
+    this.emitter.on(type, listener);
+  }
+  off(type: string, listener: (event: never) => void) {
+    this.emitter.off(type, listener);
+  }
+}
+
+const noop = () => {};
+const silentLog = {
+  level: 'silent',
+  info: noop,
+  warn: noop,
+  error: noop,
+  debug: noop,
+  fatal: noop,
+  trace: noop,
+  silent: noop,
+  child: () => silentLog,
+} as unknown as FastifyBaseLogger;
+
+function replica(clusters: Clusters, stalledMs = 10_000) {
+  const store = new QueueStore({ redis, wakeChannel: `${prefix}wake`, leaseMs: 60_000, maxAttempts: 5, keepMs: 60_000 });
+  const directory = new BuildDirectory(redis, 60_000);
+  const bus = new RecordingBus();
+  const events = new BuildEvents(bus);
+  const known = new KnownQueues(redis);
+  const scheduler = new Scheduler({ store, directory, clusters, events, known });
+  const drainer = new PendingDrainer({ store, directory, clusters, events, known, log: silentLog, stalledMs });
+  return { store, directory, scheduler, drainer, bus };
+}
+
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
+});
+afterAll(async () => {
+  redis.disconnect();
+  await flushPrefix(prefix);
+});
+
+describe('crash safety', () => {
+  it('a retried POST completes an append a dead broker claimed but never made', async () => {
+    const clusters = new Clusters([cluster('crash-a')]);
+    const { directory, scheduler, store } = replica(clusters);
+    // the broker that claimed build 1 died before appending it
+    expect((await directory.claim(1, { queue: 'crash-a', cluster: 'crash-a' }, '', '')).created).toBe(true);
+    expect(await scheduler.status(1)).toMatchObject({ state: 'pending', cluster: 'crash-a' });
+    // Screwdriver got no 2xx and retries
+    const retry = await scheduler.schedule(startMessage(1));
+    expect(retry).toEqual({ created: false, result: { buildId: 1, state: 'queued', cluster: 'crash-a', queue: 'crash-a' } });
+    const again = await scheduler.schedule(startMessage(1));
+    expect(again.result.state).toBe('queued');
+    const { jobs } = await store.poll('crash-a', 'w', 10);
+    expect(jobs.map((j) => j.buildId)).toEqual([1]);
+    expect(JSON.parse(jobs[0]!.message)).toMatchObject({ buildId: 1, jobName: 'main' });
+  });
+
+  it('a stop between a claim and its append wins: the late append is refused', async () => {
+    const clusters = new Clusters([cluster('crash-b')]);
+    const { directory, scheduler, store } = replica(clusters);
+    await directory.claim(2, { queue: 'crash-b', cluster: 'crash-b' }, '', '');
+    expect(await scheduler.stop({ buildId: 2 })).toEqual({ buildId: 2, state: 'cancelled' });
+    expect((await scheduler.schedule(startMessage(2))).result.state).toBe('cancelled');
+    expect((await store.poll('crash-b', 'w', 10)).jobs).toEqual([]);
+  });
+
+  it('a drainer finishes an assignment a dead broker left between assign and settle', async () => {
+    const clusters = new Clusters();
+    const dying = replica(clusters);
+    const msg = startMessage(3, { pipeline: { name: 'x/y', scmContext: 'crash:ctx' } });
+    expect((await dying.scheduler.schedule(msg)).result.state).toBe('pending');
+    // it won the assignment, then died before appending
+    expect(await dying.directory.assign(3, 'crash-c', 'crash-c')).toContain('"buildId":3');
+    const survivor = replica(clusters, 0);
+    survivor.drainer.request();
+    await waitFor('the assignment to be completed', async () => (await survivor.store.stats('crash-c')).depth === 1);
+    await survivor.drainer.idle();
+    const { jobs } = await survivor.store.poll('crash-c', 'w', 10);
+    expect(jobs.map((j) => j.buildId)).toEqual([3]);
+    expect(await redis.zcard('dir:{d}:assigning')).toBe(0);
+  });
+});
+
+describe('draining pending builds', () => {
+  it('two replicas draining at once queue each build once, in arrival order', async () => {
+    const clusters = new Clusters();
+    const a = replica(clusters);
+    const b = replica(clusters);
+    const scm = { name: 'org/repo', scmContext: 'drain:ctx' };
+    const ids = Array.from({ length: 300 }, (_, i) => 1000 + i);
+    for (const id of ids) {
+      const r = await (id % 2 ? a : b).scheduler.schedule(startMessage(id, { pipeline: scm }));
+      expect(r.result.state).toBe('pending');
+    }
+    clusters.all.push({ ...cluster('drained'), scmContext: 'drain:ctx' });
+    a.drainer.request();
+    b.drainer.request();
+    a.drainer.request();
+    await waitFor('every pending build to be queued', async () => (await a.store.stats('drained')).depth === ids.length);
+    await Promise.all([a.drainer.idle(), b.drainer.idle()]);
+    const delivered: number[] = [];
+    for (;;) {
+      const { jobs } = await a.store.poll('drained', 'w', 100);
+      if (jobs.length === 0) break;
+      delivered.push(...jobs.map((j) => j.buildId));
+    }
+    expect(delivered).toEqual(ids);
+    const queuedEvents = [...a.bus.events, ...b.bus.events].filter((e) => e.state === 'queued');
+    expect(queuedEvents).toHaveLength(ids.length);
+    a.drainer.stop();
+    b.drainer.stop();
+  }, 60_000);
+});
