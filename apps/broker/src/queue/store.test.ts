@@ -166,6 +166,26 @@ describe('nack, attempts and dead letters', () => {
   });
 });
 
+describe('lease expiry and dead letters', () => {
+  it('moves a build whose leases keep expiring to the dead letters, even when nobody polls', async () => {
+    const s = store({ leaseMs: 30, maxAttempts: 2 });
+    const q = freshQueue();
+    await fill(s, q, [75]);
+    expect((await s.poll(q, 'w', 1)).jobs[0]).toMatchObject({ buildId: 75, attempt: 1 });
+    const second = await waitFor(async () => (await s.poll(q, 'w', 1)).jobs[0]);
+    expect(second).toMatchObject({ buildId: 75, attempt: 2 });
+    // the replica timer's reap, not a poll, notices the last lease running out
+    const reaped = await waitFor(async () => {
+      const r = await s.reap(q);
+      return r.expired > 0 ? r : null;
+    });
+    expect(reaped.events).toEqual([{ buildId: 75, type: 'start', state: 'dead', detail: 'lease expired after 2 attempts' }]);
+    expect(await s.stats(q)).toMatchObject({ depth: 0, inFlight: 0, dead: 1 });
+    expect((await s.dead(q))[0]).toMatchObject({ buildId: 75, attempts: 2, reason: 'lease expired' });
+    expect((await s.ack(q, [second.leaseId])).rejected[0]!.reason).toBe('lease_lost');
+  });
+});
+
 describe('stop', () => {
   it('cancels a queued build so it is never delivered', async () => {
     const s = store();
