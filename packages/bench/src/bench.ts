@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchOptions, BENCH_HELP, type BenchOptions } from './bench/options.js';
 import { formatReport } from './bench/report.js';
@@ -43,6 +43,9 @@ function environment(): Record<string, string> {
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
     commit: run('git', ['rev-parse', '--short', 'HEAD']),
+    loadAverageAtStart: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -174,10 +177,22 @@ async function main(): Promise<number> {
     await redis.destroy();
   }
 
+  results.environment.loadAverageAtEnd = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const report = formatReport(results);
   const jsonFile = join(RESULTS_DIR, `bench-${stamp}.json`);
   writeFileSync(jsonFile, JSON.stringify({ ...results, table: report.markdown }, null, 2));
   process.stdout.write(`\n${report.text}\n`);
+  const env = results.environment;
+  process.stdout.write(
+    `\nmachine: ${env.cpu}, node ${env.node}, redis ${env.redis}, commit ${env.commit}; load average at start ${env.loadAverageAtStart}, at end ${env.loadAverageAtEnd}\n`,
+  );
+  if (Number(env.loadAverageAtStart?.split(' ')[0]) > 1.5) {
+    process.stdout.write(
+      'note: other processes were busy on this machine when the run started; the figures are noisy (compare ratios of one run)\n',
+    );
+  }
   if (results.profile) {
     const s = results.profile.summary;
     process.stdout.write(

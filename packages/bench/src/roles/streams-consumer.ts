@@ -7,7 +7,9 @@ import type { PeerConfig } from './peer-config.js';
 runRole<PeerConfig, unknown>(async (config) => {
   const reader = new Redis(config.redisUrl, { connectionName: 'streams-reader' });
   const acker = new Redis(config.redisUrl, { connectionName: 'streams-acker' });
-  await reader.xgroup('CREATE', config.queue, 'g', '$', 'MKSTREAM');
+  // From the stream's start ('0', not '$'): the producer's warm-up entries may already be there
+  // (Redis was flushed before the run, so nothing older is).
+  await reader.xgroup('CREATE', config.queue, 'g', '0', 'MKSTREAM');
   const tracker = new ConsumeTracker(config.warmup, config.jobs);
   let stopped = false;
   const loop = async () => {

@@ -10,7 +10,7 @@ import type { BrokerWorkerConfig } from '../roles/broker-config.js';
 import type { BenchContext } from './context.js';
 import { brokerThroughput, type ThroughputOptions } from './broker-throughput.js';
 import { fillBacklog } from './backlog.js';
-import type { PairResult } from './pair.js';
+import { withTimeout, type PairResult } from './pair.js';
 
 export interface GrowthFigures {
   runs: Array<{ backlog: number; run: PairResult; fillPerSecond: number }>;
@@ -72,9 +72,9 @@ async function drain(
   };
   const role = startRole<BrokerWorkerConfig, RoleResult>(rolePath('broker-worker'), config);
   try {
-    await role.ready;
+    await withTimeout(role.ready, 60_000, 'drain workers: not ready');
     role.go();
-    return await role.done;
+    return await withTimeout(role.done, Math.max(300_000, jobs * 5), `drain of ${jobs} builds: not done`);
   } finally {
     await stopChild(role.child, 3000);
   }

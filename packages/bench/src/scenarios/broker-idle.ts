@@ -8,6 +8,7 @@ import type { ClusterCredentials } from '../lib/keys.js';
 import type { JsonClient } from '../lib/http.js';
 import type { IdleConfig, IdleResult } from '../roles/broker-idle.js';
 import type { BenchContext } from './context.js';
+import { withTimeout } from './pair.js';
 
 export interface IdleFigures {
   polls: number;
@@ -54,13 +55,13 @@ export async function brokerIdle(
   const control = ctx.redis.client('bench-control');
   const role = startRole<IdleConfig, IdleResult>(rolePath('broker-idle'), { baseUrl: broker.url, clusters, polls, step: 250 });
   try {
-    await role.ready;
+    await withTimeout(role.ready, 60_000, 'idle polls: not ready');
     await sleep(1000);
     const rssIdle = rssBytes(broker.pid);
     const connectionsIdle = (await redisClients(control)).filter((c) => c.name !== 'bench-control');
     progress(`idle capacity: opening ${polls} long-polls over ${clusters.length} cluster(s)`);
     role.go();
-    const parked = await role.done;
+    const parked = await withTimeout(role.done, 300_000, `idle polls: ${polls} not all opened`);
     // Let the broker finish taking the last requests in, then sample for a few seconds.
     let rss = 0;
     for (let i = 0; i < 6; i++) {

@@ -5,6 +5,7 @@ import type { BrokerProcess } from '../lib/broker-process.js';
 import type { ClusterCredentials } from '../lib/keys.js';
 import type { LatencyConfig, LatencyResult } from '../roles/broker-latency.js';
 import type { BenchContext } from './context.js';
+import { withTimeout } from './pair.js';
 import { stopChild } from '../lib/processes.js';
 
 export interface LatencyFigures {
@@ -20,6 +21,8 @@ export interface LatencyFigures {
   fromSent: { p50: number; p99: number; max: number };
   postRoundTrip: { p50: number; p99: number; max: number };
   duplicates: number;
+  /** how many builds took longer than 5, 20 and 100 ms (post answered → worker has it) */
+  over: { '5ms': number; '20ms': number; '100ms': number };
 }
 
 const summary = (values: number[]) => ({
@@ -48,9 +51,13 @@ export async function brokerLatency(
   };
   const role = startRole<LatencyConfig, LatencyResult>(rolePath('broker-latency'), config);
   try {
-    await role.ready;
+    await withTimeout(role.ready, 120_000, 'dispatch latency: warm-up');
     role.go();
-    const result = await role.done;
+    const result = await withTimeout(
+      role.done,
+      120_000 + options.builds * options.intervalMs * 3,
+      'dispatch latency: not all builds arrived',
+    );
     const fromAnswer = result.fromAnswer.map((ms) => Math.max(0, ms));
     const figures: LatencyFigures = {
       builds: options.builds,
@@ -61,6 +68,11 @@ export async function brokerLatency(
       fromSent: summary(result.fromSent),
       postRoundTrip: summary(result.postRoundTrip),
       duplicates: result.duplicates,
+      over: {
+        '5ms': fromAnswer.filter((ms) => ms > 5).length,
+        '20ms': fromAnswer.filter((ms) => ms > 20).length,
+        '100ms': fromAnswer.filter((ms) => ms > 100).length,
+      },
     };
     progress(
       `dispatch latency: p50 ${figures.p50} ms, p99 ${figures.p99} ms, max ${figures.max} ms after the post's answer (${figures.beforeAnswer} arrived before it); from the post sent p50 ${figures.fromSent.p50} / p99 ${figures.fromSent.p99} ms`,

@@ -32,21 +32,21 @@ export async function runPair<P, Q>(options: {
   const consumer = startRole<Q, RoleResult>(rolePath(options.consumer), options.consumerConfig);
   const producer = startRole<P, RoleResult>(rolePath(options.producer), options.producerConfig);
   try {
-    await Promise.all([consumer.ready, producer.ready]);
+    await withTimeout(
+      Promise.all([consumer.ready, producer.ready]),
+      options.timeoutMs,
+      `${options.label}: the warm-up did not finish`,
+    );
     const redisCpu0 = await redisCpuSeconds(options.redis);
     const serverCpu0 = options.serverPid ? cpuSeconds(options.serverPid) : 0;
     const from = Number(process.hrtime.bigint() / 1000n);
     consumer.go();
     producer.go();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${options.label}: not finished within ${options.timeoutMs / 1000} s`)),
-        options.timeoutMs,
-      );
-    });
-    const [producerResult, consumerResult] = await Promise.race([Promise.all([producer.done, consumer.done]), timeout]);
-    clearTimeout(timer);
+    const [producerResult, consumerResult] = await withTimeout(
+      Promise.all([producer.done, consumer.done]),
+      options.timeoutMs,
+      `${options.label}: the measured run did not finish`,
+    );
     const to = Number(process.hrtime.bigint() / 1000n);
     // N in and N out: with a backlog the consumer may finish its N before the producer does.
     const seconds = (Math.max(consumerResult.lastAt, producerResult.lastAt) - producerResult.firstAt) / 1000;
@@ -70,5 +70,18 @@ export async function runPair<P, Q>(options: {
   } finally {
     // Roles exit by themselves after reporting; give them a moment, then make sure.
     await Promise.all([producer, consumer].map((role) => stopChild(role.child, 3000)));
+  }
+}
+
+/** Rejects with `what` (and the limit) when `promise` takes longer than `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
