@@ -16,12 +16,28 @@ cd "$ROOT"
 
 results=()
 failed=0
+tests_passed=0
+tests_failed=0
+LOGS="$(mktemp -d)"
+# Adds up the "N passed" / "N failed" figures a Vitest or Playwright run printed.
+count_tests() {
+  local figures
+  figures=$(sed -e 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+    /^ *Tests +[0-9]/ { vitest = 1
+      for (i = 1; i < NF; i++) { if ($(i+1) == "passed") vp += $i; if ($(i+1) == "failed") vf += $i } }
+    /^ +[0-9]+ passed/ { pp += $1 }
+    /^ +[0-9]+ (failed|flaky)/ { pf += $1 }
+    END { if (vitest) print vp + 0, vf + 0; else print pp + 0, pf + 0 }')
+  tests_passed=$((tests_passed + ${figures% *}))
+  tests_failed=$((tests_failed + ${figures#* }))
+}
 run() {
   local name=$1; shift
   step "$name"
-  local started=$SECONDS
-  if "$@"; then results+=("passed  $name ($((SECONDS - started)) s)")
+  local started=$SECONDS log="$LOGS/$(echo "$name" | tr -c 'a-z0-9' '_').log"
+  if "$@" 2>&1 | tee "$log"; then results+=("passed  $name ($((SECONDS - started)) s)")
   else results+=("FAILED  $name ($((SECONDS - started)) s)"); failed=$((failed + 1)); fi
+  count_tests "$log"
 }
 
 run "typecheck" pnpm --silent typecheck
@@ -34,6 +50,6 @@ run "end-to-end tests (Playwright, Chromium)" pnpm --silent test:e2e
 
 step "summary"
 for line in "${results[@]}"; do note "$line"; done
-total=${#results[@]}
-echo "suites: $((total - failed)) passed, $failed failed"
+note "$(( ${#results[@]} - failed )) of ${#results[@]} steps passed"
+echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]
