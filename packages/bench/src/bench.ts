@@ -21,12 +21,13 @@ import { brokerGrowth } from './scenarios/broker-growth.js';
  * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
  * dedicated Redis, then dispatch latency, idle capacity, growth, and a CPU profile of the broker.
  */
+let pollMax = 100;
 const throughputShape = (jobs: number): ThroughputOptions => ({
   jobs,
   warmup: warmupFor(jobs),
   producers: 50,
   pollers: 8,
-  max: 100,
+  max: pollMax,
 });
 
 function environment(): Record<string, string> {
@@ -97,6 +98,7 @@ async function main(): Promise<number> {
     process.stdout.write(BENCH_HELP);
     return 0;
   }
+  pollMax = options.max;
   const brokerSections = ['throughput', 'latency', 'idle', 'growth', 'profile'] as const;
   if (brokerSections.some((s) => options.sections.has(s))) requireBuiltBroker();
   const results: BenchResults = {
@@ -170,7 +172,12 @@ async function main(): Promise<number> {
         });
         const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
         if (!file) throw new Error(`the broker wrote no CPU profile into ${dir}`);
-        results.profile = { clusters, run, file: join(dir, file), summary: summarizeProfile(join(dir, file)) };
+        results.profile = {
+          clusters,
+          run,
+          file: join(dir, file),
+          summary: summarizeProfile(join(dir, file), 20, run.monotonicUs),
+        };
       });
     }
   } finally {
@@ -196,7 +203,7 @@ async function main(): Promise<number> {
   if (results.profile) {
     const s = results.profile.summary;
     process.stdout.write(
-      `\nbroker CPU profile (${results.profile.clusters} clusters, ${s.busyMs} ms busy, ${s.idlePercent} % idle): ${results.profile.file}\n`,
+      `\nbroker CPU profile during the measured run (${results.profile.clusters} clusters, ${s.windowMs} ms sampled, ${s.idlePercent} % idle): ${results.profile.file}\n`,
     );
     process.stdout.write(
       `  self time by owner:   ${s.byOwner

@@ -13,6 +13,8 @@ export interface BenchOptions {
   /** backlogs of the growth section, smallest first */
   backlogs: number[];
   growthJobs: number;
+  /** the broker workers' poll batch size */
+  max: number;
   quick: boolean;
 }
 
@@ -27,6 +29,7 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
   --latency-builds N       builds for dispatch latency (default 2000)
   --backlog N              the large backlog of the growth section (default 1000000; also 1m, 100k)
   --growth-jobs N          builds measured at each backlog (default: --jobs)
+  --max N                  the workers' poll batch size (default 100; 1 takes one build per poll)
 `;
 
 export function benchOptions(argv: string[]): BenchOptions | 'help' {
@@ -41,6 +44,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     'latency-builds',
     'backlog',
     'growth-jobs',
+    'max',
     'help',
   ]);
   if (flags.has('help')) return 'help';
@@ -66,6 +70,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     latencyBuilds: intFlag(flags, 'latency-builds', quick ? 500 : 2000),
     backlogs: [Math.min(1000, backlog), backlog],
     growthJobs: intFlag(flags, 'growth-jobs', jobs),
+    max: intFlag(flags, 'max', 100),
     quick,
   };
 }

@@ -25,6 +25,8 @@ export interface FrameCost {
 export interface ProfileSummary {
   /** ms of CPU samples that were not idle */
   busyMs: number;
+  /** ms of samples in the window looked at (the measured run, when a window was given) */
+  windowMs: number;
   idlePercent: number;
   /** where the time is spent by its own frames (self time), top N */
   topSelf: FrameCost[];
@@ -52,13 +54,21 @@ function label(node: ProfileNode): string {
 }
 
 /** Reads a V8 .cpuprofile (node --cpu-prof) and says where the busy time went. */
-export function summarizeProfile(file: string, top = 15): ProfileSummary {
+export function summarizeProfile(file: string, top = 15, window?: { from: number; to: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfMs = new Map<number, number>();
+  // Sample times are on the monotonic clock in µs (V8 TimeTicks), like process.hrtime in the
+  // bench; a window keeps only the measured run, not the broker's start-up and shutdown.
+  let at = profile.startTime;
+  let windowMs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.from || at > window.to)) continue;
     const id = profile.samples[i]!;
-    selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    selfMs.set(id, (selfMs.get(id) ?? 0) + delta / 1000);
+    windowMs += delta / 1000;
   }
   const idleMs = [...selfMs].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, ms]) => a + ms, 0);
   const totalMs = [...selfMs.values()].reduce((a, b) => a + b, 0);
@@ -100,6 +110,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
       .map(([frame, ms]) => ({ frame, ms: Math.round(ms), percent: pct(ms) }));
   return {
     busyMs: Math.round(busyMs),
+    windowMs: Math.round(windowMs),
     idlePercent: Math.round((1000 * idleMs) / totalMs) / 10,
     topSelf: ranked(selfByFrame, top),
     byOwner: ranked(selfByOwner, top),

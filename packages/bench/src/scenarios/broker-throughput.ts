@@ -74,8 +74,10 @@ export async function brokerThroughput(
       result.consumer.errors ? `${result.consumer.errors} failed polls/acks (${String(result.consumer.extra?.firstError)})` : '',
       result.consumer.extra?.duplicates ? `${String(result.consumer.extra.duplicates)} builds delivered twice` : '',
     ].filter(Boolean);
+    const polls = Number(result.consumer.extra?.polls ?? 0);
+    result.buildsPerPoll = polls > 0 ? Math.round((10 * result.jobs) / polls) / 10 : 0;
     progress(
-      `${label}: ${formatInt(result.perSecond)} builds/s (${result.seconds} s; cpu % broker ${result.cpu.server}, producer ${result.cpu.producer}, workers ${result.cpu.consumer}, redis ${result.cpu.redis})${problems.length ? ' — ' + problems.join('; ') : ''}`,
+      `${label}: ${formatInt(result.perSecond)} builds/s, ${result.buildsPerPoll} a poll (${result.seconds} s; cpu % broker ${result.cpu.server}, producer ${result.cpu.producer}, workers ${result.cpu.consumer}, redis ${result.cpu.redis})${problems.length ? ' — ' + problems.join('; ') : ''}`,
     );
     return result;
   } finally {

@@ -12,6 +12,8 @@ export interface PairResult {
   perSecond: number;
   producer: RoleResult;
   consumer: RoleResult;
+  /** Broker runs: builds per poll answer (batching; each poll is one request, each batch one ack). */
+  buildsPerPoll?: number;
   /** The measured window on the monotonic clock (µs), to cut a CPU profile to it. */
   monotonicUs: { from: number; to: number };
   /** CPU used during the run as % of one core, per process ("server" is the broker when there is one). */
