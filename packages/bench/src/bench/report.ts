@@ -23,10 +23,11 @@ export function reportRows(results: BenchResults): Row[] {
     .map(Number)
     .sort((a, b) => a - b);
   for (const n of counts) {
-    const runs = results.broker[String(n)];
+    const runs = results.broker[String(n)] ?? [];
+    const perPoll = runs.map((r) => r.buildsPerPoll ?? 0).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
     rows.push([
       `broker end to end, ${n} cluster${n === 1 ? '' : 's'} (builds/s)`,
-      formatInt(medianOf(runs)) + spread(runs),
+      `${formatInt(medianOf(runs))}${spread(runs)}${perPoll ? `, ${perPoll} builds a poll` : ''}`,
       '',
       '',
     ]);
