@@ -36,7 +36,8 @@ function installRedisServer(log: (line: string) => void): string {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
   const path = findRedisServer();
-  if (update.status !== 0 || install.status !== 0 || !path) throw new Error('could not install redis-server with apt-get; install it by hand or set REDIS_URL');
+  if (update.status !== 0 || install.status !== 0 || !path)
+    throw new Error('could not install redis-server with apt-get; install it by hand or set REDIS_URL');
   return path;
 }
 
@@ -44,7 +45,11 @@ function installRedisServer(log: (line: string) => void): string {
  * A Redis of the quick start's own on `port`, keeping its data (append-only file) in `dir` so queues
  * survive a restart. Reuses one already answering on that port.
  */
-export async function startLocalRedis(dir: string, port: number, log: (line: string) => void): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startLocalRedis(
+  dir: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const url = `redis://127.0.0.1:${port}`;
   if (await answers(url)) {
     log(`using the Redis already running on ${url}`);
@@ -53,7 +58,22 @@ export async function startLocalRedis(dir: string, port: number, log: (line: str
   const binary = findRedisServer() ?? installRedisServer(log);
   const child: ChildProcess = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ],
     { stdio: 'ignore' },
   );
   for (let i = 0; i < 100; i++) {

@@ -6,6 +6,7 @@ import { localApiKeys, mintLocalToken } from './api-keys.js';
 import { dataDir } from './data-dir.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { startLocalRedis } from './local-redis.js';
+import { startDemo } from './demo.js';
 
 /**
  * The one-command start: the broker and its dashboard on this machine with no configuration.
@@ -17,7 +18,13 @@ const EMBEDDED_PG_PORT = 5439;
 
 const say = (line: string) => process.stderr.write(`[quickstart] ${line}\n`);
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<void> {
+  const demo = argv.includes('--demo');
+  const unknown = argv.filter((a) => a !== '--demo');
+  if (unknown.length > 0) {
+    say(`unknown option ${unknown[0]}; usage: bash scripts/start.sh [--demo]`);
+    process.exit(2);
+  }
   const env: Record<string, string | undefined> = { ...process.env };
   const stops: Array<() => Promise<void>> = [];
   let localKeys = false;
@@ -40,7 +47,9 @@ async function main(): Promise<void> {
     env.DATABASE_URL = pg.url;
     env.DB_POOL_MAX = '1';
     stops.unshift(pg.stop);
-    say(`DATABASE_URL not set: using embedded PostgreSQL (PGlite) on port ${EMBEDDED_PG_PORT}, data in .data/pglite (${Date.now() - started} ms)`);
+    say(
+      `DATABASE_URL not set: using embedded PostgreSQL (PGlite) on port ${EMBEDDED_PG_PORT}, data in .data/pglite (${Date.now() - started} ms)`,
+    );
   }
   env.PORT ??= '8080';
   env.HOST ??= '127.0.0.1';
@@ -56,14 +65,18 @@ async function main(): Promise<void> {
     throw err;
   }
   await migrate(config.databaseUrl);
-  const stream = process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' }) : process.stdout;
+  const stream = process.stdout.isTTY
+    ? pretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' })
+    : process.stdout;
   const app = await buildApp(config, { logger: { level: config.logLevel, stream } });
 
+  let stopDemo: (() => Promise<void>) | null = null;
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
     say('stopping…');
+    if (stopDemo) await stopDemo().catch(() => {});
     await app.close();
     for (const stop of stops) await stop().catch(() => {});
     process.exit(0);
@@ -90,9 +103,13 @@ async function main(): Promise<void> {
     '',
   ];
   process.stderr.write(`${lines.filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n')}\n`);
+  if (demo) {
+    if (!localKeys) say('--demo needs the local API key (leave API_JWT_PUBLIC_KEY unset); no demo started');
+    else stopDemo = await startDemo(`http://127.0.0.1:${config.port}`, say);
+  }
 }
 
-main().catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
   say(`failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -4,7 +4,9 @@ import { mintLocalToken } from './api-keys.js';
 function main(argv: string[]): void {
   const scope = argv[0];
   if (scope !== 'admin' && scope !== 'sdapi') {
-    process.stderr.write('usage: pnpm api-token admin|sdapi [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n');
+    process.stderr.write(
+      'usage: pnpm api-token admin|sdapi [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n',
+    );
     process.exit(2);
   }
   let expires = 3600;
