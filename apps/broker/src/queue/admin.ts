@@ -46,9 +46,12 @@ export class QueueAdmin {
     return toQueueStats(ref.cluster, ref.queue, await this.deps.store.stats(ref.queue));
   }
 
+  /** Queues of registered clusters, and those of deleted clusters while they still hold builds. */
   async listStats(): Promise<QueueStats[]> {
+    const registered = new Set(this.deps.clusters.list().map((c) => c.queue));
     const refs = await this.queues();
-    return Promise.all(refs.map((ref) => this.stats(ref)));
+    const stats = await Promise.all(refs.map((ref) => this.stats(ref)));
+    return stats.filter((s) => registered.has(s.queue) || s.depth + s.inFlight + s.dead > 0);
   }
 
   /** Stats of every queue and the number of pending builds (GET /v1/queue/stats, live view, metrics). */

@@ -105,9 +105,11 @@ describe('queue administration', () => {
     const inFlight = (await broker.app.inject({ url: '/v4/queues/alpha', headers: auth })).json().leases;
     await worker.ack([...jobs.map((j) => j.leaseId), ...inFlight.map((l: { leaseId: string }) => l.leaseId)]);
     expect((await del()).statusCode).toBe(204);
-    // the deleted cluster's queue stays visible to admins
+    // the deleted cluster's queue stays readable, but leaves the list once it holds nothing
     const after = await broker.app.inject({ url: '/v4/queues/alpha', headers: auth });
     expect(after.statusCode).toBe(200);
     expect(after.json()).toMatchObject({ depth: 0, inFlight: 0, ackedTotal: 5 });
+    const list = await broker.app.inject({ url: '/v4/queues', headers: auth });
+    expect(list.json().map((q: { cluster: string }) => q.cluster)).toEqual(['idle']);
   });
 });
