@@ -88,10 +88,12 @@ export async function startDemo(base: string, say: (line: string) => void): Prom
     };
     api(base, 'POST', '/v1/queue/message', sdapi, message).catch(() => {});
   }, 3000);
-  say('demo: posting a build every 3 s; watch them in the dashboard');
+  say('demo: posting a build every 3 s; watch them in the dashboard (the demo cluster is deactivated on exit)');
 
   return async () => {
     clearInterval(timer);
+    // Left active, the demo cluster would keep taking builds with no worker to run them.
+    await api(base, 'PUT', `/v4/buildClusters/${CLUSTER}`, admin, { isActive: false }).catch(() => {});
     if (worker.exitCode === null) {
       worker.kill('SIGTERM');
       await new Promise((done) => worker.once('exit', done));
