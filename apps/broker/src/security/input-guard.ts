@@ -15,21 +15,38 @@ import { Errors } from '../errors.js';
  */
 const MAX_DEPTH = 64;
 
-export function inputProblem(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path} must be a finite number`;
-  if (typeof value === 'string') return value.includes('\u0000') ? `${path} must not contain NUL characters` : null;
+/**
+ * The first problem in `value`, named by its path (e.g. `body/pipeline/name`), or null. The path
+ * is built only on the way back from a problem: on the hot path (every post, poll and ack) the
+ * walk allocates nothing.
+ */
+export function inputProblem(value: unknown, path: string): string | null {
+  const found = walk(value, 0);
+  if (found === null) return null;
+  const [kind, ...keys] = found;
+  const where = [path, ...keys.reverse()].join('/');
+  if (kind === 'key') return `${where} must not have a key with NUL characters`;
+  return kind === 'number' ? `${where} must be a finite number` : `${where} must not contain NUL characters`;
+}
+
+type Found = [kind: 'number' | 'string' | 'key', ...keys: string[]];
+
+function walk(value: unknown, depth: number): Found | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : ['number'];
+  if (typeof value === 'string') return value.indexOf('\u0000') === -1 ? null : ['string'];
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const problem = inputProblem(value[i], `${path}/${i}`, depth + 1);
-      if (problem) return problem;
+      const found = walk(value[i], depth + 1);
+      if (found) return [...found, String(i)] as Found;
     }
     return null;
   }
-  for (const [key, inner] of Object.entries(value)) {
-    if (key.includes('\u0000')) return `${path} must not have a key with NUL characters`;
-    const problem = inputProblem(inner, `${path}/${key}`, depth + 1);
-    if (problem) return problem;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (key.indexOf('\u0000') !== -1) return ['key'];
+    const found = walk((value as Record<string, unknown>)[key], depth + 1);
+    if (found) return [...found, key] as Found;
   }
   return null;
 }
