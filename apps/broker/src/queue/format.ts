@@ -37,6 +37,19 @@ export function toQueueStats(cluster: string, queue: string, raw: RawQueueStats)
   };
 }
 
+/**
+ * The history of a plain build (acked at its first attempt, never stopped), whose history list
+ * was dropped when it settled: its fields hold all of it.
+ */
+function plainHistory(f: Record<string, string>): RawBuild['history'] {
+  if (f.sst !== 'acked' || !f.eq || !f.ak) return [];
+  return [
+    { at: Number(f.eq), state: 'queued', detail: f.cl ?? '' },
+    { at: Number(f.slt ?? f.eq), state: 'leased', detail: `${f.sw ?? ''} attempt ${f.sat ?? '1'}` },
+    { at: Number(f.ak), state: 'acked', detail: '' },
+  ];
+}
+
 /** GET /v4/builds/{id} for a build in a queue. */
 export function toBuildStatus(buildId: number, queue: string, raw: RawBuild): BuildStatus {
   const f = raw.fields;
@@ -48,7 +61,11 @@ export function toBuildStatus(buildId: number, queue: string, raw: RawBuild): Bu
     queue,
     enqueuedAt: iso(Number(f.eq ?? raw.now)),
     attempts: Number(f.sat ?? 0),
-    history: raw.history.map((h) => ({ at: iso(h.at), state: h.state, ...(h.detail ? { detail: h.detail } : {}) })),
+    history: (raw.history.length > 0 ? raw.history : plainHistory(f)).map((h) => ({
+      at: iso(h.at),
+      state: h.state,
+      ...(h.detail ? { detail: h.detail } : {}),
+    })),
   };
   if (state === 'queued' && raw.position !== null) status.position = raw.position;
   if (state === 'leased') {

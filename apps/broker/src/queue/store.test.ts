@@ -166,6 +166,23 @@ describe('nack, attempts and dead letters', () => {
   });
 });
 
+describe('settled builds', () => {
+  it('drops the history of a plain build when it settles, and keeps it for one delivered twice', async () => {
+    const s = store();
+    const q = freshQueue();
+    await fill(s, q, [300, 301]);
+    const [plain, retried] = (await s.poll(q, 'w', 2)).jobs;
+    await s.nack(q, [retried!.leaseId]);
+    const again = (await s.poll(q, 'w', 1)).jobs[0]!;
+    await s.ack(q, [plain!.leaseId, again.leaseId]);
+    const k = queueKeys(q);
+    expect(await redis.exists(`${k.base}h:300`)).toBe(0);
+    expect(await redis.pttl(`${k.base}b:300`)).toBeGreaterThan(0);
+    expect((await s.status(q, 300))!.fields).toMatchObject({ sst: 'acked', sat: '1', sw: 'w' });
+    expect((await s.status(q, 301))!.history.map((h) => h.state)).toEqual(['queued', 'leased', 'queued', 'leased', 'acked']);
+  });
+});
+
 describe('lease expiry and dead letters', () => {
   it('moves a build whose leases keep expiring to the dead letters, even when nobody polls', async () => {
     const s = store({ leaseMs: 30, maxAttempts: 2 });
@@ -297,6 +314,28 @@ describe('positions and watermarks', () => {
     await s.ack(q, [jobs[0]!.leaseId]);
     expect((await s.stats(q)).ackedWatermark).toBe(ids[1]![0]);
   });
+
+  it('trims a whole drained backlog once its oldest build is acked', async () => {
+    const s = store();
+    const q = freshQueue();
+    const total = 12_000;
+    for (let i = 0; i < total; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => s.enqueue(q, 'c1', 200_000 + i + k, msg(1))));
+    }
+    const [oldest] = (await s.poll(q, 'w', 1)).jobs;
+    for (;;) {
+      const { jobs } = await s.poll(q, 'w', 100);
+      if (jobs.length === 0) break;
+      await s.ack(
+        q,
+        jobs.map((j) => j.leaseId),
+      );
+    }
+    // everything but the oldest is acked: nothing may be trimmed past it
+    expect(await redis.xlen(queueKeys(q).stream)).toBeGreaterThan(total - 200);
+    await s.ack(q, [oldest!.leaseId]);
+    expect(await redis.xlen(queueKeys(q).stream)).toBeLessThanOrEqual(100);
+  }, 60_000);
 
   it('keeps the stream bounded over 10,000 acked builds', async () => {
     const s = store();

@@ -7,7 +7,9 @@
 -- t..'at' deliveries so far, t..'ls' current lease id, t..'w' worker, t..'ex' lease deadline (ms),
 -- and when dead t..'dm' message, t..'dr' reason, t..'dt' time. Build-wide: 'eq' enqueued at (ms),
 -- 'cl' cluster, 'ep' lease epoch (never reset: lease ids stay unique), 'stop' (stop requested),
--- 'ak' acked at (ms). "<base>h:<buildId>" is the build's history list ("ms|state|detail").
+-- 'ak' acked at (ms), 'slt' time of the start's last lease. "<base>h:<buildId>" is the build's
+-- history list ("ms|state|detail"); a build acked at its first attempt, with no stop, drops it when
+-- it settles, since queued/leased/acked can be told from its fields (GET /v4/builds does so).
 
 local GROUP, CONSUMER = 'g', 'c'
 
@@ -81,14 +83,20 @@ local function last_delivered(stream)
   return '0-0'
 end
 
--- Once neither the start nor a stop of a build can change any more, its keys expire.
+-- Once neither the start nor a stop of a build can change any more, its keys expire. The history
+-- of a plain build (acked at its first attempt, never stopped) goes at once: it holds nothing its
+-- fields do not, and most builds are plain, so this is most of the memory a settled build keeps.
 local function settle_ttl(h, hk, keep_ms)
-  local s = redis.call('HMGET', h, 'sst', 'xst')
+  local s = redis.call('HMGET', h, 'sst', 'xst', 'sat', 'stop')
   local start_done = s[1] == 'acked' or s[1] == 'cancelled'
   local stop_done = (not s[2]) or s[2] == 'acked' or s[2] == 'cancelled'
   if start_done and stop_done then
     redis.call('PEXPIRE', h, keep_ms)
-    redis.call('PEXPIRE', hk, keep_ms)
+    if s[1] == 'acked' and s[3] == '1' and not s[4] then
+      redis.call('DEL', hk)
+    else
+      redis.call('PEXPIRE', hk, keep_ms)
+    end
   end
 end
 

@@ -52,13 +52,14 @@ for i = 2, #ARGV do
 end
 if count > 0 then
   redis.call('HINCRBY', meta, 'ack', count)
-  -- acked watermark: just below the oldest unacked (pending) entry, else the delivered watermark
+  -- acked watermark: just below the oldest unacked (pending) entry, else the delivered watermark.
+  -- Whole stream nodes only (~), but no limit on how many (LIMIT 0), so a drained backlog goes.
   local pending = redis.call('XPENDING', stream, GROUP)
   if tonumber(pending[1]) > 0 then
-    redis.call('XTRIM', stream, 'MINID', '~', pending[2])
+    redis.call('XTRIM', stream, 'MINID', '~', pending[2], 'LIMIT', 0)
   else
     local last = last_delivered(stream)
-    if last ~= '0-0' then redis.call('XTRIM', stream, 'MINID', '~', next_id(last)) end
+    if last ~= '0-0' then redis.call('XTRIM', stream, 'MINID', '~', next_id(last), 'LIMIT', 0) end
   end
 end
 return {acked, rejected, ev}

@@ -42,7 +42,7 @@ local function deliver(sid, fields)
   local epoch = redis.call('HINCRBY', h, 'ep', 1)
   local lid = b .. ':' .. t .. ':' .. epoch
   local expires = now + lease_ms
-  redis.call('HSET', h, t .. 'st', 'leased', t .. 'at', attempt, t .. 'ls', lid, t .. 'w', worker, t .. 'ex', expires)
+  redis.call('HSET', h, t .. 'st', 'leased', t .. 'at', attempt, t .. 'ls', lid, t .. 'w', worker, t .. 'ex', expires, t .. 'lt', now)
   redis.call('ZADD', K.leases, expires, lid)
   redis.call('HINCRBY', K.meta, 'depth', -1)
   hist(hkey(base, b), now, t == 's' and 'leased' or 'stop leased', worker .. ' attempt ' .. attempt)

@@ -360,6 +360,7 @@ describe('GET /v4/builds/{id}', () => {
 
   const status = async (buildId: number, token = broker.adminToken) =>
     broker.app.inject({ url: `/v4/builds/${buildId}`, headers: { authorization: `Bearer ${token}` } });
+  const status31 = () => status(31);
 
   it('counts the position of a queued build while the builds ahead are delivered', async () => {
     for (const buildId of [21, 22, 23, 24]) await postBuild(broker.app, broker.sdapiToken, startMessage(buildId));
@@ -388,6 +389,22 @@ describe('GET /v4/builds/{id}', () => {
     expect(done).toMatchObject({ state: 'acked', attempts: 2 });
     expect(done.history.map((h: { state: string }) => h.state)).toEqual(['queued', 'leased', 'queued', 'leased', 'acked']);
     expect(Date.parse(done.ackedAt)).toBeGreaterThan(0);
+  });
+
+  it('tells the whole history of a plain acked build', async () => {
+    await postBuild(broker.app, broker.sdapiToken, startMessage(31));
+    const worker = workerOf(broker.app, alpha);
+    // builds left by the test above go first
+    const { jobs } = await worker.poll({ workerId: 'plain-worker', max: 10 });
+    expect(jobs.map((j) => j.buildId)).toContain(31);
+    await worker.ack(jobs.map((j) => j.leaseId));
+    const status = (await status31()).json();
+    expect(status).toMatchObject({ state: 'acked', attempts: 1 });
+    expect(status.history).toEqual([
+      { at: status.enqueuedAt, state: 'queued', detail: 'alpha' },
+      { at: expect.any(String), state: 'leased', detail: 'plain-worker attempt 1' },
+      { at: status.ackedAt, state: 'acked' },
+    ]);
   });
 
   it('404 for an unknown build, 400 for a bad id', async () => {
