@@ -1,7 +1,35 @@
 import type { Redis } from 'ioredis';
-import type { BuildState, JobType } from '@buildcluster/protocol';
+import type { BuildState } from '@buildcluster/protocol';
 import { buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
 import { scriptsFor, type Scripts } from './scripts.js';
+import {
+  events,
+  jobs,
+  jobType,
+  num,
+  pairs,
+  str,
+  type JobEvent,
+  type PollOutcome,
+  type RawBuild,
+  type RawDead,
+  type RawLease,
+  type RawQueued,
+  type RawQueueStats,
+  type Rejected,
+} from './replies.js';
+
+export type {
+  JobEvent,
+  LeasedJob,
+  PollOutcome,
+  RawBuild,
+  RawDead,
+  RawLease,
+  RawQueued,
+  RawQueueStats,
+  Rejected,
+} from './replies.js';
 
 /**
  * One cluster queue in Redis: every state change is one Lua script (atomic, one round trip);
@@ -16,127 +44,6 @@ export interface QueueStoreOptions {
   maxAttempts: number;
   /** How long a settled build (acked, cancelled) stays visible. */
   keepMs: number;
-}
-
-export interface LeasedJob {
-  leaseId: string;
-  buildId: number;
-  type: JobType;
-  attempt: number;
-  enqueuedMs: number;
-  leaseExpiresMs: number;
-  /** The message JSON exactly as queued (never re-parsed on the hot path). */
-  message: string;
-}
-
-export interface JobEvent {
-  buildId: number;
-  type: JobType;
-  state: BuildState;
-  detail: string;
-}
-
-export interface PollOutcome {
-  now: number;
-  nextDeadline: number | null;
-  depth: number;
-  expired: number;
-  replayed: boolean;
-  jobs: LeasedJob[];
-  events: JobEvent[];
-}
-
-export interface Rejected {
-  leaseId: string;
-  reason: string;
-}
-
-export interface RawQueueStats {
-  depth: number;
-  inFlight: number;
-  dead: number;
-  oldestQueuedMs: number | null;
-  deliveredWatermark: string;
-  ackedWatermark: string;
-  workersLastMinute: number;
-  enqueuedTotal: number;
-  ackedTotal: number;
-  now: number;
-}
-
-export interface RawBuild {
-  fields: Record<string, string>;
-  history: Array<{ at: number; state: string; detail: string }>;
-  position: number | null;
-  now: number;
-}
-
-export interface RawLease {
-  leaseId: string;
-  buildId: number;
-  type: JobType;
-  workerId: string;
-  attempt: number;
-  leaseExpiresMs: number;
-}
-
-export interface RawQueued {
-  buildId: number;
-  type: JobType;
-  position: number;
-  attempt: number;
-  enqueuedMs: number;
-}
-
-export interface RawDead {
-  buildId: number;
-  type: JobType;
-  attempts: number;
-  reason: string;
-  diedMs: number;
-  enqueuedMs: number;
-}
-
-const jobType = (t: string): JobType => (t === 'x' ? 'stop' : 'start');
-const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
-const num = (v: unknown): number => Number(v ?? 0);
-
-function pairs(list: unknown): Rejected[] {
-  const items = list as unknown[];
-  const out: Rejected[] = [];
-  for (let i = 0; i + 1 < items.length; i += 2) out.push({ leaseId: str(items[i]), reason: str(items[i + 1]) });
-  return out;
-}
-
-function events(list: unknown): JobEvent[] {
-  const items = list as unknown[];
-  const out: JobEvent[] = [];
-  for (let i = 0; i + 3 < items.length; i += 4) {
-    out.push({
-      buildId: num(items[i]),
-      type: jobType(str(items[i + 1])),
-      state: str(items[i + 2]) as BuildState,
-      detail: str(items[i + 3]),
-    });
-  }
-  return out;
-}
-
-function jobs(list: unknown): LeasedJob[] {
-  const items = list as unknown[];
-  const out: LeasedJob[] = [];
-  for (let i = 0; i + 6 < items.length; i += 7) {
-    out.push({
-      leaseId: str(items[i]),
-      buildId: num(items[i + 1]),
-      type: jobType(str(items[i + 2])),
-      attempt: num(items[i + 3]),
-      enqueuedMs: num(items[i + 4]),
-      leaseExpiresMs: num(items[i + 5]),
-      message: str(items[i + 6]),
-    });
-  }
-  return out;
 }
 
 export class QueueStore {
