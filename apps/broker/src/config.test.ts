@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       leaseMs: 60000,
       maxAttempts: 5,
       keyRotationGraceSeconds: 3600,
+      buildRetentionSeconds: 172800,
       logLevel: 'info',
     });
   });
@@ -37,6 +38,7 @@ describe('loadConfig', () => {
     ['LEASE_MS', '-5'],
     ['MAX_ATTEMPTS', '0'],
     ['KEY_ROTATION_GRACE_SECONDS', '1h'],
+    ['BUILD_RETENTION_SECONDS', '10'],
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_URL', 'mysql://x'],
     ['DATABASE_URL', 'not a url'],

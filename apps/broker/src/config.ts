@@ -16,6 +16,8 @@ export interface BrokerConfig {
   leaseMs: number;
   maxAttempts: number;
   keyRotationGraceSeconds: number;
+  /** How long a settled build (acked, cancelled, dead) is remembered: dedup of retried posts, stops, lookups. */
+  buildRetentionSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dbPoolMax: number;
   /** Folder of the built dashboard; served at / when it exists. */
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     leaseMs: integer(env, 'LEASE_MS', 60000, 1000, 3600000, problems),
     maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100, problems),
     keyRotationGraceSeconds: integer(env, 'KEY_ROTATION_GRACE_SECONDS', 3600, 0, 30 * 86400, problems),
+    buildRetentionSeconds: integer(env, 'BUILD_RETENTION_SECONDS', 2 * 86400, 60, 30 * 86400, problems),
     logLevel,
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 100, problems),
     dashboardDir: env.DASHBOARD_DIR && env.DASHBOARD_DIR !== '' ? env.DASHBOARD_DIR : null,

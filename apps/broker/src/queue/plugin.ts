@@ -12,16 +12,15 @@ import { Waiters } from './waiters.js';
 import { WorkerProtocol } from './worker-protocol.js';
 import type { QueueModule } from './types.js';
 
-/** How long settled builds (acked, cancelled) stay visible to GET /v4/builds and to stop. */
-export const KEEP_SETTLED_MS = 2 * 24 * 3600 * 1000;
-
 /** The queues: scheduling onto clusters, the worker protocol, long-poll wake-ups, administration. */
 export default fp(
   async (app) => {
     const { leaseMs, maxAttempts } = app.config;
+    // How long settled builds (acked, cancelled, dead) stay known to dedup, stop and GET /v4/builds.
+    const keepMs = app.config.buildRetentionSeconds * 1000;
     const wakeChannel = app.channel('wake');
-    const store = new QueueStore({ redis: app.redis, wakeChannel, leaseMs, maxAttempts, keepMs: KEEP_SETTLED_MS });
-    const directory = new BuildDirectory(app.redis, KEEP_SETTLED_MS);
+    const store = new QueueStore({ redis: app.redis, wakeChannel, leaseMs, maxAttempts, keepMs });
+    const directory = new BuildDirectory(app.redis, keepMs);
     const events = new BuildEvents(app.bus);
     const known = new KnownQueues(app.redis);
     const waiters = new Waiters();
