@@ -96,12 +96,22 @@ export function reportRows(results: BenchResults): Row[] {
         verdict(within(small.run.perSecond, large.run.perSecond, 10)),
       ]);
     }
+    const perBuild =
+      g.drainedBuilds > 0 ? Math.round(((g.memory.afterMb - g.memory.beforeMb) * 1024 * 1024) / g.drainedBuilds) : 0;
     rows.push([
-      `Redis used_memory: before → with ${formatInt(g.drainedBuilds)} queued → all acked`,
-      `${g.memory.beforeMb} → ${g.memory.peakMb} → ${g.memory.afterMb} MB`,
+      `Redis used_memory: before → ${formatInt(g.drainedBuilds)} queued → all acked`,
+      `${g.memory.beforeMb} → ${g.memory.peakMb} → ${g.memory.afterMb} MB (${perBuild} B a settled build, kept for the retention)`,
       'flat (after ≤ before + 10 MB)',
       verdict(g.memory.afterMb <= g.memory.beforeMb + 10),
     ]);
+    if (g.memory.afterRetentionMb !== undefined) {
+      rows.push([
+        `Redis used_memory once the ${g.memory.retentionSeconds} s retention passed`,
+        `${g.memory.afterRetentionMb} MB (${formatInt(g.memory.keysAfterRetention)} keys, stream ${formatInt(g.memory.streamLengthAfter)} entries)`,
+        'flat (≤ before + 10 MB)',
+        verdict(g.memory.afterRetentionMb <= g.memory.beforeMb + 10),
+      ]);
+    }
   }
   return rows;
 }

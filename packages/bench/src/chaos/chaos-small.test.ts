@@ -6,7 +6,7 @@ import { PACKAGE_DIR } from '../lib/repo.js';
 /**
  * CI runs the small chaos run through this test: real brokers, Redis and SDK workers killed
  * while 500 builds flow; it fails on any ledger violation (exit 1) or a timeout/setup error (2).
- * Needs `pnpm -r run build` first (the broker runs from apps/broker/dist).
+ * Needs `pnpm build` first (the broker runs from apps/broker/dist).
  */
 const CHAOS = fileURLToPath(new URL('../chaos.ts', import.meta.url));
 

@@ -21,6 +21,10 @@ export interface GrowthFigures {
     beforeMb: number;
     peakMb: number;
     afterMb: number;
+    /** after the broker's BUILD_RETENTION_SECONDS passed: the settled builds' records expired */
+    afterRetentionMb: number;
+    keysAfterRetention: number;
+    retentionSeconds: number;
     /** keys and stream length after everything was acked */
     keysAfter: number;
     streamLengthAfter: number;
@@ -89,7 +93,7 @@ export async function brokerGrowth(
   ctx: BenchContext,
   broker: BrokerProcess,
   cluster: ClusterCredentials,
-  options: { backlogs: number[]; throughput: ThroughputOptions },
+  options: { backlogs: number[]; throughput: ThroughputOptions; retentionSeconds: number },
 ): Promise<GrowthFigures> {
   const before = await usedMemory(ctx);
   const runs: GrowthFigures['runs'] = [];
@@ -135,6 +139,15 @@ export async function brokerGrowth(
   await sleep(2000);
   const after = await usedMemory(ctx);
   const { streamLength, unacked: unackedAfter } = await queueDepth(ctx, cluster.name);
+  // Settled builds stay known (GET /v4/builds) for the retention; wait it out and let Redis's
+  // expiry cycle free them, to tell the retention apart from anything that would never go.
+  progress(`growth: waiting for the ${options.retentionSeconds} s build retention to pass`);
+  await sleep(options.retentionSeconds * 1000);
+  let expired = await usedMemory(ctx);
+  for (let i = 0; i < 60 && expired.keys > before.keys + 100; i++) {
+    await sleep(2000);
+    expired = await usedMemory(ctx);
+  }
   const figures: GrowthFigures = {
     runs,
     drainedBuilds: drained.count,
@@ -143,6 +156,9 @@ export async function brokerGrowth(
       beforeMb: mb(before.bytes),
       peakMb: mb(peak.bytes),
       afterMb: mb(after.bytes),
+      afterRetentionMb: mb(expired.bytes),
+      keysAfterRetention: expired.keys,
+      retentionSeconds: options.retentionSeconds,
       keysAfter: after.keys,
       streamLengthAfter: streamLength,
       unackedAfter,
@@ -150,7 +166,7 @@ export async function brokerGrowth(
     },
   };
   progress(
-    `growth: drained ${formatInt(figures.drainedBuilds)} at ${formatInt(figures.drainPerSecond)} builds/s; Redis used_memory ${figures.memory.beforeMb} → ${figures.memory.peakMb} → ${figures.memory.afterMb} MB; keys after ${formatInt(after.keys)}, stream length after ${formatInt(streamLength)}`,
+    `growth: drained ${formatInt(figures.drainedBuilds)} at ${formatInt(figures.drainPerSecond)} builds/s; Redis used_memory ${figures.memory.beforeMb} → ${figures.memory.peakMb} → ${figures.memory.afterMb} → ${figures.memory.afterRetentionMb} MB after the retention; keys after ${formatInt(after.keys)} → ${formatInt(expired.keys)}, stream length after ${formatInt(streamLength)}`,
   );
   return figures;
 }
