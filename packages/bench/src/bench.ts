@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { benchOptions, BENCH_HELP, type BenchOptions } from './bench/options.js';
 import { formatReport } from './bench/report.js';
 import type { BenchResults } from './bench/results.js';
@@ -98,6 +98,13 @@ async function main(): Promise<number> {
   const options = benchOptions(process.argv.slice(2));
   if (options === 'help') {
     process.stdout.write(BENCH_HELP);
+    return 0;
+  }
+  if (options.report) {
+    // pnpm runs the script in packages/bench; a relative path means where the user typed it.
+    const file = resolve(process.env.INIT_CWD ?? process.cwd(), options.report);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    process.stdout.write(`${formatReport(saved).text}\n\n${formatReport(saved).markdown}\n`);
     return 0;
   }
   pollMax = options.max;

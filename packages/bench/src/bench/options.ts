@@ -15,6 +15,8 @@ export interface BenchOptions {
   growthJobs: number;
   /** the broker workers' poll batch size */
   max: number;
+  /** a saved results file to print again */
+  report: string | null;
   quick: boolean;
 }
 
@@ -30,6 +32,7 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
   --backlog N              the large backlog of the growth section (default 1000000; also 1m, 100k)
   --growth-jobs N          builds measured at each backlog (default: --jobs)
   --max N                  the workers' poll batch size (default 100; 1 takes one build per poll)
+  --report FILE            print the table of a saved bench-results/bench-*.json again, run nothing
 `;
 
 export function benchOptions(argv: string[]): BenchOptions | 'help' {
@@ -45,6 +48,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     'backlog',
     'growth-jobs',
     'max',
+    'report',
     'help',
   ]);
   if (flags.has('help')) return 'help';
@@ -71,6 +75,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     backlogs: [Math.min(1000, backlog), backlog],
     growthJobs: intFlag(flags, 'growth-jobs', jobs),
     max: intFlag(flags, 'max', 100),
+    report: typeof flags.get('report') === 'string' ? (flags.get('report') as string) : null,
     quick,
   };
 }

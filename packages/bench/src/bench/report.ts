@@ -1,4 +1,4 @@
-import { formatInt, round } from '../lib/stats.js';
+import { formatInt, median, round } from '../lib/stats.js';
 import { textTable, markdownTable } from '../lib/table.js';
 import { PEERS } from '../scenarios/peers.js';
 import { medianOf, type BenchResults } from './results.js';
@@ -37,14 +37,18 @@ export function reportRows(results: BenchResults): Row[] {
     if (runs) rows.push([`${peer.title} (jobs/s)`, formatInt(medianOf(runs)) + spread(runs), '', '']);
   }
   const base = counts.includes(1) ? 1 : counts[0];
-  const broker = base === undefined ? Number.NaN : medianOf(results.broker[String(base)]);
+  const brokerRuns = base === undefined ? [] : (results.broker[String(base)] ?? []);
+  // Each round runs every system within a minute or two, so the ratio within a round is what
+  // holds when the machine's speed changes between rounds; the median of those is reported.
   const ratio = (peer: keyof typeof PEERS, target: number | null) => {
-    const other = medianOf(results.peers[peer]);
-    if (!Number.isFinite(broker) || !Number.isFinite(other)) return;
-    const r = broker / other;
+    const peerRuns = results.peers[peer] ?? [];
+    const perRound = brokerRuns.slice(0, peerRuns.length).map((b, i) => b.perSecond / peerRuns[i]!.perSecond);
+    if (perRound.length === 0) return;
+    const r = median(perRound);
+    const range = perRound.length > 1 ? ` (rounds ${round(Math.min(...perRound), 2)}–${round(Math.max(...perRound), 2)}×)` : '';
     rows.push([
-      `broker (${base} cluster${base === 1 ? '' : 's'}) ÷ ${peer}`,
-      `${round(r, 2)}×`,
+      `broker (${base} cluster${base === 1 ? '' : 's'}) ÷ ${peer}, median of per-round ratios`,
+      `${round(r, 2)}×${range}`,
       target === null ? 'ceiling (info)' : `≥ ${target}×`,
       target === null ? 'info' : verdict(r >= target),
     ]);
@@ -55,9 +59,18 @@ export function reportRows(results: BenchResults): Row[] {
   if (counts.length > 1) {
     const first = counts[0]!;
     const last = counts[counts.length - 1]!;
-    const a = medianOf(results.broker[String(first)]);
-    const b = medianOf(results.broker[String(last)]);
-    rows.push([`throughput ${first} → ${last} clusters`, change(a, b), 'within ±10 %', verdict(within(a, b, 10))]);
+    const a = results.broker[String(first)] ?? [];
+    const b = results.broker[String(last)] ?? [];
+    const perRound = a.slice(0, b.length).map((x, i) => (100 * (b[i]!.perSecond - x.perSecond)) / x.perSecond);
+    const c = median(perRound);
+    const range =
+      perRound.length > 1 ? ` (rounds ${round(Math.min(...perRound), 1)} to ${round(Math.max(...perRound), 1)} %)` : '';
+    rows.push([
+      `throughput ${first} → ${last} clusters, median of per-round changes`,
+      `${c >= 0 ? '+' : ''}${round(c, 1)} %${range}`,
+      'within ±10 %',
+      verdict(Number.isFinite(c) ? Math.abs(c) <= 10 : null),
+    ]);
   }
   if (results.latency) {
     const l = results.latency;
