@@ -66,6 +66,37 @@ local function parse_lease(lid)
   return string.match(lid, '^(%d+):([sx]):(%d+)$')
 end
 
+-- Fencing of a lease id a worker sends back (ack, extend, nack). Reads the job's fields
+-- {t..'ls', t..'st', t..'id', t..'at', 'stop', 'ep'} from its build hash. Returns the rejection
+-- 'unknown_lease' (no such job, or a lease id never handed out) or 'lease_lost' (an older lease
+-- of the job), else false, the build id, the job type, the build hash key and the fields read:
+-- the lease is the job's current one, and its state (fields[2]) decides.
+local function fence(base, lid)
+  local b, t, epoch = parse_lease(lid)
+  if not b then return 'unknown_lease' end
+  local h = bkey(base, b)
+  local cur = redis.call('HMGET', h, t .. 'ls', t .. 'st', t .. 'id', t .. 'at', 'stop', 'ep')
+  if not cur[2] then return 'unknown_lease' end
+  if cur[1] ~= lid then
+    if tonumber(epoch) <= tonumber(cur[6] or '0') then return 'lease_lost' end
+    return 'unknown_lease'
+  end
+  return false, b, t, h, cur
+end
+
+-- Why the current lease of a job in state st cannot be acted on: it was acked, it was
+-- cancelled, or the job is no longer leased to it (dead, or delivered again).
+local function refusal(st)
+  if st == 'acked' or st == 'cancelled' then return st end
+  return 'lease_lost'
+end
+
+-- Adds a refused lease id and why to a script's {leaseId, reason}... reply.
+local function reject(rejected, lid, reason)
+  rejected[#rejected + 1] = lid
+  rejected[#rejected + 1] = reason
+end
+
 local function ensure_group(stream, meta)
   if redis.call('HSETNX', meta, 'grp', '1') == 1 then
     redis.pcall('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')

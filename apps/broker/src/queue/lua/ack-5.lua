@@ -12,42 +12,27 @@ local acked, rejected, ev = {}, {}, {}
 local count = 0
 for i = 2, #ARGV do
   local lid = ARGV[i]
-  local b, t, epoch = parse_lease(lid)
-  local reason = false
-  if not b then
-    reason = 'unknown_lease'
-  else
-    local h = bkey(base, b)
-    local cur = redis.call('HMGET', h, t .. 'ls', t .. 'st', t .. 'id', 'ep')
-    if not cur[2] then
-      reason = 'unknown_lease'
-    elseif cur[1] ~= lid then
-      if tonumber(epoch) <= tonumber(cur[4] or '0') then reason = 'lease_lost' else reason = 'unknown_lease' end
-    elseif cur[2] == 'acked' then
-      acked[#acked + 1] = lid
-    elseif cur[2] == 'leased' or cur[2] == 'queued' then
-      if cur[2] == 'queued' and redis.call('ZREM', redeliver, pad_id(cur[3])) == 1 then
-        redis.call('HINCRBY', meta, 'depth', -1)
-      end
-      redis.call('XACK', stream, GROUP, cur[3])
-      redis.call('ZREM', leases, lid)
-      redis.call('HSET', h, t .. 'st', 'acked')
-      if t == 's' then redis.call('HSET', h, 'ak', now) end
-      local hk = hkey(base, b)
-      hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
-      settle_ttl(h, hk, keep_ms)
-      event(ev, b, t, 'acked', '')
-      acked[#acked + 1] = lid
-      count = count + 1
-    elseif cur[2] == 'cancelled' then
-      reason = 'cancelled'
-    else
-      reason = 'lease_lost'
-    end
-  end
+  local reason, b, t, h, cur = fence(base, lid)
   if reason then
-    rejected[#rejected + 1] = lid
-    rejected[#rejected + 1] = reason
+    reject(rejected, lid, reason)
+  elseif cur[2] == 'acked' then
+    acked[#acked + 1] = lid
+  elseif cur[2] == 'leased' or cur[2] == 'queued' then
+    if cur[2] == 'queued' and redis.call('ZREM', redeliver, pad_id(cur[3])) == 1 then
+      redis.call('HINCRBY', meta, 'depth', -1)
+    end
+    redis.call('XACK', stream, GROUP, cur[3])
+    redis.call('ZREM', leases, lid)
+    redis.call('HSET', h, t .. 'st', 'acked')
+    if t == 's' then redis.call('HSET', h, 'ak', now) end
+    local hk = hkey(base, b)
+    hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
+    settle_ttl(h, hk, keep_ms)
+    event(ev, b, t, 'acked', '')
+    acked[#acked + 1] = lid
+    count = count + 1
+  else
+    reject(rejected, lid, refusal(cur[2]))
   end
 end
 if count > 0 then

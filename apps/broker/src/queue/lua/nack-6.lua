@@ -14,34 +14,17 @@ local nacked, rejected, ev = {}, {}, {}
 local requeued = 0
 for i = 6, #ARGV do
   local lid = ARGV[i]
-  local b, t, epoch = parse_lease(lid)
-  local reason = false
-  if not b then
-    reason = 'unknown_lease'
-  else
-    local h = bkey(base, b)
-    local cur = redis.call('HMGET', h, t .. 'ls', t .. 'st', t .. 'at', 'ep')
-    if not cur[2] then
-      reason = 'unknown_lease'
-    elseif cur[1] ~= lid then
-      if tonumber(epoch) <= tonumber(cur[4] or '0') then reason = 'lease_lost' else reason = 'unknown_lease' end
-    elseif cur[2] == 'leased' then
-      redis.call('ZREM', K.leases, lid)
-      -- the worker gave the lease up: a late ack or extend of it is refused
-      redis.call('HSET', h, t .. 'ls', '')
-      requeued = requeued + release(K, base, b, t, tonumber(cur[3]), max_attempts, why, now, keep_ms, ev)
-      nacked[#nacked + 1] = lid
-    elseif cur[2] == 'acked' then
-      reason = 'acked'
-    elseif cur[2] == 'cancelled' then
-      reason = 'cancelled'
-    else
-      reason = 'lease_lost'
-    end
-  end
+  local reason, b, t, h, cur = fence(base, lid)
   if reason then
-    rejected[#rejected + 1] = lid
-    rejected[#rejected + 1] = reason
+    reject(rejected, lid, reason)
+  elseif cur[2] == 'leased' then
+    redis.call('ZREM', K.leases, lid)
+    -- the worker gave the lease up: a late ack or extend of it is refused
+    redis.call('HSET', h, t .. 'ls', '')
+    requeued = requeued + release(K, base, b, t, tonumber(cur[4]), max_attempts, why, now, keep_ms, ev)
+    nacked[#nacked + 1] = lid
+  else
+    reject(rejected, lid, refusal(cur[2]))
   end
 end
 if requeued > 0 then redis.call('PUBLISH', channel, queue .. '\n' .. requeued) end
