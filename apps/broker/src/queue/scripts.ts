@@ -10,8 +10,9 @@ import type { Redis } from 'ioredis';
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const PREFIX = 'queue_';
 
-type Arg = string | number;
-export type ScriptCall = (...args: Arg[]) => Promise<unknown>;
+export type ScriptArg = string | number;
+/** ioredis flattens an array argument (one level) into the command's arguments. */
+export type ScriptCall = (...args: Array<ScriptArg | readonly ScriptArg[]>) => Promise<unknown>;
 
 export type ScriptName =
   | 'enqueue'

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { BuildState } from '@buildcluster/protocol';
 import { buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
-import { scriptsFor, type Scripts } from './scripts.js';
+import { scriptsFor, type ScriptArg, type Scripts } from './scripts.js';
 import {
   events,
   jobs,
@@ -49,6 +49,7 @@ export interface QueueStoreOptions {
 export class QueueStore {
   private readonly scripts: Scripts;
   private readonly keyCache = new Map<string, QueueKeys>();
+  private readonly releaseCache = new Map<string, readonly ScriptArg[]>();
 
   constructor(private readonly options: QueueStoreOptions) {
     this.scripts = scriptsFor(options.redis);
@@ -65,6 +66,21 @@ export class QueueStore {
       this.keyCache.set(queue, keys);
     }
     return keys;
+  }
+
+  /**
+   * The KEYS and first ARGV that reap-6 and nack-6 (the scripts that end leases) share: stream,
+   * redeliver, leases, meta, dead, queue base; maxAttempts, wake channel, queue. Built once per
+   * queue and passed as one array, which ioredis flattens into the arguments it builds anyway.
+   */
+  private releaseArgs(queue: string): readonly ScriptArg[] {
+    let args = this.releaseCache.get(queue);
+    if (!args) {
+      const k = this.keys(queue);
+      args = [k.stream, k.redeliver, k.leases, k.meta, k.dead, k.base, this.options.maxAttempts, this.options.wakeChannel, queue];
+      this.releaseCache.set(queue, args);
+    }
+    return args;
   }
 
   /**
@@ -160,20 +176,7 @@ export class QueueStore {
     events: JobEvent[];
     depth: number;
   }> {
-    const k = this.keys(queue);
-    const r = (await this.scripts.reap(
-      k.stream,
-      k.redeliver,
-      k.leases,
-      k.meta,
-      k.dead,
-      k.base,
-      this.options.maxAttempts,
-      this.options.wakeChannel,
-      queue,
-      limit,
-      this.options.keepMs,
-    )) as unknown[];
+    const r = (await this.scripts.reap(this.releaseArgs(queue), limit, this.options.keepMs)) as unknown[];
     const next = num(r[1]);
     return {
       now: num(r[0]),
@@ -217,21 +220,7 @@ export class QueueStore {
     leaseIds: string[],
     reason = '',
   ): Promise<{ nacked: string[]; rejected: Rejected[]; events: JobEvent[] }> {
-    const k = this.keys(queue);
-    const r = (await this.scripts.nack(
-      k.stream,
-      k.redeliver,
-      k.leases,
-      k.meta,
-      k.dead,
-      k.base,
-      this.options.maxAttempts,
-      this.options.wakeChannel,
-      queue,
-      this.options.keepMs,
-      reason,
-      ...leaseIds,
-    )) as unknown[];
+    const r = (await this.scripts.nack(this.releaseArgs(queue), this.options.keepMs, reason, ...leaseIds)) as unknown[];
     return { nacked: (r[0] as unknown[]).map(str), rejected: pairs(r[1]), events: events(r[2]) };
   }
 
