@@ -81,3 +81,26 @@ export const BuildStatus = Type.Object({
 export type BuildStatus = Static<typeof BuildStatus>;
 
 export const BuildIdParams = Type.Object({ buildId: BuildId });
+
+/** A build no eligible cluster could take yet (SPEC §5 rule 4), and why. */
+export const PendingBuild = Type.Object({
+  buildId: BuildId,
+  pendingSince: Type.String({ format: 'date-time' }),
+  reason: Type.String(),
+  requestedCluster: Type.Union([Type.String(), Type.Null()]),
+  scmContext: Type.String(),
+  pipeline: Type.String({ description: "the pipeline's name" }),
+});
+export type PendingBuild = Static<typeof PendingBuild>;
+
+/** GET /v4/builds/pending: the oldest `limit` pending builds, oldest first; `total` counts them all. */
+export const PendingBuildList = Type.Object({
+  builds: Type.Array(PendingBuild),
+  total: Type.Integer({ minimum: 0 }),
+});
+export type PendingBuildList = Static<typeof PendingBuildList>;
+
+export const PendingBuildsQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+export type PendingBuildsQuery = Static<typeof PendingBuildsQuery>;

@@ -25,6 +25,14 @@ export interface DirectoryEntry {
   claimedMs: number;
 }
 
+export interface PendingEntry {
+  buildId: number;
+  reason: string;
+  claimedMs: number;
+  /** The start message JSON, as received. */
+  message: string;
+}
+
 export type CancelOutcome =
   { kind: 'missing' } | { kind: 'cancelled'; changed: boolean } | { kind: 'queue'; queue: string; cluster: string };
 
@@ -109,6 +117,34 @@ export class BuildDirectory {
     return ids.map((id, i) => ({ buildId: Number(id), seq: seqs[i]!, message: messages[i] ?? null }));
   }
 
+  /**
+   * The oldest `limit` pending builds with their reason, claim time and message, and how many are
+   * pending in all. Two round trips: the list and its count, then every entry and message. A build
+   * assigned or cancelled in between is left out.
+   */
+  async pendingList(limit: number): Promise<{ builds: PendingEntry[]; total: number }> {
+    const listed = await this.redis
+      .multi()
+      .zrange(DIRECTORY.pending, '0', String(limit - 1))
+      .zcard(DIRECTORY.pending)
+      .exec();
+    const [ids, total] = repliesOf(listed) as [string[], number];
+    if (ids.length === 0) return { builds: [], total };
+    const read = this.redis.pipeline();
+    for (const id of ids) read.hmget(DIRECTORY.entry(id), 'st', 'r', 'at');
+    read.hmget(DIRECTORY.pendingMessages, ...ids);
+    const replies = repliesOf(await read.exec()) as Array<Array<string | null>>;
+    const messages = replies[ids.length] ?? [];
+    const builds: PendingEntry[] = [];
+    ids.forEach((id, i) => {
+      const [state, reason, at] = replies[i] ?? [];
+      const message = messages[i];
+      if (state !== 'pending' || message == null) return;
+      builds.push({ buildId: Number(id), reason: reason ?? '', claimedMs: Number(at ?? 0), message });
+    });
+    return { builds, total };
+  }
+
   /** Moves a pending build to a queue; the message when this call won, else null. */
   async assign(buildId: number, queue: string, cluster: string): Promise<string | null> {
     const r = (await this.scripts.assign(
@@ -153,4 +189,13 @@ export class BuildDirectory {
       token,
     );
   }
+}
+
+/** The replies of a pipeline or transaction; the first failed command's error is thrown. */
+function repliesOf(results: Array<[Error | null, unknown]> | null): unknown[] {
+  if (!results) throw new Error('redis transaction aborted');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
 }

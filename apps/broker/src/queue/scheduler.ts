@@ -1,4 +1,12 @@
-import type { BuildStatus, EnqueueResult, StartMessage, StopMessage, StopResult } from '@buildcluster/protocol';
+import type {
+  BuildStatus,
+  EnqueueResult,
+  PendingBuild,
+  PendingBuildList,
+  StartMessage,
+  StopMessage,
+  StopResult,
+} from '@buildcluster/protocol';
 import type { ClusterDirectory } from '../clusters/types.js';
 import { Errors } from '../errors.js';
 import { candidateClusters } from './candidates.js';
@@ -6,7 +14,7 @@ import type { BuildDirectory, DirectoryEntry } from './directory.js';
 import type { BuildEvents } from './events.js';
 import { iso, toBuildStatus } from './format.js';
 import type { KnownQueues } from './known-queues.js';
-import { selectCluster } from './select.js';
+import { requestedClusterName, selectCluster } from './select.js';
 import type { QueueStore } from './store.js';
 
 /**
@@ -117,6 +125,26 @@ export class Scheduler {
       };
     }
     return toBuildStatus(buildId, entry.queue, raw);
+  }
+
+  /** Builds no eligible cluster could take yet, oldest first, with why (SPEC §5 rule 4). */
+  async pending(limit: number): Promise<PendingBuildList> {
+    const { builds, total } = await this.deps.directory.pendingList(limit);
+    return {
+      builds: builds.map(({ buildId, reason, claimedMs, message }): PendingBuild => {
+        // Stored as received, after validation as a StartMessage.
+        const start = JSON.parse(message) as StartMessage;
+        return {
+          buildId,
+          pendingSince: iso(claimedMs),
+          reason,
+          requestedCluster: requestedClusterName(start),
+          scmContext: start.pipeline.scmContext,
+          pipeline: start.pipeline.name,
+        };
+      }),
+      total,
+    };
   }
 
   private async current(buildId: number, entry: DirectoryEntry): Promise<EnqueueResult> {

@@ -1,12 +1,30 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BuildIdParams, BuildStatus, ErrorBody } from '@buildcluster/protocol';
+import { BuildIdParams, BuildStatus, ErrorBody, PendingBuildList, PendingBuildsQuery } from '@buildcluster/protocol';
 
-/** Where a build is: state, cluster, attempts, its place in the queue, its lease, its history. */
+/**
+ * Where builds are: the pending ones (no eligible cluster yet) with why; one build's state,
+ * cluster, attempts, place in the queue, lease and history.
+ */
 export default fp(
   async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    // A static segment: Fastify's router picks it over `:buildId`, whose schema would refuse it.
+    app.get(
+      '/v4/builds/pending',
+      {
+        schema: {
+          tags: ['scheduling'],
+          security: [{ apiToken: [] }],
+          summary: 'Pending builds (no eligible cluster yet), oldest first, with why',
+          querystring: PendingBuildsQuery,
+          response: { 200: PendingBuildList, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+        },
+        onRequest: app.requireApiScope('admin', 'sdapi'),
+      },
+      async (request) => app.queue.scheduler.pending(request.query.limit ?? 100),
+    );
     app.get(
       '/v4/builds/:buildId',
       {
