@@ -1,10 +1,11 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { BuildStatus } from '@buildcluster/protocol';
+import type { BuildStatus, PendingBuildList } from '@buildcluster/protocol';
 import { api } from './client';
 
 export const buildKeys = {
   all: ['builds'] as const,
   detail: (buildId: number) => [...buildKeys.all, 'detail', buildId] as const,
+  pending: () => [...buildKeys.all, 'pending'] as const,
 };
 
 /** GET /v4/builds/{buildId}: state, cluster, position in the queue, attempts and history. */
@@ -13,5 +14,19 @@ export function buildQuery(buildId: number) {
     queryKey: buildKeys.detail(buildId),
     queryFn: () => api.get<BuildStatus>(`/v4/builds/${buildId}`),
     retry: false,
+  });
+}
+
+/** How many pending builds the table shows; `total` tells how many there are in all. */
+export const PENDING_BUILDS_SHOWN = 100;
+
+/**
+ * GET /v4/builds/pending: builds no eligible cluster could take yet, oldest first, with why.
+ * The live socket invalidates it when a build changes state or the pending count moves.
+ */
+export function pendingBuildsQuery() {
+  return queryOptions({
+    queryKey: buildKeys.pending(),
+    queryFn: () => api.get<PendingBuildList>(`/v4/builds/pending?limit=${PENDING_BUILDS_SHOWN}`),
   });
 }

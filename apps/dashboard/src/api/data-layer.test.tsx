@@ -10,6 +10,7 @@ import { session, sessionStore } from './session';
 import { queueKeys } from './queues';
 import { statsHistory } from './stats-history';
 import { pendingCount } from './build-events';
+import { pendingBuildsQuery } from './builds';
 import { createStore } from '../lib/store';
 import { mintApiToken } from '../../test/tokens';
 
@@ -113,6 +114,39 @@ describe('the data layer against a real broker', () => {
     );
     await waitFor(() => expect(statsHistory.get()[name]?.length).toBeGreaterThan(1), { timeout: 10_000 });
     expect(pendingCount.get()).toEqual(expect.any(Number));
+  });
+
+  it('lists pending builds with why, and the live socket drops one once a cluster can take it', async () => {
+    session.signIn(inject('adminToken'));
+    // An SCM context no cluster serves: the build waits as pending.
+    const scmContext = unique('pending:ctx');
+    const buildId = 900_000 + Math.floor(Math.random() * 99_999);
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const status = createStore<LiveStatus>('connecting');
+    live = new LiveConnection({ client, token: inject('adminToken'), status });
+    live.start();
+    await waitForStatus(status, 'live');
+    const res = await fetch(`${inject('brokerUrl')}/v1/queue/message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${inject('sdapiToken')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ buildId, pipeline: { name: 'acme/waiting', scmContext } }),
+    });
+    expect(res.status).toBe(201);
+    function Probe() {
+      const pending = useQuery(pendingBuildsQuery());
+      const build = pending.data?.builds.find((b) => b.buildId === buildId);
+      if (!pending.data) return <p>…</p>;
+      return <p>{build ? `pending: ${build.pipeline} · ${build.reason}` : 'not pending'}</p>;
+    }
+    render(
+      <QueryClientProvider client={client}>
+        <Probe />
+      </QueryClientProvider>,
+    );
+    await screen.findByText(new RegExp(`pending: acme/waiting · .*serves scmContext "${scmContext}"`));
+    // No polling here: only the socket's invalidation can refresh the list.
+    await createCluster({ ...body(unique('takes')), scmContext });
+    await screen.findByText('not pending', undefined, { timeout: 10_000 });
   });
 
   it('signs out when the broker closes the socket because the token expired', async () => {

@@ -50,6 +50,8 @@ export class LiveConnection {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly staleQueues = new Set<string>();
   private readonly staleBuilds = new Set<number>();
+  /** A build event since the last flush, or the pending count moved: the pending list may have changed. */
+  private stalePending = false;
   private stopped = false;
 
   constructor(private readonly options: LiveOptions) {
@@ -140,6 +142,8 @@ export class LiveConnection {
     switch (event.type) {
       case 'stats':
         storeQueueStats(client, event.queues);
+        // Also catches a change whose build event this socket missed (e.g. while reconnecting).
+        if (pendingCount.get() !== null && pendingCount.get() !== event.pending) this.markPendingStale();
         pendingCount.set(event.pending);
         recordStats(event);
         break;
@@ -158,6 +162,11 @@ export class LiveConnection {
   private markStale(event: BuildEvent): void {
     if (event.cluster) this.staleQueues.add(event.cluster);
     this.staleBuilds.add(event.buildId);
+    this.markPendingStale();
+  }
+
+  private markPendingStale(): void {
+    this.stalePending = true;
     this.flushTimer ??= setTimeout(() => this.flush(), INVALIDATE_EVERY_MS);
   }
 
@@ -169,6 +178,8 @@ export class LiveConnection {
       void client.invalidateQueries({ queryKey: queueKeys.dead(cluster) });
     }
     for (const buildId of this.staleBuilds) void client.invalidateQueries({ queryKey: buildKeys.detail(buildId) });
+    if (this.stalePending) void client.invalidateQueries({ queryKey: buildKeys.pending() });
+    this.stalePending = false;
     this.staleQueues.clear();
     this.staleBuilds.clear();
   }

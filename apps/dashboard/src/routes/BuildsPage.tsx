@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { buildQuery } from '../api/builds';
+import { buildQuery, pendingBuildsQuery } from '../api/builds';
 import { ApiError } from '../api/client';
-import { pendingCount, recentBuildEvents } from '../api/build-events';
+import { recentBuildEvents } from '../api/build-events';
 import { useLiveStatus } from '../api/live';
 import { useStore } from '../lib/store';
 import { formatAge, formatClock, formatDateTime, formatRelative } from '../lib/format';
@@ -16,16 +16,14 @@ export function BuildsPage({ buildId }: { buildId: number | null }) {
   return (
     <>
       <h1>Builds</h1>
-      <div className="two-col two-col--wide-left">
-        <section aria-labelledby="sec-lookup" className="section">
-          <h2 id="sec-lookup">Look up a build</h2>
-          <BuildLookup buildId={buildId} />
-        </section>
-        <section aria-labelledby="sec-pending" className="section">
-          <h2 id="sec-pending">Pending builds</h2>
-          <Pending />
-        </section>
-      </div>
+      <section aria-labelledby="sec-lookup" className="section">
+        <h2 id="sec-lookup">Look up a build</h2>
+        <BuildLookup buildId={buildId} />
+      </section>
+      <section aria-labelledby="sec-pending" className="section">
+        <h2 id="sec-pending">Pending builds</h2>
+        <Pending />
+      </section>
       <section aria-labelledby="sec-activity" className="section">
         <h2 id="sec-activity">Recent build activity</h2>
         <Activity />
@@ -151,20 +149,66 @@ function BuildStatusView({ buildId }: { buildId: number }) {
 }
 
 function Pending() {
-  const count = useStore(pendingCount);
   const live = useLiveStatus();
-  if (count === null)
-    return <p className="muted">{live === 'live' ? 'Waiting for the first figures…' : 'Needs the live connection.'}</p>;
+  // The live socket invalidates the list on every build change; without it, poll.
+  const pending = useQuery({ ...pendingBuildsQuery(), refetchInterval: live === 'live' ? false : 10_000 });
+  const now = useNow(5000);
+  if (pending.isPending) return <Loading what="pending builds" />;
+  if (pending.error) return <ErrorNotice error={pending.error} title="Could not load the pending builds" />;
+  const { builds, total } = pending.data;
   return (
     <>
-      <p className={`big-figure${count > 0 ? ' text-warn' : ''}`}>
-        {count} <span className="big-figure__label">{count === 1 ? 'build' : 'builds'} pending</span>
-      </p>
       <p className="muted">
-        A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is unknown to its
-        organization, or no cluster matches its cloud provider. Pending builds are assigned in arrival order as soon as an
-        eligible cluster becomes active. Look one up by id to see its reason.
+        A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is inactive, or
+        no cluster matches its cloud provider. Pending builds are assigned in arrival order as soon as an eligible cluster becomes
+        active.
       </p>
+      {builds.length === 0 ? (
+        <Empty>No build is pending: every build found an eligible cluster.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table table--cards">
+            <caption className="sr-only">Pending builds, oldest first, with why</caption>
+            <thead>
+              <tr>
+                <th scope="col">Build</th>
+                <th scope="col">Pending since</th>
+                <th scope="col">Why</th>
+                <th scope="col">Requested cluster</th>
+                <th scope="col">SCM context</th>
+                <th scope="col">Pipeline</th>
+              </tr>
+            </thead>
+            <tbody>
+              {builds.map((b) => (
+                <tr key={b.buildId}>
+                  <th scope="row" className="card-title">
+                    <a href={href.builds(b.buildId)}>{b.buildId}</a>
+                  </th>
+                  <td data-label="Pending since">
+                    <time dateTime={b.pendingSince} title={formatDateTime(b.pendingSince)}>
+                      {formatAge(b.pendingSince, now)}
+                    </time>
+                  </td>
+                  <td data-label="Why">{b.reason}</td>
+                  <td data-label="Requested cluster">
+                    {b.requestedCluster ? <a href={href.cluster(b.requestedCluster)}>{b.requestedCluster}</a> : '—'}
+                  </td>
+                  <td data-label="SCM context">
+                    <code>{b.scmContext}</code>
+                  </td>
+                  <td data-label="Pipeline">{b.pipeline}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {total > builds.length ? (
+            <p className="table-note">
+              The oldest {builds.length} of {total} pending builds.
+            </p>
+          ) : null}
+        </div>
+      )}
     </>
   );
 }
