@@ -1,7 +1,11 @@
 import { test, expect, expectLive, signIn } from './fixtures.js';
 import { unique } from './support/api.js';
 
-test('a pending build is counted, explained, and assigned once an eligible cluster appears', async ({ page, broker, api }) => {
+test('a pending build is counted, listed with why, and assigned once an eligible cluster appears', async ({
+  page,
+  broker,
+  api,
+}) => {
   const scmContext = `gitlab:${unique('nowhere')}.example`;
   await signIn(page, broker.adminToken);
   await expectLive(page);
@@ -12,6 +16,16 @@ test('a pending build is counted, explained, and assigned once an eligible clust
 
   const buildId = await api.schedulePending(scmContext);
   await expect(pending).toHaveText(`${before + 1} ${before + 1 === 1 ? 'build' : 'builds'} pending`);
+  // Listed in the pending table, with why and a link to its lookup.
+  const listed = page
+    .getByRole('table', { name: /Pending builds, oldest first/ })
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: String(buildId) }) });
+  await expect(listed).toContainText(
+    `no active screwdriver-managed cluster with weightage > 0 serves scmContext "${scmContext}"`,
+  );
+  await expect(listed).toContainText('acme/app');
+  await expect(listed.getByRole('link', { name: String(buildId) })).toHaveAttribute('href', `#/builds/${buildId}`);
 
   await page.getByLabel('Build id').fill(String(buildId));
   await page.getByRole('button', { name: 'Look up' }).click();
@@ -28,6 +42,7 @@ test('a pending build is counted, explained, and assigned once an eligible clust
   await expect(build.getByRole('link', { name: cluster.name })).toBeVisible();
   await expect(build).toContainText(/Position\s*1 in the queue/);
   await expect(pending).toHaveText(`${before} ${before === 1 ? 'build' : 'builds'} pending`);
+  await expect(listed).toHaveCount(0);
 });
 
 test('keyboard shortcuts move between pages and focus the search', async ({ page, broker }) => {

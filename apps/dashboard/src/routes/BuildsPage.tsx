@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { buildQuery, pendingBuildsQuery } from '../api/builds';
 import { ApiError } from '../api/client';
-import { recentBuildEvents } from '../api/build-events';
+import { pendingCount, recentBuildEvents } from '../api/build-events';
 import { useLiveStatus } from '../api/live';
 import { useStore } from '../lib/store';
 import { formatAge, formatClock, formatDateTime, formatRelative } from '../lib/format';
@@ -149,21 +149,28 @@ function BuildStatusView({ buildId }: { buildId: number }) {
 }
 
 function Pending() {
+  const count = useStore(pendingCount);
   const live = useLiveStatus();
   // The live socket invalidates the list on every build change; without it, poll.
   const pending = useQuery({ ...pendingBuildsQuery(), refetchInterval: live === 'live' ? false : 10_000 });
   const now = useNow(5000);
-  if (pending.isPending) return <Loading what="pending builds" />;
-  if (pending.error) return <ErrorNotice error={pending.error} title="Could not load the pending builds" />;
-  const { builds, total } = pending.data;
   return (
     <>
+      {count === null ? null : (
+        <p className={`big-figure${count > 0 ? ' text-warn' : ''}`}>
+          {count} <span className="big-figure__label">{count === 1 ? 'build' : 'builds'} pending</span>
+        </p>
+      )}
       <p className="muted">
         A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is inactive, or
         no cluster matches its cloud provider. Pending builds are assigned in arrival order as soon as an eligible cluster becomes
         active.
       </p>
-      {builds.length === 0 ? (
+      {pending.isPending ? (
+        <Loading what="pending builds" />
+      ) : pending.error ? (
+        <ErrorNotice error={pending.error} title="Could not load the pending builds" />
+      ) : pending.data.builds.length === 0 ? (
         <Empty>No build is pending: every build found an eligible cluster.</Empty>
       ) : (
         <div className="table-wrap">
@@ -180,7 +187,7 @@ function Pending() {
               </tr>
             </thead>
             <tbody>
-              {builds.map((b) => (
+              {pending.data.builds.map((b) => (
                 <tr key={b.buildId}>
                   <th scope="row" className="card-title">
                     <a href={href.builds(b.buildId)}>{b.buildId}</a>
@@ -202,9 +209,9 @@ function Pending() {
               ))}
             </tbody>
           </table>
-          {total > builds.length ? (
+          {pending.data.total > pending.data.builds.length ? (
             <p className="table-note">
-              The oldest {builds.length} of {total} pending builds.
+              The oldest {pending.data.builds.length} of {pending.data.total} pending builds.
             </p>
           ) : null}
         </div>
