@@ -315,6 +315,21 @@ describe('positions and watermarks', () => {
     expect((await s.stats(q)).ackedWatermark).toBe(ids[1]![0]);
   });
 
+  it('shows the acked watermark as the last entry below the oldest unacked one', async () => {
+    const s = store();
+    const q = freshQueue();
+    // a few ms apart, so that "the id just below 201" is not 200's id by arithmetic alone
+    for (const id of [200, 201, 202]) {
+      await fill(s, q, [id]);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const jobs = (await s.poll(q, 'w', 3)).jobs;
+    const ids = await redis.xrange(queueKeys(q).stream, '-', '+');
+    await s.ack(q, [jobs[0]!.leaseId, jobs[2]!.leaseId]);
+    // 201 is unacked: every entry at or below 200's id is acked, and nothing after it is
+    expect((await s.stats(q)).ackedWatermark).toBe(ids[0]![0]);
+  });
+
   it('trims a whole drained backlog once its oldest build is acked', async () => {
     const s = store();
     const q = freshQueue();

@@ -9,7 +9,13 @@ local delivered, acked, oldest = '0-0', '0-0', -1
 if redis.call('EXISTS', stream) == 1 then
   delivered = last_delivered(stream)
   local pending = redis.call('XPENDING', stream, GROUP)
-  if tonumber(pending[1]) > 0 then acked = prev_id(pending[2]) else acked = delivered end
+  if tonumber(pending[1]) > 0 then
+    -- the newest entry below the oldest unacked one, when the trim left it; else the id just below
+    local below = redis.call('XREVRANGE', stream, '(' .. pending[2], '-', 'COUNT', 1)
+    if below[1] then acked = below[1][1] else acked = prev_id(pending[2]) end
+  else
+    acked = delivered
+  end
   local first = redis.call('ZRANGE', redeliver, 0, 0)
   if first[1] then
     oldest = id_ms(unpad_id(first[1]))
