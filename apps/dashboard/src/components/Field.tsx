@@ -25,6 +25,15 @@ export function Field({ id, label, error, hint, children, className }: FieldProp
     <div className={`field${error ? ' field--invalid' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={id}>{label}</label>
       {children}
+      <FieldNotes id={id} hint={hint} error={error} />
+    </div>
+  );
+}
+
+/** The hint (while there is no error) or the error of an input, with the ids `describedBy` points at. */
+export function FieldNotes({ id, hint, error }: { id: string; hint?: ReactNode; error?: string }) {
+  return (
+    <>
       {hint && !error ? (
         <p className="field__hint" id={`${id}-hint`}>
           {hint}
@@ -35,6 +44,6 @@ export function Field({ id, label, error, hint, children, className }: FieldProp
           {error}
         </p>
       ) : null}
-    </div>
+    </>
   );
 }

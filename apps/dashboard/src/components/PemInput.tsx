@@ -1,5 +1,5 @@
 import { useId, useState, type ChangeEvent } from 'react';
-import { describedBy } from './Field';
+import { describedBy, FieldNotes } from './Field';
 
 interface Props {
   id: string;
@@ -56,16 +56,7 @@ export function PemInput({ id, label, value, onChange, error, hint, required }: 
           {fileNote}
         </p>
       ) : null}
-      {hint && !error ? (
-        <p className="field__hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="field__error" id={`${id}-error`} role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FieldNotes id={id} hint={hint} error={error} />
     </div>
   );
 }
