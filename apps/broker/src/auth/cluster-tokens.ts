@@ -11,8 +11,8 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 export interface ClusterTokenGrant {
   cluster: string;
   fingerprint: string;
-  /** JSON of the signOption used, to notice a change of options. */
-  option: string;
+  /** The signOption used, to notice a change of options. */
+  option: SignOption;
   expMs: number;
 }
 
@@ -70,18 +70,29 @@ export function verifyClusterToken(decoded: DecodedToken, cluster: CachedCluster
     return {
       cluster: cluster.name,
       fingerprint: key.fingerprint,
-      option: JSON.stringify(option),
+      option,
       expMs: (payload.exp as number) * 1000,
     };
   }
   throw new Errors.Unauthorized(problem);
 }
 
+/** Field by field: this runs on every worker request that hits the token cache, so no serializing. */
+function sameOption(a: SignOption, b: SignOption): boolean {
+  return (
+    a.issuer === b.issuer &&
+    a.subject === b.subject &&
+    a.audience === b.audience &&
+    a.expiresIn === b.expiresIn &&
+    a.algorithm === b.algorithm
+  );
+}
+
 /** Whether a cached grant still holds for this cluster (same key, still usable, same options). */
 export function grantStillValid(grant: ClusterTokenGrant, cluster: CachedCluster, now = Date.now()): boolean {
   if (grant.cluster !== cluster.name) return false;
   return usableKeys(cluster, now).some(
-    ({ key, option }) => key.fingerprint === grant.fingerprint && JSON.stringify(option) === grant.option,
+    ({ key, option }) => key.fingerprint === grant.fingerprint && sameOption(option, grant.option),
   );
 }
 
