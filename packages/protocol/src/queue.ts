@@ -25,6 +25,8 @@ export const Job = Type.Object({
   buildId: BuildId,
   type: Type.Enum(JOB_TYPES),
   attempt: Type.Integer({ minimum: 1 }),
+  /** Deliveries before the build goes to the dead letters: `attempt === maxAttempts` is the last try. */
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1 })),
   enqueuedAt: Type.String({ format: 'date-time' }),
   leaseExpiresAt: Type.String({ format: 'date-time' }),
   message: Type.Record(Type.String(), Type.Unknown()),

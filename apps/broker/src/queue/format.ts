@@ -9,13 +9,13 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
  * was validated when it was queued, and re-encoding it per delivery is the costliest thing a poll
  * could do.
  */
-export function renderJobs(jobs: LeasedJob[]): string {
+export function renderJobs(jobs: LeasedJob[], maxAttempts: number): string {
   let out = '{"jobs":[';
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i]!;
     out +=
       `${i === 0 ? '' : ','}{"leaseId":${JSON.stringify(j.leaseId)},"buildId":${j.buildId},"type":"${j.type}",` +
-      `"attempt":${j.attempt},"enqueuedAt":"${iso(j.enqueuedMs)}","leaseExpiresAt":"${iso(j.leaseExpiresMs)}",` +
+      `"attempt":${j.attempt},"maxAttempts":${maxAttempts},"enqueuedAt":"${iso(j.enqueuedMs)}","leaseExpiresAt":"${iso(j.leaseExpiresMs)}",` +
       `"message":${j.message || '{}'}}`;
   }
   return `${out}]}`;

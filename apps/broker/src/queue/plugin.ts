@@ -32,7 +32,7 @@ export default fp(
       () => admin.snapshot(),
       () => waiters.count,
     );
-    const worker = new WorkerProtocol({ store, directory, waiters, events, metrics, log: app.log });
+    const worker = new WorkerProtocol({ store, directory, waiters, events, metrics, log: app.log, maxAttempts });
     const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
     const sweeper = new Sweeper(
       { admin, worker, directory, drainer: pending, log: app.log },

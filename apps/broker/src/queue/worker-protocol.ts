@@ -19,6 +19,8 @@ export interface WorkerProtocolDeps {
   events: BuildEvents;
   metrics: QueueMetrics;
   log: FastifyBaseLogger;
+  /** Told to workers with each job, so the last attempt is known to be the last. */
+  maxAttempts: number;
 }
 
 /** The queue a worker serves: its cluster's. */
@@ -45,7 +47,7 @@ export class WorkerProtocol {
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
-        return renderJobs(outcome.jobs);
+        return renderJobs(outcome.jobs, this.deps.maxAttempts);
       }
       const left = until - Date.now();
       if (left <= 0 || waiters.isClosed || signal?.aborted) return null;
