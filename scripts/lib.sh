@@ -59,3 +59,18 @@ ensure_chromium() {
     apt_install chromium
   fi
 }
+
+# The real Screwdriver API for the compatibility test (packages/screwdriver-compat/sd-api): an npm
+# project of its own, outside the pnpm workspace. Installed again only when its package.json, lock
+# or the test SCM plugin changed (a hash stamp in its node_modules).
+ensure_screwdriver_api() {
+  local dir="$ROOT/packages/screwdriver-compat/sd-api" stamp want
+  want=$(cat "$dir/package.json" "$dir/package-lock.json" "$dir/.npmrc" "$dir/../scm-test/"* | sha256sum | cut -c1-16)
+  stamp="$dir/node_modules/.compat-stamp"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  step "installing the real Screwdriver API for the compatibility test (npm ci, ~1,060 packages, 1-2 min)"
+  local started=$SECONDS
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || fail "npm ci in $dir failed"
+  echo "$want" > "$stamp"
+  note "installed in $((SECONDS - started)) s"
+}

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { countsSince } from '../harness/metrics.js';
+import { startStack, type Stack } from '../harness/stack.js';
+import { waitFor } from '../harness/wait.js';
+import type { LauncherRecord } from '../harness/worker.js';
+
+/**
+ * The real Screwdriver API (npm screwdriver-api 8.0.143, executor "queue") with the broker as its
+ * queue service, and a real worker whose command plays Screwdriver's launcher. Only the SCM is a
+ * stand-in (sd-api's screwdriver-scm-test): there is no GitHub here.
+ */
+const ORG = 'test-org';
+const REPO = `${ORG}/compat`;
+const SCREWDRIVER_YAML = `
+shared:
+  image: node:20
+jobs:
+  main:
+    steps:
+      - install: echo install
+      - test: echo test
+  hold-abort:
+    steps:
+      - wait: sleep 600
+  hold-timeout:
+    annotations:
+      screwdriver.cd/timeout: 1
+    steps:
+      - wait: sleep 600
+  refused:
+    annotations:
+      screwdriver.cd/buildCluster: no-such-cluster
+    steps:
+      - never: echo never
+`;
+
+interface Build {
+  id: number;
+  status: string;
+  statusMessage?: string | null;
+  startTime?: string | null;
+  endTime?: string | null;
+  stats?: Record<string, unknown>;
+}
+
+let stack: Stack;
+let user: string;
+let pipelineId: number;
+
+async function build(id: number): Promise<Build> {
+  const res = await stack.api.request('GET', `/v4/builds/${id}`, user);
+  if (res.status !== 200) throw new Error(`GET /v4/builds/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body as Build;
+}
+
+async function buildInStatus(id: number, statuses: string[], timeoutMs: number): Promise<Build> {
+  let last: Build | undefined;
+  return waitFor(
+    async () => {
+      last = await build(id);
+      return statuses.includes(last.status) ? last : undefined;
+    },
+    timeoutMs,
+    () => `build ${id} to be ${statuses.join(' or ')} (it is ${last?.status}: ${last?.statusMessage ?? ''})`,
+    500,
+  );
+}
+
+/** The builds of a job, newest first (GET /v4/jobs/{id}/builds), found by job name. */
+async function buildsOfJob(name: string): Promise<Build[]> {
+  const jobs = await stack.api.request('GET', `/v4/pipelines/${pipelineId}/jobs`, user);
+  const job = (jobs.body as Array<{ id: number; name: string }>).find((j) => j.name === name);
+  if (!job) throw new Error(`pipeline ${pipelineId} has no job ${name}`);
+  const builds = await stack.api.request('GET', `/v4/jobs/${job.id}/builds`, user);
+  return builds.body as Build[];
+}
+
+/** POST /v4/events starting one job; answers the API's status and the build it created. */
+async function startJob(name: string): Promise<{ status: number; build: Build }> {
+  const event = await stack.api.request('POST', '/v4/events', user, { pipelineId, startFrom: name });
+  const builds = await waitFor(
+    async () => {
+      const list = await buildsOfJob(name);
+      return list.length > 0 ? list : undefined;
+    },
+    30_000,
+    `a build of job ${name}`,
+  );
+  return { status: event.status, build: builds[0]! };
+}
+
+function startRecord(buildId: number): LauncherRecord | undefined {
+  return stack.worker.recordsOf(buildId).find((r) => r.type === 'start');
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    repositories: [{ name: REPO, id: '101', branch: 'main', sha: 'c0ffee'.padEnd(40, '0'), screwdriverYaml: SCREWDRIVER_YAML }],
+    cluster: { name: 'compat-1', scmOrganization: ORG },
+    // Timeouts fire at the job's timeout exactly; short leases so a stop reaches the worker within seconds.
+    brokerEnv: { BUILD_TIMEOUT_BUFFER_SECONDS: '0', LEASE_MS: '6000' },
+  });
+  user = await stack.api.userToken('alice');
+  const created = await stack.api.request('POST', '/v4/pipelines', user, { checkoutUrl: `https://scm.test/${REPO}.git` });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  pipelineId = (created.body as { id: number }).id;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(() => stack?.dumpLogs());
+});
+
+describe('the real Screwdriver API with the broker as its queue', () => {
+  it('runs a build to SUCCESS: delivered to the worker with a temporal token the launcher exchanges', async () => {
+    const { status, build: created } = await startJob('main');
+    expect(status).toBe(201);
+    const done = await buildInStatus(created.id, ['SUCCESS', 'FAILURE', 'ABORTED', 'UNSTABLE'], 60_000);
+    expect(done.status, done.statusMessage ?? '').toBe('SUCCESS');
+
+    const record = startRecord(created.id)!;
+    // Screwdriver stops every build that finished (models build.update → stop()), so the worker may
+    // SIGTERM the launcher while the API is still answering its final PUT.
+    expect(['succeeded', 'terminated'], record.error).toContain(record.outcome);
+    // The start message is Screwdriver's own (models build.start), with the broker's token added.
+    expect(record.message).toMatchObject({
+      buildId: created.id,
+      jobName: 'main',
+      apiUri: stack.api.url,
+      pipeline: { name: REPO },
+    });
+    expect(record.tokenClaims).toMatchObject({ username: created.id, scope: ['temporal'], pipelineId });
+    const calls = record.calls.map((c) => `${c.method} ${c.path} ${c.status}`);
+    expect(calls.slice(0, 4)).toEqual([
+      `POST /v4/builds/${created.id}/token 200`,
+      `GET /v4/builds/${created.id} 200`,
+      `GET /v4/builds/${created.id}/steps 200`,
+      `PUT /v4/builds/${created.id} 200`,
+    ]);
+    expect(record.calls[0]!.body).toEqual({ buildTimeout: 90 });
+    expect(record.calls[3]!.body).toEqual({ status: 'RUNNING' });
+    for (const step of record.calls.slice(4, -1))
+      expect(`${step.method} ${step.path} ${step.status}`).toMatch(/^PUT .*\/steps\/.* 200$/);
+    expect(record.calls.at(-1)).toMatchObject({ method: 'PUT', path: `/v4/builds/${created.id}`, body: { status: 'SUCCESS' } });
+
+    // Every step ran and ended with code 0, as the API records them.
+    const steps = (await stack.api.request('GET', `/v4/builds/${created.id}/steps`, user)).body as Array<{
+      name: string;
+      code: number | null;
+    }>;
+    expect(steps.map((s) => s.name)).toEqual(expect.arrayContaining(['sd-setup-init', 'install', 'test']));
+    for (const step of steps) expect(step, step.name).toMatchObject({ code: 0 });
+    // The broker told Screwdriver when the build entered its queue (PUT QUEUED with stats.queueEnterTime).
+    expect(done.stats?.queueEnterTime).toEqual(expect.any(String));
+  });
+
+  it('stops a build the user aborts while it runs: the worker is told, the build ends ABORTED', async () => {
+    const { status, build: created } = await startJob('hold-abort');
+    expect(status).toBe(201);
+    await waitFor(() => startRecord(created.id)?.outcome === 'holding', 60_000, `build ${created.id} to be running its step`);
+    expect((await build(created.id)).status).toBe('RUNNING');
+
+    const aborted = await stack.api.request('PUT', `/v4/builds/${created.id}`, user, { status: 'ABORTED' });
+    expect(aborted.status, JSON.stringify(aborted.body)).toBe(200);
+
+    // The extend answer names the build (the worker SIGTERMs the command) and a stop message runs the command.
+    await waitFor(() => startRecord(created.id)?.outcome === 'terminated', 30_000, `the worker to stop build ${created.id}`);
+    await waitFor(
+      () => stack.worker.deliveriesOf(created.id).some((d) => d.type === 'stop'),
+      30_000,
+      `a stop message for build ${created.id}`,
+    );
+    // The stop message runs the command to its end (it is not itself cancelled by the stop it carries).
+    await waitFor(
+      () => stack.worker.recordsOf(created.id).find((r) => r.type === 'stop')?.outcome === 'stop received',
+      30_000,
+      `the command run for the stop of build ${created.id} to finish`,
+    );
+    const done = await build(created.id);
+    expect(done).toMatchObject({ status: 'ABORTED', statusMessage: 'Aborted by alice' });
+  });
+
+  it('fails a build the broker refuses to start (FAILURE, never UNSTABLE)', async () => {
+    const { status, build: created } = await startJob('refused');
+    // The API answers the event with the executor's error, and fails the build it had created.
+    expect(status).toBeGreaterThanOrEqual(400);
+    const done = await buildInStatus(created.id, ['FAILURE', 'UNSTABLE', 'SUCCESS', 'ABORTED'], 60_000);
+    expect(done).toMatchObject({ status: 'FAILURE', statusMessage: 'Failed to start build by executor error' });
+    expect(stack.worker.deliveriesOf(created.id)).toEqual([]);
+  });
+
+  it('fails a build that outlives its screwdriver.cd/timeout: "Build failed due to timeout"', async () => {
+    const { status, build: created } = await startJob('hold-timeout');
+    expect(status).toBe(201);
+    const running = await buildInStatus(created.id, ['RUNNING'], 60_000);
+    const done = await buildInStatus(created.id, ['FAILURE', 'SUCCESS', 'ABORTED', 'UNSTABLE'], 100_000);
+    expect(done).toMatchObject({ status: 'FAILURE', statusMessage: 'Build failed due to timeout' });
+    const ranFor = Date.parse(done.endTime!) - Date.parse(running.startTime!);
+    expect(ranFor).toBeGreaterThanOrEqual(60_000);
+    expect(ranFor).toBeLessThan(90_000);
+    // Screwdriver stops the failed build, and the worker stops its command.
+    await waitFor(() => startRecord(created.id)?.outcome === 'terminated', 30_000, `the worker to stop build ${created.id}`);
+  });
+
+  it('answered every call of the API with a 2xx, but the refused start', async () => {
+    const status = await stack.api.request('GET', '/v4/status?exhaustive=true', user);
+    // The API asks the queue's /v1/status and shows its answer (its store is absent here, so it answers 404 itself).
+    expect((status.body as { queue?: unknown }).queue).toBeTruthy();
+
+    const counts = countsSince(stack.countsAtStart, await stack.broker.requestCounts());
+    // Screwdriver's calls are the /v1 routes (workers use /v4/queues, admins /v4/buildClusters);
+    // a request to a route the broker lacks is counted as "unmatched".
+    const fromApi = counts.filter((c) => c.route.startsWith('/v1/') || c.route === 'unmatched');
+    console.log(
+      `calls of the Screwdriver API, as the broker counted them:\n${fromApi
+        .map((c) => `  ${c.method} ${c.route} → ${c.status} ×${c.count}`)
+        .join('\n')}`,
+    );
+    expect(fromApi.filter((c) => c.status >= 300)).toEqual([
+      { method: 'POST', route: '/v1/queue/message', status: 400, count: 1 },
+    ]);
+    expect(fromApi).toEqual(
+      expect.arrayContaining([expect.objectContaining({ method: 'GET', route: '/v1/status', status: 200 })]),
+    );
+  });
+});
