@@ -121,9 +121,16 @@ describe('the real Screwdriver API with the broker as its queue', () => {
     const done = await buildInStatus(created.id, ['SUCCESS', 'FAILURE', 'ABORTED', 'UNSTABLE'], 60_000);
     expect(done.status, done.statusMessage ?? '').toBe('SUCCESS');
 
-    const record = startRecord(created.id)!;
     // Screwdriver stops every build that finished (models build.update → stop()), so the worker may
     // SIGTERM the launcher while the API is still answering its final PUT.
+    const record = await waitFor(
+      () => {
+        const r = startRecord(created.id);
+        return r && ['succeeded', 'terminated', 'failed'].includes(r.outcome) ? r : undefined;
+      },
+      30_000,
+      `the launcher of build ${created.id} to end`,
+    );
     expect(['succeeded', 'terminated'], record.error).toContain(record.outcome);
     // The start message is Screwdriver's own (models build.start), with the broker's token added.
     expect(record.message).toMatchObject({
