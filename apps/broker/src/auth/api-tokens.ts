@@ -5,8 +5,8 @@ import type { DecodedToken } from './bearer.js';
 import type { ApiUser } from './types.js';
 
 /**
- * Verifies an API token (SPEC §3, kind 1): RS256 signed by the Screwdriver API, with `exp`,
- * `username` and a `scope` array. Throws 401 for anything else.
+ * Verifies an API token: RS256 signed by the Screwdriver API, with `exp`, a `scope` array and a
+ * caller (see callerName). Throws 401 for anything else.
  */
 export function verifyApiToken(decoded: DecodedToken, publicKey: string): ApiUser & { expMs: number } {
   if (decoded.alg !== 'RS256') throw new Errors.Unauthorized(`API tokens must be signed with RS256, not ${decoded.alg}`);
@@ -18,13 +18,36 @@ export function verifyApiToken(decoded: DecodedToken, publicKey: string): ApiUse
     throw new Errors.Unauthorized('the API token is not signed by the Screwdriver API key');
   }
   if (typeof payload.exp !== 'number') throw new Errors.Unauthorized('the API token has no exp claim');
-  if (typeof payload.username !== 'string' || payload.username === '') {
-    throw new Errors.Unauthorized('the API token has no username claim');
-  }
   const scope: unknown = payload.scope;
   if (!Array.isArray(scope) || !scope.every((s) => typeof s === 'string')) {
     throw new Errors.Unauthorized('the API token has no scope array');
   }
   const scopes = scope.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s));
-  return { username: payload.username, scopes, expMs: payload.exp * 1000 };
+  return { username: callerName(payload, scopes), scopes, expMs: payload.exp * 1000 };
+}
+
+const positiveId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+
+/**
+ * Who the audit lines name. People carry a string `username`. Screwdriver's own tokens do not:
+ * a build's token has the build id as a number, and the job-level tokens of periodic builds carry
+ * no username at all, only the job or pipeline they act for. Those are accepted for scope sdapi
+ * alone; anything that can reach admin routes must name a person.
+ */
+function callerName(payload: jwt.JwtPayload, scopes: ApiScope[]): string {
+  const username: unknown = payload.username;
+  if (typeof username === 'string' && username !== '') return username;
+  const screwdriverOnly = scopes.length > 0 && scopes.every((s) => s === 'sdapi');
+  if (screwdriverOnly) {
+    if (positiveId(username)) return `build:${username}`;
+    if (username === undefined || username === null) {
+      if (positiveId(payload.jobId)) return `job:${payload.jobId}`;
+      if (positiveId(payload.pipelineId)) return `pipeline:${payload.pipelineId}`;
+    }
+  }
+  throw new Errors.Unauthorized(
+    screwdriverOnly
+      ? 'the API token has no username and names no build, job or pipeline (numeric username, jobId or pipelineId)'
+      : 'the API token has no username claim',
+  );
 }
