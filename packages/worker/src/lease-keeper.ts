@@ -8,6 +8,8 @@ import { seconds, type WorkerLog } from './log.js';
 interface TrackedLease {
   leaseId: string;
   buildId: number;
+  /** Only a start is stopped on request: a stop message's own command runs to its end. */
+  type: Job['type'];
   /** broker time, epoch ms */
   expiresAt: number;
   /** local time, epoch ms, of the next extend */
@@ -56,6 +58,7 @@ export class LeaseKeeper {
     this.leases.set(job.leaseId, {
       leaseId: job.leaseId,
       buildId: job.buildId,
+      type: job.type,
       expiresAt,
       nextAt: this.nextExtendAt(expiresAt),
       stopSignalled: false,
@@ -141,7 +144,7 @@ export class LeaseKeeper {
     }
     const stopped = new Set(answer.stop);
     for (const lease of this.leases.values()) {
-      if (stopped.has(lease.buildId) && !lease.stopSignalled) {
+      if (lease.type === 'start' && stopped.has(lease.buildId) && !lease.stopSignalled) {
         lease.stopSignalled = true;
         this.events.onStopRequested(lease.leaseId, lease.buildId);
       }

@@ -166,6 +166,32 @@ describe('Worker', () => {
     expect(server.of('nack')).toHaveLength(0);
   });
 
+  it("lets a stop message's own command finish when the extend answer names its build", async () => {
+    const extendRoute: Route = (req, res) =>
+      json(res, 200, {
+        extended: (req.body.leaseIds as string[]).map((leaseId) => ({
+          leaseId,
+          leaseExpiresAt: new Date(Date.now() + 900).toISOString(),
+        })),
+        rejected: [],
+        stop: [4],
+      });
+    const stopJob: Job = { ...job(4, 900), leaseId: 'lease-4-stop', type: 'stop' };
+    let aborted = false;
+    const { server } = await setup(
+      { poll: pollFrom([stopJob]), extend: extendRoute },
+      (_job, { signal }) =>
+        new Promise<void>((resolve) => {
+          signal.addEventListener('abort', () => (aborted = true));
+          // Runs past two extends (each at a third of the 900 ms lease), then ends by itself.
+          setTimeout(resolve, 1500);
+        }),
+    );
+    await waitFor(() => server.of('ack').length === 1, 10_000, 'the ack');
+    expect(server.of('extend').length).toBeGreaterThan(0);
+    expect(aborted).toBe(false);
+  });
+
   it('stops a build whose lease was lost and neither acks nor nacks it', async () => {
     const extendRoute: Route = (req, res) =>
       json(res, 200, {
