@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,5 +70,46 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, API_JWT_PUBLIC_KEY: file }).apiJwtPublicKey).toBe(API_PUBLIC_KEY);
     const escaped = API_PUBLIC_KEY.replace(/\n/g, '\\n');
     expect(loadConfig({ ...base, API_JWT_PUBLIC_KEY: escaped }).apiJwtPublicKey).toBe(API_PUBLIC_KEY);
+  });
+});
+
+describe('Screwdriver settings', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  it('has no queue key, a 60 s timeout buffer, positions every 5 s and nothing ignored by default', () => {
+    expect(loadConfig(base)).toMatchObject({
+      queueJwtPrivateKey: null,
+      buildTimeoutBufferSeconds: 60,
+      positionUpdateSeconds: 5,
+      ignoredQueueFeatures: [],
+    });
+  });
+
+  it('reads QUEUE_JWT_PRIVATE_KEY as PEM text or from a file', () => {
+    const text = pem(rsa.privateKey);
+    expect(loadConfig({ ...base, QUEUE_JWT_PRIVATE_KEY: text }).queueJwtPrivateKey).toBe(text);
+    const file = join(mkdtempSync(join(tmpdir(), 'bcb-cfg-')), 'queue.key');
+    writeFileSync(file, text);
+    expect(loadConfig({ ...base, QUEUE_JWT_PRIVATE_KEY: file }).queueJwtPrivateKey).toBe(text);
+  });
+
+  it('refuses a queue key that is not an RSA private key, naming the variable', () => {
+    expect(problems({ QUEUE_JWT_PRIVATE_KEY: pem(ec.privateKey) })).toMatch(/QUEUE_JWT_PRIVATE_KEY must be an RSA key/);
+    expect(problems({ QUEUE_JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----' })).toMatch(
+      /QUEUE_JWT_PRIVATE_KEY must be a PEM private key/,
+    );
+    expect(problems({ QUEUE_JWT_PRIVATE_KEY: '/no/such/key.pem' })).toMatch(
+      /QUEUE_JWT_PRIVATE_KEY is neither PEM text nor a readable file/,
+    );
+  });
+
+  it('takes IGNORE_QUEUE_FEATURES as a comma list of known features', () => {
+    expect(loadConfig({ ...base, IGNORE_QUEUE_FEATURES: 'unzip, webhook,unzip' }).ignoredQueueFeatures).toEqual([
+      'unzip',
+      'webhook',
+    ]);
+    expect(problems({ IGNORE_QUEUE_FEATURES: 'unzip,timer' })).toMatch(/IGNORE_QUEUE_FEATURES may list .*; unknown: timer/);
   });
 });

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 
 /**
@@ -13,6 +14,18 @@ export interface BrokerConfig {
   redisKeyPrefix: string;
   /** PEM text of the Screwdriver API's public key, which signs API tokens. */
   apiJwtPublicKey: string;
+  /**
+   * PEM text of the key the broker signs Screwdriver tokens with (the launcher's temporal token,
+   * its own build tokens for status updates). Screwdriver's API trusts its public half as
+   * `auth.jwtQueueServicePublicKey`. Null: launchers get no token and Screwdriver is told nothing.
+   */
+  queueJwtPrivateKey: string | null;
+  /** Added to a build's `screwdriver.cd/timeout` before the broker fails it (the launcher's own limit goes first). */
+  buildTimeoutBufferSeconds: number;
+  /** How often queued builds' positions are told to Screwdriver (0: only when they enter a queue). */
+  positionUpdateSeconds: number;
+  /** `?type=` features of Screwdriver's queue-service this broker answers 200 to without doing them. */
+  ignoredQueueFeatures: IgnorableFeature[];
   leaseMs: number;
   maxAttempts: number;
   keyRotationGraceSeconds: number;
@@ -32,6 +45,10 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Queue-service features the broker does not offer; an operator may choose to have them ignored. */
+export const IGNORABLE_FEATURES = ['unzip', 'webhook', 'cache', 'periodic', 'frozen'] as const;
+export type IgnorableFeature = (typeof IGNORABLE_FEATURES)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -64,26 +81,62 @@ function url(env: Env, name: string, protocols: string[], fallback: string | und
   return raw;
 }
 
+/** PEM text given inline or as a path; null when `raw` is unset or the file is unreadable (a problem is noted). */
+function pemText(name: string, raw: string, problems: string[]): string | null {
+  let pem = raw;
+  if (!raw.includes('-----BEGIN')) {
+    if (!existsSync(raw)) {
+      problems.push(`${name} is neither PEM text nor a readable file: ${raw}`);
+      return null;
+    }
+    pem = readFileSync(raw, 'utf8');
+  }
+  // Environments often carry PEMs with literal "\n"; accept both.
+  return pem.replace(/\\n/g, '\n');
+}
+
 function publicKey(env: Env, problems: string[]): string {
   const raw = env.API_JWT_PUBLIC_KEY;
   if (raw === undefined || raw.trim() === '') {
     problems.push('API_JWT_PUBLIC_KEY is required (PEM text of the Screwdriver API public key, or a path to it)');
     return '';
   }
-  let pem = raw;
-  if (!raw.includes('-----BEGIN')) {
-    if (!existsSync(raw)) {
-      problems.push(`API_JWT_PUBLIC_KEY is neither PEM text nor a readable file: ${raw}`);
-      return '';
-    }
-    pem = readFileSync(raw, 'utf8');
-  }
-  // Environments often carry PEMs with literal "\n"; accept both.
-  pem = pem.replace(/\\n/g, '\n');
+  const pem = pemText('API_JWT_PUBLIC_KEY', raw, problems);
+  if (pem === null) return '';
   if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) {
     problems.push('API_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
   }
   return pem;
+}
+
+function queuePrivateKey(env: Env, problems: string[]): string | null {
+  const raw = env.QUEUE_JWT_PRIVATE_KEY;
+  if (raw === undefined || raw.trim() === '') return null;
+  const pem = pemText('QUEUE_JWT_PRIVATE_KEY', raw, problems);
+  if (pem === null) return null;
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') {
+      problems.push(`QUEUE_JWT_PRIVATE_KEY must be an RSA key (Screwdriver verifies RS256), got ${key.asymmetricKeyType}`);
+    }
+  } catch {
+    problems.push('QUEUE_JWT_PRIVATE_KEY must be a PEM private key (-----BEGIN PRIVATE KEY----- or RSA PRIVATE KEY)');
+    return null;
+  }
+  return pem;
+}
+
+function ignoredFeatures(env: Env, problems: string[]): IgnorableFeature[] {
+  const raw = env.IGNORE_QUEUE_FEATURES ?? '';
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  const unknown = names.filter((n) => !(IGNORABLE_FEATURES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    problems.push(`IGNORE_QUEUE_FEATURES may list ${IGNORABLE_FEATURES.join(', ')}; unknown: ${unknown.join(', ')}`);
+  }
+  return [...new Set(names.filter((n): n is IgnorableFeature => (IGNORABLE_FEATURES as readonly string[]).includes(n)))];
 }
 
 export function loadConfig(env: Env = process.env): BrokerConfig {
@@ -100,6 +153,10 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379', problems),
     redisKeyPrefix: prefix,
     apiJwtPublicKey: publicKey(env, problems),
+    queueJwtPrivateKey: queuePrivateKey(env, problems),
+    buildTimeoutBufferSeconds: integer(env, 'BUILD_TIMEOUT_BUFFER_SECONDS', 60, 0, 86400, problems),
+    positionUpdateSeconds: integer(env, 'POSITION_UPDATE_SECONDS', 5, 0, 3600, problems),
+    ignoredQueueFeatures: ignoredFeatures(env, problems),
     leaseMs: integer(env, 'LEASE_MS', 60000, 1000, 3600000, problems),
     maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100, problems),
     keyRotationGraceSeconds: integer(env, 'KEY_ROTATION_GRACE_SECONDS', 3600, 0, 30 * 86400, problems),

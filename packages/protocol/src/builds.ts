@@ -42,20 +42,54 @@ export type StartMessage = Static<typeof StartMessage>;
 export const StopMessage = Type.Object({ buildId: BuildId }, { additionalProperties: true });
 export type StopMessage = Static<typeof StopMessage>;
 
-/** 201/200 answer of POST /v1/queue/message. `cluster`/`queue` are null while the build is pending. */
+/**
+ * 201/200 answer of POST /v1/queue/message. `cluster`/`queue` are null while the build is pending.
+ * `skipped`: Screwdriver sent a build of a disabled or archived job, which is not queued.
+ */
 export const EnqueueResult = Type.Object({
   buildId: BuildId,
-  state: Type.Enum(BUILD_STATES),
+  state: Type.Enum([...BUILD_STATES, 'skipped'] as const),
   cluster: Type.Union([Type.String(), Type.Null()]),
   queue: Type.Union([Type.String(), Type.Null()]),
+  statusMessage: Type.Optional(Type.String()),
 });
 export type EnqueueResult = Static<typeof EnqueueResult>;
 
+/** Answer of DELETE /v1/queue/message: stopping is idempotent, so a build the broker does not know is `unknown`, not an error. */
 export const StopResult = Type.Object({
   buildId: BuildId,
-  state: Type.Enum(BUILD_STATES),
+  state: Type.Enum([...BUILD_STATES, 'unknown'] as const),
 });
 export type StopResult = Static<typeof StopResult>;
+
+/**
+ * POST /v1/queue/message?type=timer: Screwdriver arms a build's timeout when the build goes
+ * RUNNING (executor-queue `startTimer`). `screwdriver.cd/timeout` is in minutes.
+ */
+export const TimerStartMessage = Type.Object(
+  {
+    buildId: BuildId,
+    jobId: Type.Optional(Type.Integer()),
+    pipelineId: Type.Optional(Type.Integer()),
+    buildStatus: Type.Optional(Type.String({ maxLength: 50 })),
+    startTime: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    annotations: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+  },
+  { additionalProperties: true },
+);
+export type TimerStartMessage = Static<typeof TimerStartMessage>;
+
+/** Answer of the `?type=timer` calls: whether a timer is armed for the build now, and until when. */
+export const TimerResult = Type.Object({
+  buildId: BuildId,
+  timer: Type.Enum(['armed', 'unchanged', 'stopped', 'none'] as const),
+  firesAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+export type TimerResult = Static<typeof TimerResult>;
+
+/** Answer of a `?type=` call the operator chose to have ignored (IGNORE_QUEUE_FEATURES). */
+export const IgnoredResult = Type.Object({ ignored: Type.String(), message: Type.String() });
+export type IgnoredResult = Static<typeof IgnoredResult>;
 
 export const BuildHistoryEntry = Type.Object({
   at: Type.String({ format: 'date-time' }),

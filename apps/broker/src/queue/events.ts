@@ -2,11 +2,31 @@ import type { BuildState } from '@buildcluster/protocol';
 import type { Bus } from '../plugins/bus.js';
 import type { JobEvent } from './store.js';
 
-/** Build state changes for the dashboard's live view: fire and forget, never awaited on a hot path. */
+/** A state change as seen by the replica that made it. */
+export interface BuildChange {
+  buildId: number;
+  state: BuildState;
+  cluster: string | null;
+  detail?: string;
+}
+
+/**
+ * Build state changes: to the dashboard's live view over the bus (fire and forget, never awaited on
+ * a hot path), and to this replica's listeners, which hear each change once, from the replica that
+ * made it.
+ */
 export class BuildEvents {
+  private readonly listeners: Array<(change: BuildChange) => void> = [];
+
   constructor(private readonly bus: Bus) {}
 
+  /** Called for every change this replica makes; a listener must not throw or block. */
+  onChange(listener: (change: BuildChange) => void): void {
+    this.listeners.push(listener);
+  }
+
   publish(buildId: number, state: BuildState, cluster: string | null, detail?: string): void {
+    for (const listener of this.listeners) listener(detail ? { buildId, state, cluster, detail } : { buildId, state, cluster });
     this.bus.publish({
       type: 'build',
       buildId,

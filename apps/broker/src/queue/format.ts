@@ -9,14 +9,15 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
  * was validated when it was queued, and re-encoding it per delivery is the costliest thing a poll
  * could do.
  */
-export function renderJobs(jobs: LeasedJob[], maxAttempts: number): string {
+export function renderJobs(jobs: LeasedJob[], maxAttempts: number, startMessage?: (stored: string) => string): string {
   let out = '{"jobs":[';
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i]!;
+    const message = j.message || '{}';
     out +=
       `${i === 0 ? '' : ','}{"leaseId":${JSON.stringify(j.leaseId)},"buildId":${j.buildId},"type":"${j.type}",` +
       `"attempt":${j.attempt},"maxAttempts":${maxAttempts},"enqueuedAt":"${iso(j.enqueuedMs)}","leaseExpiresAt":"${iso(j.leaseExpiresMs)}",` +
-      `"message":${j.message || '{}'}}`;
+      `"message":${startMessage && j.type === 'start' ? startMessage(message) : message}}`;
   }
   return `${out}]}`;
 }

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { ScrewdriverTokens } from '../screwdriver/tokens.js';
 import { QueueAdmin } from './admin.js';
 import { BuildDirectory } from './directory.js';
 import { BuildEvents } from './events.js';
@@ -32,7 +33,17 @@ export default fp(
       () => admin.snapshot(),
       () => waiters.count,
     );
-    const worker = new WorkerProtocol({ store, directory, waiters, events, metrics, log: app.log, maxAttempts });
+    const tokens = app.config.queueJwtPrivateKey ? new ScrewdriverTokens(app.config.queueJwtPrivateKey) : null;
+    const worker = new WorkerProtocol({
+      store,
+      directory,
+      waiters,
+      events,
+      metrics,
+      log: app.log,
+      maxAttempts,
+      ...(tokens ? { startMessage: (stored: string) => tokens.withLauncherToken(stored) } : {}),
+    });
     const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
     const sweeper = new Sweeper(
       { admin, worker, directory, drainer: pending, log: app.log },
@@ -55,6 +66,7 @@ export default fp(
       scheduler,
       worker,
       admin,
+      events,
       pending,
       snapshot: () => admin.snapshot(),
       waitingPolls: () => waiters.count,

@@ -1,5 +1,6 @@
 import type { QueueStats } from '@buildcluster/protocol';
 import type { QueueAdmin } from './admin.js';
+import type { BuildEvents } from './events.js';
 import type { PendingDrainer } from './pending.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkerProtocol } from './worker-protocol.js';
@@ -12,6 +13,8 @@ export interface QueueModule {
   worker: WorkerProtocol;
   /** Queue administration and figures. */
   admin: QueueAdmin;
+  /** Build state changes made by this replica (`onChange`), and the live view's feed. */
+  events: BuildEvents;
   /** Pending builds; `request()` assigns what can be. */
   pending: PendingDrainer;
   /** Every queue's stats and the pending count: for the live view's snapshot. */

@@ -21,6 +21,8 @@ export interface WorkerProtocolDeps {
   log: FastifyBaseLogger;
   /** Told to workers with each job, so the last attempt is known to be the last. */
   maxAttempts: number;
+  /** A start message as handed to a worker (with the launcher's token); the stored text when absent. */
+  startMessage?: (stored: string) => string;
 }
 
 /** The queue a worker serves: its cluster's. */
@@ -47,7 +49,7 @@ export class WorkerProtocol {
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
-        return renderJobs(outcome.jobs, this.deps.maxAttempts);
+        return renderJobs(outcome.jobs, this.deps.maxAttempts, this.deps.startMessage);
       }
       const left = until - Date.now();
       if (left <= 0 || waiters.isClosed || signal?.aborted) return null;

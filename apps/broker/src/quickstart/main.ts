@@ -2,7 +2,7 @@ import pretty from 'pino-pretty';
 import { buildApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { localApiKeys, mintLocalToken } from './api-keys.js';
+import { localApiKeys, localQueueKeys, mintLocalToken } from './api-keys.js';
 import { dataDir } from './data-dir.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { startLocalRedis } from './local-redis.js';
@@ -34,6 +34,13 @@ async function main(argv: string[]): Promise<void> {
     env.API_JWT_PUBLIC_KEY = keys.publicKey;
     localKeys = true;
     say(`API_JWT_PUBLIC_KEY not set: using the local API key pair in ${keys.dir}`);
+  }
+  if (!env.QUEUE_JWT_PRIVATE_KEY) {
+    const queueKeys = localQueueKeys();
+    env.QUEUE_JWT_PRIVATE_KEY = queueKeys.privateKey;
+    say(
+      `QUEUE_JWT_PRIVATE_KEY not set: using the local key pair; Screwdriver's auth.jwtQueueServicePublicKey is ${queueKeys.publicPath}`,
+    );
   }
   if (!env.REDIS_URL) {
     const redis = await startLocalRedis(dataDir('redis'), REDIS_PORT, say);

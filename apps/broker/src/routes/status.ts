@@ -37,11 +37,33 @@ export default fp(
       {
         schema: {
           tags: ['status'],
-          summary: 'Liveness: the process answers',
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          summary: 'Liveness: the process answers (with what an operator should know about its setup)',
+          response: {
+            200: Type.Object({
+              status: Type.Literal('ok'),
+              warnings: Type.Optional(
+                Type.Array(Type.String(), { description: 'setup problems that limit what the broker does' }),
+              ),
+            }),
+          },
         },
       },
-      async () => ({ status: 'ok' as const }),
+      async () => {
+        const warnings = app.screwdriver.warnings;
+        return warnings.length > 0 ? { status: 'ok' as const, warnings } : { status: 'ok' as const };
+      },
+    );
+    // What Screwdriver's API calls for `GET /v4/status?exhaustive=true`: the queue-service's answer.
+    app.get(
+      '/v1/status',
+      {
+        schema: {
+          tags: ['status'],
+          summary: "Liveness as Screwdriver's API asks for it: `OK`",
+          response: { 200: Type.String() },
+        },
+      },
+      async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'),
     );
     app.get(
       '/v4/status/ready',
@@ -63,5 +85,5 @@ export default fp(
       },
     );
   },
-  { name: 'routes-status', dependencies: ['orm', 'redis'] },
+  { name: 'routes-status', dependencies: ['orm', 'redis', 'screwdriver'] },
 );

@@ -38,8 +38,25 @@ const register = (body: unknown) =>
 
 describe('oversized bodies → 413', () => {
   const big = (bytes: number) => JSON.stringify(start({ padding: 'x'.repeat(bytes) }));
+  it("POST /v1/queue/message takes Screwdriver's large start messages (2 MiB), refuses 10.1 MiB naming the limit", async () => {
+    const accepted = await send(s.broker.app, {
+      method: 'POST',
+      url: '/v1/queue/message',
+      headers: { ...bearer(s.broker.sdapiToken), 'content-type': 'application/json' },
+      payload: JSON.stringify(start({ buildId: 900_777, build: { meta: { padding: 'x'.repeat(2 * 1024 * 1024) } } })),
+    });
+    expect([200, 201]).toContain(accepted.statusCode);
+    const refused = await send(s.broker.app, {
+      method: 'POST',
+      url: '/v1/queue/message',
+      headers: { ...bearer(s.broker.sdapiToken), 'content-type': 'application/json' },
+      payload: big(10.1 * 1024 * 1024),
+    });
+    expectRefusal(refused, { status: 413 });
+    expect((JSON.parse(refused.body) as { message: string }).message).toContain(String(10 * 1024 * 1024));
+  });
+
   it.each([
-    ['POST /v1/queue/message', '/v1/queue/message', () => s.broker.sdapiToken],
     ['PUT /v4/buildClusters', '/v4/buildClusters', () => s.broker.adminToken],
     ['POST /v4/queues/alpha/poll', '/v4/queues/alpha/poll', () => s.alpha.token()],
   ])('%s with 1.1 MiB', async (_name, url, token) => {
@@ -52,7 +69,7 @@ describe('oversized bodies → 413', () => {
     expectRefusal(answer, { status: 413 });
   });
 
-  it('a chunked body without content-length that grows past 1 MiB (real HTTP)', async () => {
+  it('a chunked body without content-length that grows past 10 MiB (real HTTP)', async () => {
     const status = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
         `${s.broker.url}/v1/queue/message`,
@@ -69,7 +86,7 @@ describe('oversized bodies → 413', () => {
       req.on('error', reject);
       req.write('{"buildId":1,"pad":"');
       const chunk = 'y'.repeat(64 * 1024);
-      for (let i = 0; i < 20; i++) req.write(chunk);
+      for (let i = 0; i < 165; i++) req.write(chunk);
       req.end('"}');
     });
     expectRefusal({ ...status, headers: {} }, { status: 413 });
@@ -391,7 +408,7 @@ describe('refusals of bad input are logged', () => {
   it.each([
     ['broken JSON', '{"buildId": 1,', 400],
     ['a mistyped field', JSON.stringify(start({ buildId: 'abc' })), 400],
-    ['an oversized body', JSON.stringify(start({ pad: 'x'.repeat(1.1 * 1024 * 1024) })), 413],
+    ['an oversized body', JSON.stringify(start({ pad: 'x'.repeat(10.1 * 1024 * 1024) })), 413],
   ] as const)('%s', async (_name, payload, status) => {
     const answer = await sendLogged(s.logged, {
       method: 'POST',

@@ -111,8 +111,8 @@ describe('POST /v1/queue/message: cluster selection', () => {
     expect(Math.abs(((counts['sd-light'] ?? 0) / total) * 100 - 25)).toBeLessThanOrEqual(3);
   }, 60_000);
 
-  it('answers the other queue-service types with 501 naming the feature', async () => {
-    for (const type of ['periodic', 'frozen', 'timer', 'unzip', 'webhook', 'cache']) {
+  it('answers the queue-service types it does not offer with 501 naming the feature and the setting', async () => {
+    for (const type of ['periodic', 'frozen', 'unzip', 'webhook', 'cache']) {
       const res = await broker.app.inject({
         method: 'POST',
         url: `/v1/queue/message?type=${type}`,
@@ -120,7 +120,8 @@ describe('POST /v1/queue/message: cluster selection', () => {
         payload: { anything: true },
       });
       expect(res.statusCode).toBe(501);
-      expect(res.json().message).toContain(type);
+      expect(res.json().message).toContain(`?type=${type}`);
+      expect(res.json().message).toContain(`IGNORE_QUEUE_FEATURES=${type}`);
     }
     const unknown = await postBuild(broker.app, sd, startMessage(id()), '?type=bogus');
     expect(unknown.statusCode).toBe(400);
@@ -274,9 +275,10 @@ describe('DELETE /v1/queue/message: stop in every state', () => {
   const state = async (buildId: number) =>
     (await broker.app.inject({ url: `/v4/builds/${buildId}`, headers: { authorization: `Bearer ${broker.sdapiToken}` } })).json();
 
-  it('404 for a build the broker never saw', async () => {
+  it('200 "unknown" for a build the broker never saw: Screwdriver stops every build it ends', async () => {
     const res = await stopBuild(broker.app, broker.sdapiToken, 424242);
-    expect(res.statusCode).toBe(404);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ buildId: 424242, state: 'unknown' });
   });
 
   it('cancels a pending build; it is never queued', async () => {

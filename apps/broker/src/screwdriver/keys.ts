@@ -1,0 +1,20 @@
+/**
+ * Redis keys of the broker's Screwdriver side. They share the hash tag `{sd}`, so each script
+ * touches one Redis Cluster slot; ioredis adds the deployment's key prefix.
+ */
+export const SD_KEYS = {
+  /** What the broker knows of a build's start message: where Screwdriver is and the token claims. */
+  context: (buildId: number | string): string => `sd:{sd}:c:${buildId}`,
+  /** Status updates waiting to be sent: member buildId, score due time (ms). */
+  updatesDue: 'sd:{sd}:u',
+  /** Base of each build's update hash (`p` payload, `v` version, `f` final, `n` failed sends). */
+  updateBase: 'sd:{sd}:u:',
+  /** Armed build timeouts: member buildId, score deadline (ms). */
+  timersDue: 'sd:{sd}:t',
+  /** Base of each build's timer hash (`d` the timer JSON). */
+  timerBase: 'sd:{sd}:t:',
+  /** Positions last told per queue: hash buildId → position. */
+  positions: (queue: string): string => `sd:{sd}:pos:${queue}`,
+  /** Held by the replica that refreshes positions, so one does it at a time. */
+  positionsLease: 'sd:{sd}:pos-lease',
+} as const;

@@ -1,0 +1,101 @@
+import fp from 'fastify-plugin';
+import { Errors } from '../errors.js';
+import type { BuildChange } from '../queue/events.js';
+import { ScrewdriverApi } from './api.js';
+import { BuildContexts } from './contexts.js';
+import { Positions, queuedMessage } from './positions.js';
+import { StatusUpdates } from './status-updates.js';
+import { Timeouts } from './timeouts.js';
+import { ScrewdriverTokens } from './tokens.js';
+
+/** What the broker does for Screwdriver beyond queuing: tokens, status updates, timeouts. */
+export interface ScrewdriverSide {
+  contexts: BuildContexts;
+  timeouts: Timeouts;
+  /** Null without QUEUE_JWT_PRIVATE_KEY: the broker cannot sign for Screwdriver, so it tells it nothing. */
+  updates: StatusUpdates | null;
+  /** What an operator must know about this broker's Screwdriver setup (also on /v4/status). */
+  warnings: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    screwdriver: ScrewdriverSide;
+  }
+}
+
+export const NO_QUEUE_KEY_WARNING =
+  'QUEUE_JWT_PRIVATE_KEY is not set: launchers get no token in their start messages and Screwdriver is not told ' +
+  "where its builds wait; set it to the private key whose public half is the API's auth.jwtQueueServicePublicKey";
+
+/** The message Screwdriver shows on a build the broker could not start. */
+const deadMessage = (change: BuildChange): string =>
+  `Build could not be started on cluster ${change.cluster ?? 'unknown'}: ${change.detail ?? 'delivery attempts exhausted'}`;
+
+export default fp(
+  async (app) => {
+    const { config } = app;
+    const contexts = new BuildContexts(app.redis, config.buildRetentionSeconds);
+    const warnings: string[] = [];
+    let updates: StatusUpdates | null = null;
+    let positions: Positions | null = null;
+
+    if (config.queueJwtPrivateKey) {
+      const tokens = new ScrewdriverTokens(config.queueJwtPrivateKey);
+      const live = new StatusUpdates({
+        redis: app.redis,
+        contexts,
+        tokens,
+        api: new ScrewdriverApi('buildcluster-broker'),
+        log: app.log.child({ module: 'screwdriver-updates' }),
+        metrics: app.metrics,
+      });
+      updates = live;
+      const told = (what: Promise<void>) =>
+        what.catch((err: unknown) => app.log.warn({ err }, 'could not record an update for Screwdriver'));
+      app.queue.events.onChange((change) => {
+        if (change.state === 'queued' && change.cluster) void told(live.queued(change.buildId, queuedMessage(change.cluster)));
+        else if (change.state === 'pending')
+          void told(live.queued(change.buildId, `waiting for a cluster: ${change.detail ?? 'none is eligible'}`));
+        else if (change.state === 'dead') void told(live.failed(change.buildId, deadMessage(change)));
+      });
+      positions = new Positions({
+        redis: app.redis,
+        queue: app.queue,
+        log: app.log,
+        intervalMs: config.positionUpdateSeconds * 1000,
+        tell: (buildId, message) => live.queued(buildId, message),
+      });
+    } else {
+      warnings.push(NO_QUEUE_KEY_WARNING);
+    }
+
+    const timeouts = new Timeouts({
+      redis: app.redis,
+      log: app.log,
+      bufferSeconds: config.buildTimeoutBufferSeconds,
+      async expire(buildId) {
+        await updates?.timedOut(buildId);
+        try {
+          await app.queue.scheduler.stop(await contexts.completeStop({ buildId }));
+        } catch (err) {
+          // A build the broker no longer knows has nothing left to stop on a cluster.
+          if (!(err instanceof Errors.BuildNotFound)) throw err;
+        }
+      },
+    });
+
+    app.decorate('screwdriver', { contexts, timeouts, updates, warnings } satisfies ScrewdriverSide);
+
+    app.addHook('onReady', async () => {
+      for (const warning of warnings) app.log.warn(warning);
+      updates?.start();
+      positions?.start();
+      timeouts.run();
+    });
+    app.addHook('preClose', async () => {
+      await Promise.all([updates?.stop(), positions?.stop(), timeouts.close()]);
+    });
+  },
+  { name: 'screwdriver', dependencies: ['config', 'redis', 'metrics', 'queue'] },
+);
