@@ -29,12 +29,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const apiKeys = rsaPair();
   const queueKeys = rsaPair();
   const logDir = mkdtempSync(join(tmpdir(), 'sdc-logs-'));
-  let keepLogs = false;
+  // SDC_KEEP_LOGS=1 keeps them after a green run too (to read what each part said).
+  let keepLogs = process.env.SDC_KEEP_LOGS === '1';
   const stops: Array<() => Promise<void>> = [];
   const parts: Array<{ name: string; tail: () => string }> = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((err: unknown) => console.error('teardown:', err));
-    if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+    if (keepLogs) console.error(`logs of the broker, the Screwdriver API and the worker: ${logDir}`);
+    else rmSync(logDir, { recursive: true, force: true });
   };
   const dumpLogs = () => {
     keepLogs = true;
