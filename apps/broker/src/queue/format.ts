@@ -7,9 +7,9 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * The poll answer as JSON text, built around each stored message without parsing it: the message
  * was validated when it was queued, and re-encoding it per delivery is the costliest thing a poll
- * could do.
+ * could do. `messages` replaces the message of the job at an index (a start with its launcher token).
  */
-export function renderJobs(jobs: LeasedJob[], maxAttempts: number, startMessage?: (stored: string) => string): string {
+export function renderJobs(jobs: LeasedJob[], maxAttempts: number, messages?: ReadonlyMap<number, string>): string {
   let out = '{"jobs":[';
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i]!;
@@ -17,7 +17,7 @@ export function renderJobs(jobs: LeasedJob[], maxAttempts: number, startMessage?
     out +=
       `${i === 0 ? '' : ','}{"leaseId":${JSON.stringify(j.leaseId)},"buildId":${j.buildId},"type":"${j.type}",` +
       `"attempt":${j.attempt},"maxAttempts":${maxAttempts},"enqueuedAt":"${iso(j.enqueuedMs)}","leaseExpiresAt":"${iso(j.leaseExpiresMs)}",` +
-      `"message":${startMessage && j.type === 'start' ? startMessage(message) : message}}`;
+      `"message":${(j.type === 'start' && messages?.get(i)) || message}}`;
   }
   return `${out}]}`;
 }

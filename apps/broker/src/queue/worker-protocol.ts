@@ -22,7 +22,7 @@ export interface WorkerProtocolDeps {
   /** Told to workers with each job, so the last attempt is known to be the last. */
   maxAttempts: number;
   /** A start message as handed to a worker (with the launcher's token); the stored text when absent. */
-  startMessage?: (stored: string) => string;
+  startMessage?: (stored: string) => Promise<string>;
 }
 
 /** The queue a worker serves: its cluster's. */
@@ -49,7 +49,7 @@ export class WorkerProtocol {
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
-        return renderJobs(outcome.jobs, this.deps.maxAttempts, this.deps.startMessage);
+        return renderJobs(outcome.jobs, this.deps.maxAttempts, await this.deliveredMessages(outcome.jobs));
       }
       const left = until - Date.now();
       if (left <= 0 || waiters.isClosed || signal?.aborted) return null;
@@ -94,6 +94,19 @@ export class WorkerProtocol {
     // reconnecting): wake them now rather than at the end of their waitMs.
     if (r.depth > 0 && this.deps.waiters.waitingOn(ref.queue) > 0) this.deps.waiters.wake(ref.queue, r.depth);
     return r;
+  }
+
+  /** The start messages as delivered (each with a fresh launcher token), by index in the poll answer. */
+  private async deliveredMessages(jobs: PollOutcome['jobs']): Promise<Map<number, string> | undefined> {
+    const deliver = this.deps.startMessage;
+    if (!deliver) return undefined;
+    const messages = new Map<number, string>();
+    await Promise.all(
+      jobs.map(async (job, i) => {
+        if (job.type === 'start' && job.message) messages.set(i, await deliver(job.message));
+      }),
+    );
+    return messages;
   }
 
   /** Shutdown: stop the deadline timers (waiting polls are answered by Waiters.closeAll). */

@@ -172,7 +172,7 @@ export class StatusUpdates {
   }
 
   private async send(buildId: number, { apiUri, claims, update }: Stored): Promise<Outcome> {
-    const token = this.deps.tokens.build(claims);
+    const token = await this.deps.tokens.build(claims);
     const url = buildUrl(apiUri, buildId);
     if (update.kind === 'status') return this.deps.api.call('PUT', url, token, update.body);
     // Timeout: end the running step as the launcher would have, then fail the build.
