@@ -208,6 +208,12 @@ describe('the real Screwdriver API with the broker as its queue', () => {
     const ranFor = Date.parse(done.endTime!) - Date.parse(running.startTime!);
     expect(ranFor).toBeGreaterThanOrEqual(60_000);
     expect(ranFor).toBeLessThan(90_000);
+    // As the queue-service does, the step that was running ends with code 3.
+    const steps = (await stack.api.request('GET', `/v4/builds/${created.id}/steps`, user)).body as Array<{
+      name: string;
+      code: number | null;
+    }>;
+    expect(steps.find((s) => s.name === 'wait')).toMatchObject({ code: 3 });
     // Screwdriver stops the failed build, and the worker stops its command.
     await waitFor(() => startRecord(created.id)?.outcome === 'terminated', 30_000, `the worker to stop build ${created.id}`);
   });
