@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command to set up and run every test: typecheck, lint, unit and integration tests (real
-# PostgreSQL and Redis), and the end-to-end tests in a real Chromium.
+# PostgreSQL and Redis), the compatibility test with the real Screwdriver API (npm screwdriver-api,
+# installed on first run), and the end-to-end tests in a real Chromium.
 # Uses PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) and Redis
 # at TEST_REDIS_URL (default redis://127.0.0.1:6379); starts its own when they do not answer.
 source "$(dirname "$0")/lib.sh"
@@ -8,6 +9,7 @@ source "$(dirname "$0")/test-services.sh"
 ensure_node
 ensure_pnpm
 ensure_packages
+ensure_screwdriver_api
 ensure_chromium
 ensure_test_postgres
 ensure_test_redis
@@ -42,7 +44,7 @@ run() {
 
 run "typecheck" pnpm --silent typecheck
 run "lint" pnpm --silent lint
-for pkg in packages/protocol apps/broker packages/worker apps/dashboard packages/bench; do
+for pkg in packages/protocol apps/broker packages/worker apps/dashboard packages/bench packages/screwdriver-compat; do
   [ -f "$pkg/package.json" ] || continue
   run "tests: $pkg" pnpm --silent --dir "$pkg" test
 done
