@@ -24,6 +24,8 @@ export interface BrokerConfig {
   buildTimeoutBufferSeconds: number;
   /** How often queued builds' positions are told to Screwdriver (0: only when they enter a queue). */
   positionUpdateSeconds: number;
+  /** Whether waiting builds of a job collapse into the newest, when its `screwdriver.cd/collapseBuilds` does not say. */
+  collapseBuilds: boolean;
   /** `?type=` features of Screwdriver's queue-service this broker answers 200 to without doing them. */
   ignoredQueueFeatures: IgnorableFeature[];
   leaseMs: number;
@@ -62,6 +64,15 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw.trim());
   if (value < min || value > max) problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  problems.push(`${name} must be true or false, got "${env[name]}"`);
+  return fallback;
 }
 
 function url(env: Env, name: string, protocols: string[], fallback: string | undefined, problems: string[]): string {
@@ -156,6 +167,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     queueJwtPrivateKey: queuePrivateKey(env, problems),
     buildTimeoutBufferSeconds: integer(env, 'BUILD_TIMEOUT_BUFFER_SECONDS', 60, 0, 86400, problems),
     positionUpdateSeconds: integer(env, 'POSITION_UPDATE_SECONDS', 5, 0, 3600, problems),
+    collapseBuilds: boolean(env, 'COLLAPSE_BUILDS', true, problems),
     ignoredQueueFeatures: ignoredFeatures(env, problems),
     leaseMs: integer(env, 'LEASE_MS', 60000, 1000, 3600000, problems),
     maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100, problems),

@@ -2,7 +2,8 @@ import { Type, type Static } from 'typebox';
 import { BuildId } from './common.js';
 import { Provider } from './clusters.js';
 
-export const BUILD_STATES = ['pending', 'queued', 'leased', 'acked', 'cancelled', 'dead'] as const;
+/** `blocked`: held by Screwdriver's blockedBy rule until the build that blocks it ends. */
+export const BUILD_STATES = ['pending', 'blocked', 'queued', 'leased', 'acked', 'cancelled', 'dead'] as const;
 export type BuildState = (typeof BUILD_STATES)[number];
 
 /**
@@ -45,10 +46,11 @@ export type StopMessage = Static<typeof StopMessage>;
 /**
  * 201/200 answer of POST /v1/queue/message. `cluster`/`queue` are null while the build is pending.
  * `skipped`: Screwdriver sent a build of a disabled or archived job, which is not queued.
+ * `collapsed`: a newer build of the same job runs instead (Screwdriver's collapseBuilds).
  */
 export const EnqueueResult = Type.Object({
   buildId: BuildId,
-  state: Type.Enum([...BUILD_STATES, 'skipped'] as const),
+  state: Type.Enum([...BUILD_STATES, 'skipped', 'collapsed'] as const),
   cluster: Type.Union([Type.String(), Type.Null()]),
   queue: Type.Union([Type.String(), Type.Null()]),
   statusMessage: Type.Optional(Type.String()),

@@ -1,9 +1,12 @@
 import fp from 'fastify-plugin';
-import { Errors } from '../errors.js';
+import { Gauge } from 'prom-client';
+import type { StartMessage } from '@buildcluster/protocol';
+import { BrokerError, Errors } from '../errors.js';
 import type { BuildChange } from '../queue/events.js';
 import { ScrewdriverApi } from './api.js';
 import { BuildContexts } from './contexts.js';
 import { Positions, queuedMessage } from './positions.js';
+import { BuildRules, type Released } from './rules.js';
 import { StatusUpdates } from './status-updates.js';
 import { Timeouts } from './timeouts.js';
 import { ScrewdriverTokens } from './tokens.js';
@@ -12,6 +15,9 @@ import { ScrewdriverTokens } from './tokens.js';
 export interface ScrewdriverSide {
   contexts: BuildContexts;
   timeouts: Timeouts;
+  rules: BuildRules;
+  /** Queues the builds the rules let go (each at most once, whatever fails), and takes them out of the journal. */
+  release(released: Released[]): Promise<void>;
   /** Null without QUEUE_JWT_PRIVATE_KEY: the broker cannot sign for Screwdriver, so it tells it nothing. */
   updates: StatusUpdates | null;
   /** What an operator must know about this broker's Screwdriver setup (also on /v4/status). */
@@ -36,6 +42,33 @@ export default fp(
   async (app) => {
     const { config } = app;
     const contexts = new BuildContexts(app.redis, config.buildRetentionSeconds);
+    const rules = new BuildRules(app.redis, config.collapseBuilds);
+    new Gauge({
+      name: 'broker_builds_blocked',
+      help: "Builds held by Screwdriver's blockedBy rule until the build that blocks them ends",
+      registers: [app.metrics],
+      async collect() {
+        this.set(await rules.waitingCount());
+      },
+    });
+    /** A build the rules let go goes to its cluster; one the scheduler refuses (400/403) is over for the rules too. */
+    const release = async (released: Released[]): Promise<void> => {
+      for (const { buildId, message } of released) {
+        const start = JSON.parse(message) as StartMessage;
+        try {
+          await app.queue.scheduler.schedule(start);
+        } catch (err) {
+          if (!(err instanceof BrokerError) || err.statusCode >= 500) {
+            app.log.warn({ err, buildId }, `build ${buildId} let go by the rules could not be queued yet; trying again`);
+            continue;
+          }
+          app.log.warn({ buildId, why: err.message }, `build ${buildId} let go by the rules was refused: ${err.message}`);
+          await release((await rules.settle(buildId)).released);
+          await updates?.failed(buildId, `Build could not be queued: ${err.message}`);
+        }
+        await rules.queued(buildId);
+      }
+    };
     const warnings: string[] = [];
     let updates: StatusUpdates | null = null;
     let positions: Positions | null = null;
@@ -85,7 +118,34 @@ export default fp(
       },
     });
 
-    app.decorate('screwdriver', { contexts, timeouts, updates, warnings } satisfies ScrewdriverSide);
+    // A build that died in the dead letters is over for the rules: what it held may start.
+    app.queue.events.onChange((change) => {
+      if (change.state !== 'dead') return;
+      void rules
+        .settle(change.buildId)
+        .then(({ released }) => release(released))
+        .catch((err: unknown) => app.log.warn({ err }, `build ${change.buildId}: could not apply the rules after its death`));
+    });
+    // Builds let go by a broker that died before queuing them; jobs held by a build whose stop was lost.
+    const journal = setInterval(() => {
+      void rules
+        .unqueued(10_000)
+        .then(release)
+        .then(() => rules.overdue())
+        .then(async (overdue) => {
+          for (const buildId of overdue) {
+            app.log.warn(
+              { buildId },
+              `build ${buildId} held its job past its timeout and Screwdriver never stopped it; releasing the job`,
+            );
+            await release((await rules.settle(buildId)).released);
+          }
+        })
+        .catch((err: unknown) => app.log.warn({ err }, 'build rules: could not read the journal'));
+    }, 5000);
+    journal.unref();
+
+    app.decorate('screwdriver', { contexts, timeouts, rules, release, updates, warnings } satisfies ScrewdriverSide);
 
     app.addHook('onReady', async () => {
       for (const warning of warnings) app.log.warn(warning);
@@ -94,6 +154,7 @@ export default fp(
       timeouts.run();
     });
     app.addHook('preClose', async () => {
+      clearInterval(journal);
       await Promise.all([updates?.stop(), positions?.stop(), timeouts.close()]);
     });
   },

@@ -17,7 +17,10 @@ import type { BuildClaims, ScrewdriverTokens } from './tokens.js';
  * build RUNNING, so a late note can never overwrite a running build's status or message.
  */
 export type Update =
-  | { kind: 'status'; body: { status: 'QUEUED' | 'FAILURE'; statusMessage: string; stats?: Record<string, string> } }
+  | {
+      kind: 'status';
+      body: { status: 'QUEUED' | 'BLOCKED' | 'COLLAPSED' | 'FAILURE'; statusMessage: string; stats?: Record<string, string> };
+    }
   | { kind: 'timeout' };
 
 interface Stored {
@@ -65,6 +68,20 @@ export class StatusUpdates {
   /** A progress note while the build waits (pending or queued). */
   queued(buildId: number, statusMessage: string): Promise<void> {
     return this.put(buildId, { kind: 'status', body: { status: 'QUEUED', statusMessage } }, false);
+  }
+
+  /** The build waits on Screwdriver's blockedBy rule. */
+  blocked(buildId: number, statusMessage: string): Promise<void> {
+    return this.put(buildId, { kind: 'status', body: { status: 'BLOCKED', statusMessage } }, false);
+  }
+
+  /** A newer build of the same job runs instead (Screwdriver's collapseBuilds). */
+  collapsed(buildId: number, newer: number): Promise<void> {
+    return this.put(
+      buildId,
+      { kind: 'status', body: { status: 'COLLAPSED', statusMessage: `Collapsed to build: ${newer}` } },
+      true,
+    );
   }
 
   /** The build will not run: FAILURE with why. */

@@ -37,8 +37,24 @@ export default fp(
         },
         onRequest: app.requireApiScope('admin', 'sdapi'),
       },
-      async (request) => app.queue.scheduler.status(request.params.buildId),
+      async (request) => {
+        const { buildId } = request.params;
+        // Held by Screwdriver's blockedBy rule: not in any queue yet.
+        const waiting = await app.screwdriver.rules.waiting(buildId);
+        if (waiting) {
+          return {
+            buildId,
+            state: 'blocked' as const,
+            cluster: null,
+            queue: null,
+            enqueuedAt: new Date(waiting.since).toISOString(),
+            attempts: 0,
+            pendingReason: `blocked by running build(s) ${waiting.blocking.join(', ') || '(being released)'}`,
+          };
+        }
+        return app.queue.scheduler.status(buildId);
+      },
     );
   },
-  { name: 'routes-builds', dependencies: ['queue'] },
+  { name: 'routes-builds', dependencies: ['queue', 'screwdriver'] },
 );

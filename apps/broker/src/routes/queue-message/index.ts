@@ -17,6 +17,7 @@ import {
 import type { IgnorableFeature } from '../../config.js';
 import { Errors } from '../../errors.js';
 import { BuildContexts } from '../../screwdriver/contexts.js';
+import { blockedMessage } from '../../screwdriver/rules.js';
 
 /** Screwdriver sends the whole build row with each start; its queue-service accepts up to 10 MB. */
 export const QUEUE_MESSAGE_BODY_LIMIT = 10 * 1024 * 1024;
@@ -126,11 +127,44 @@ export default fp(
           request.log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
           return reply.code(200).send({ buildId, state: 'skipped', cluster: null, queue: null, statusMessage });
         }
+        const { screwdriver } = app;
         // The context is written first: on the same connection, every later read of it sees it.
-        const [, { created, result }] = await Promise.all([
-          app.screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date())),
-          app.queue.scheduler.schedule(message),
-        ]);
+        const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
+        const decision = await screwdriver.rules.admit(message);
+        for (const older of decision?.collapsed ?? []) await screwdriver.updates?.collapsed(older, buildId);
+        if (decision?.verdict === 'collapsed') {
+          await remembered;
+          await screwdriver.updates?.collapsed(buildId, decision.blocking[0] ?? buildId);
+          return reply
+            .code(200)
+            .send({
+              buildId,
+              state: 'collapsed',
+              cluster: null,
+              queue: null,
+              statusMessage: `Collapsed to build: ${decision.blocking[0]}`,
+            });
+        }
+        if (decision?.verdict === 'blocked') {
+          const statusMessage = blockedMessage(decision.blocking);
+          await remembered;
+          await screwdriver.updates?.blocked(buildId, statusMessage);
+          app.queue.events.publish(buildId, 'blocked', null, `blocked by build(s) ${decision.blocking.join(', ')}`);
+          return reply.code(201).send({ buildId, state: 'blocked', cluster: null, queue: null, statusMessage });
+        }
+        let outcome: Awaited<ReturnType<typeof app.queue.scheduler.schedule>>;
+        try {
+          [, outcome] = await Promise.all([remembered, app.queue.scheduler.schedule(message)]);
+        } catch (err) {
+          // Refused: Screwdriver fails the build and stops it; until then nothing it holds should wait for it.
+          if (decision) {
+            await screwdriver.release((await screwdriver.rules.settle(buildId)).released);
+            await screwdriver.rules.queued(buildId);
+          }
+          throw err;
+        }
+        if (decision) await screwdriver.rules.queued(buildId);
+        const { created, result } = outcome;
         return reply.code(created ? 201 : 200).send(result);
       },
     );
@@ -161,8 +195,16 @@ export default fp(
           return { buildId, timer: stopped ? 'stopped' : 'none' } satisfies TimerResult;
         }
         if (type !== undefined) return unoffered(type);
+        const { screwdriver } = app;
+        // The build is over for the rules: what it held starts now.
+        const settled = await screwdriver.rules.settle(buildId);
+        await screwdriver.release(settled.released);
+        if (settled.was === 'waiting') {
+          app.queue.events.publish(buildId, 'cancelled', null, 'stopped while blocked');
+          return { buildId, state: 'cancelled' } satisfies StopResult;
+        }
         try {
-          return await app.queue.scheduler.stop(await app.screwdriver.contexts.completeStop(request.body));
+          return await app.queue.scheduler.stop(await screwdriver.contexts.completeStop(request.body));
         } catch (err) {
           // Screwdriver stops every build it ends, including ones refused at start: nothing to stop is not an error.
           if (err instanceof Errors.BuildNotFound) return { buildId, state: 'unknown' } satisfies StopResult;
