@@ -43,7 +43,13 @@ export function testExecutorConfig(dir: string): { configFile: string; recordFil
   return { configFile, recordFile };
 }
 
-export function executorArgs(broker: TestBroker, cluster: RegisteredCluster, executor: string, configFile: string, extra: string[] = []) {
+export function executorArgs(
+  broker: TestBroker,
+  cluster: RegisteredCluster,
+  executor: string,
+  configFile: string,
+  extra: string[] = [],
+) {
   return [
     'run',
     '--broker',
@@ -72,7 +78,12 @@ export async function enqueueBuild(
   apiUri: string,
   steer: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
-  const message: Record<string, unknown> = { ...startMessage(buildId, cluster), apiUri, token: LAUNCHER_TOKEN, testExecutor: steer };
+  const message: Record<string, unknown> = {
+    ...startMessage(buildId, cluster),
+    apiUri,
+    token: LAUNCHER_TOKEN,
+    testExecutor: steer,
+  };
   // Screwdriver leaves prNum out of a build that is not a PR; executor-base's schema refuses null.
   delete message.prNum;
   const res = await api(broker, 'POST', '/v1/queue/message', broker.sdapiToken, message);

@@ -115,7 +115,10 @@ export function resolveRunConfig(argv: string[], env: Env): RunConfig | 'help' {
 
   const command = pick('exec', 'BUILDCLUSTER_EXEC');
   const executor = command === undefined ? executorMode(pick, env) : undefined;
-  if (command !== undefined && (pick('executor', 'BUILDCLUSTER_EXECUTOR') ?? pick('executor-config', 'BUILDCLUSTER_EXECUTOR_CONFIG'))) {
+  if (
+    command !== undefined &&
+    (pick('executor', 'BUILDCLUSTER_EXECUTOR') ?? pick('executor-config', 'BUILDCLUSTER_EXECUTOR_CONFIG'))
+  ) {
     throw new UsageError('--exec and --executor exclude each other: run a command per build, or an executor plugin', 'run');
   }
   if (command === undefined && executor === undefined) {
@@ -153,7 +156,10 @@ function executorMode(pick: Pick, env: Env): ExecutorModeConfig | undefined {
   if (spec === undefined && configFile === undefined) return undefined;
   const modulePath = spec !== undefined && isExecutorPath(spec) ? spec : undefined;
   if (spec !== undefined && modulePath === undefined && !EXECUTOR_NAME_PATTERN.test(spec)) {
-    throw new UsageError(`--executor "${spec}" is neither an executor name (k8s, k8s-vm, docker, ...) nor a path to a module`, 'run');
+    throw new UsageError(
+      `--executor "${spec}" is neither an executor name (k8s, k8s-vm, docker, ...) nor a path to a module`,
+      'run',
+    );
   }
   let config: ExecutorConfig;
   try {
@@ -168,7 +174,14 @@ function executorMode(pick: Pick, env: Env): ExecutorModeConfig | undefined {
   }
   const startTimeoutS = integer(pick('start-timeout', 'BUILDCLUSTER_START_TIMEOUT'), '--start-timeout', 300, 1, 86_400);
   const verifySoonMs = integer(env.BUILDCLUSTER_VERIFY_SOON_MS || undefined, 'BUILDCLUSTER_VERIFY_SOON_MS', 15_000, 0, 3_600_000);
-  return { spec: spec ?? config.defaultPlugin, modulePath, configFile, config, startTimeoutMs: startTimeoutS * 1000, verifySoonMs };
+  return {
+    spec: spec ?? config.defaultPlugin,
+    modulePath,
+    configFile,
+    config,
+    startTimeoutMs: startTimeoutS * 1000,
+    verifySoonMs,
+  };
 }
 
 function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

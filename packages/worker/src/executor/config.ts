@@ -38,8 +38,8 @@ export function loadExecutorConfig(options: {
   const { file, env } = options;
   const document = file === undefined ? {} : readDocument(file);
   const hasSections = 'executor' in document || 'ecosystem' in document;
-  const section = object(hasSections ? document.executor : document, file, 'executor');
-  const ecosystem = structuredClone(object(hasSections ? document.ecosystem : {}, file, 'ecosystem'));
+  const section = object(hasSections ? (document.executor ?? {}) : document, file, 'executor');
+  const ecosystem = structuredClone(object(hasSections ? (document.ecosystem ?? {}) : {}, file, 'ecosystem'));
   const used = applyVariables(ecosystem, ECOSYSTEM_VARIABLES, env);
 
   const plugin = options.defaultPlugin ?? (env.EXECUTOR_PLUGIN || undefined) ?? section.plugin ?? options.fallback;
@@ -84,12 +84,15 @@ function toRouterEntry(name: string, entry: ConfigObject, file: string | undefin
   const out: ExecutorEntry = { name, options: object(entry.options ?? {}, file, `executor.${name}.options`) };
   if (entry.pluginName !== undefined) {
     if (typeof entry.pluginName !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(entry.pluginName)) {
-      throw new Error(`${where}.pluginName must name a screwdriver-executor-<name> package, got ${JSON.stringify(entry.pluginName)}`);
+      throw new Error(
+        `${where}.pluginName must name a screwdriver-executor-<name> package, got ${JSON.stringify(entry.pluginName)}`,
+      );
     }
     out.pluginName = entry.pluginName;
   }
   if (entry.weightage !== undefined) {
-    if (!/^\d+$/.test(String(entry.weightage))) throw new Error(`${where}.weightage must be a whole number, got ${JSON.stringify(entry.weightage)}`);
+    if (!/^\d+$/.test(String(entry.weightage)))
+      throw new Error(`${where}.weightage must be a whole number, got ${JSON.stringify(entry.weightage)}`);
     out.weightage = Number(entry.weightage);
   }
   // buildcluster-queue-worker's config says `exclusion`, but the router reads `exclusions`, so

@@ -57,7 +57,12 @@ export class BuildLifecycle {
       try {
         found = await this.findExisting(message);
       } catch (err) {
-        return this.startFailed(job, message, new Error(`could not check for a pod of the earlier attempt: ${describeExecutorError(err)}`), null);
+        return this.startFailed(
+          job,
+          message,
+          new Error(`could not check for a pod of the earlier attempt: ${describeExecutorError(err)}`),
+          null,
+        );
       }
       if (found) {
         this.options.metrics.started.inc();
@@ -108,7 +113,9 @@ export class BuildLifecycle {
     try {
       await this.report(message, statusMessage);
     } catch (reportErr) {
-      throw new Error(`start failed${on} (${why}): ${reason}; reporting FAILURE to Screwdriver failed too: ${(reportErr as Error).message}`);
+      throw new Error(
+        `start failed${on} (${why}): ${reason}; reporting FAILURE to Screwdriver failed too: ${(reportErr as Error).message}`,
+      );
     }
     this.options.metrics.failed.inc({ reason: permanent ? 'permanent' : 'last_attempt' });
     return `start failed${on} (${why}): ${reason}; reported FAILURE to Screwdriver`;
@@ -124,9 +131,11 @@ export class BuildLifecycle {
         this.options.metrics.failed.inc({ reason: 'not_running' });
         this.options.log.info(`build ${message.buildId}: reported FAILURE to Screwdriver; removing what it left`);
         const { message: stop } = stopMessage(message.buildId, {}, message, undefined);
-        await target.executor.stop(stop).catch((err: unknown) =>
-          this.options.log.warn(`build ${message.buildId}: stop after the failed start failed: ${describeExecutorError(err)}`),
-        );
+        await target.executor
+          .stop(stop)
+          .catch((err: unknown) =>
+            this.options.log.warn(`build ${message.buildId}: stop after the failed start failed: ${describeExecutorError(err)}`),
+          );
       },
     });
   }
@@ -141,7 +150,9 @@ export class BuildLifecycle {
           (missing.includes('apiUri') ? 'them, and ecosystem.api is not set' : 'them'),
       );
     }
-    const target = seen ? (this.options.executors.all().find((n) => n.name === seen.executor) ?? this.options.executors.pick(message)) : this.options.executors.pick(message);
+    const target = seen
+      ? (this.options.executors.all().find((n) => n.name === seen.executor) ?? this.options.executors.pick(message))
+      : this.options.executors.pick(message);
     try {
       await target.executor.stop(message);
     } catch (err) {

@@ -66,7 +66,11 @@ export function loadRouter(config: ExecutorConfig): ExecutorSet {
   const extra = [join(dirname(routerPath), '..'), ownModules, join(process.cwd(), 'node_modules')];
   if (routerModule) for (const dir of extra) if (!routerModule.paths.includes(dir)) routerModule.paths.push(dir);
 
-  const router = new RouterClass({ defaultPlugin: config.defaultPlugin, executor: config.executors, ecosystem: config.ecosystem });
+  const router = new RouterClass({
+    defaultPlugin: config.defaultPlugin,
+    executor: config.executors,
+    ecosystem: config.ecosystem,
+  });
   // The router only logs a plugin it could not load and goes on without it: refuse to start instead.
   const all: NamedExecutor[] = config.executors.map(({ name, pluginName }) => {
     const executor = router[name];

@@ -48,12 +48,14 @@ export function stopMessage(
   const missing: string[] = [];
   for (const field of STOP_FIELDS_FROM_START) {
     if (message[field] !== undefined) continue;
-    const fromStart = field === 'pipelineId' ? (start?.pipelineId ?? (start?.pipeline as { id?: unknown } | undefined)?.id) : start?.[field];
+    const fromStart =
+      field === 'pipelineId' ? (start?.pipelineId ?? (start?.pipeline as { id?: unknown } | undefined)?.id) : start?.[field];
     if (fromStart !== undefined) message[field] = structuredClone(fromStart);
     else if (field === 'apiUri' && ecosystemApi) message.apiUri = ecosystemApi;
     else missing.push(field);
   }
-  if (message.buildClusterName === undefined && start?.buildClusterName !== undefined) message.buildClusterName = start.buildClusterName;
+  if (message.buildClusterName === undefined && start?.buildClusterName !== undefined)
+    message.buildClusterName = start.buildClusterName;
   dropBadClusterName(message);
   return { message, missing };
 }

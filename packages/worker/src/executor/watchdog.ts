@@ -5,7 +5,8 @@ export function stuckReason(verdict: unknown, waitedMs: number): string | null {
   if (typeof verdict !== 'string' || verdict === '') return null;
   const after = `Build did not start within ${seconds(waitedMs)}`;
   // executor-k8s answers these two words for a pod still pending, which is only a failure once the time is up.
-  if (verdict === 'waiting') return `${after}: its pod was never scheduled (no node has room for it, or none matches its selectors)`;
+  if (verdict === 'waiting')
+    return `${after}: its pod was never scheduled (no node has room for it, or none matches its selectors)`;
   if (verdict === 'initializing') return `${after}: its pod is still pulling images or starting its containers`;
   return verdict;
 }
@@ -32,9 +33,7 @@ export interface WatchedStart {
 export class StartWatchdog {
   private readonly timers = new Map<number, NodeJS.Timeout>();
 
-  constructor(
-    private readonly options: { timeoutMs: number; soonMs: number; retryMs: number; log: WorkerLog },
-  ) {}
+  constructor(private readonly options: { timeoutMs: number; soonMs: number; retryMs: number; log: WorkerLog }) {}
 
   get watching(): number {
     return this.timers.size;
@@ -57,7 +56,9 @@ export class StartWatchdog {
         if (!this.timers.has(start.buildId)) return;
         const why = (err as Error)?.message ?? String(err);
         if (triesLeft > 0) {
-          this.options.log.warn(`build ${start.buildId}: verify failed (${why}); trying again in ${seconds(this.options.retryMs)}`);
+          this.options.log.warn(
+            `build ${start.buildId}: verify failed (${why}); trying again in ${seconds(this.options.retryMs)}`,
+          );
           schedule(this.options.retryMs, final, triesLeft - 1);
         } else {
           this.options.log.error(`build ${start.buildId}: verify failed (${why}); no longer watching its start`);
@@ -78,9 +79,13 @@ export class StartWatchdog {
         return;
       }
       this.options.log.warn(`build ${start.buildId}: ${reason}`);
-      await start.onStuck(reason).catch((err: unknown) =>
-        this.options.log.error(`build ${start.buildId}: handling its stuck start failed: ${(err as Error)?.message ?? String(err)}`),
-      );
+      await start
+        .onStuck(reason)
+        .catch((err: unknown) =>
+          this.options.log.error(
+            `build ${start.buildId}: handling its stuck start failed: ${(err as Error)?.message ?? String(err)}`,
+          ),
+        );
     };
     if (start.checkSoon && this.options.soonMs < this.options.timeoutMs) schedule(this.options.soonMs, false, 3);
     else schedule(this.options.timeoutMs, true, 3);
