@@ -209,4 +209,22 @@ describe('buildcluster-worker run --executor', () => {
     // Build 40 was looked at soon after its start (early verify), then again at the deadline.
     expect(readRecords(recordFile, 40).filter((r) => r.call === 'verify').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('a start the executor says is not running yet is looked at soon, and failed at once when the reason is final', async () => {
+    const cluster = await keygenAndRegister(broker, 'exec-soon');
+    const { configFile, recordFile } = testExecutorConfig(tempDir());
+    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile, ['--start-timeout', '120']), {
+      BUILDCLUSTER_VERIFY_SOON_MS: '300',
+    });
+    await cli.waitForStderr(/polling/);
+    const pullError = 'Build failed to start. Please check if your image is valid.';
+    const startedAt = Date.now();
+    await enqueueBuild(broker, 41, cluster.name, sd.url, { startResult: false, verify: pullError });
+    await cli.waitForStderr(/build 41 start done .*started on test-executor \(not running yet; checking soon\) → acked/);
+    await waitFor(() => sd.of(41).length === 1, 15_000, 'the FAILURE report');
+    // Long before the 120 s start timeout.
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    expect(sd.of(41)[0]!.body).toEqual({ status: 'FAILURE', statusMessage: pullError });
+    expect(readRecords(recordFile, 41).filter((r) => r.call === 'verify')).toHaveLength(1);
+  });
 });

@@ -27,8 +27,16 @@ export function describeExecutorError(err: unknown): string {
 export function permanentReason(err: unknown): string | null {
   const e = (err ?? {}) as ExecutorError;
   if (e.isJoi === true || e.name === 'ValidationError') return 'the message does not pass the executor schema';
-  const status = e.statusCode ?? Number(/^(\d{3})\b/.exec(e.message ?? '')?.[1]);
+  const status = statusOf(err);
   if (status === 403) return 'the backend refused it (403)';
   if (status === 404) return 'the backend does not know it (404)';
   return null;
+}
+
+/** The HTTP status of a screwdriver-request error: its `statusCode`, or the number its message starts with. */
+export function statusOf(err: unknown): number | undefined {
+  const e = (err ?? {}) as ExecutorError;
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  const fromMessage = /^(\d{3})\b/.exec(typeof e.message === 'string' ? e.message : '')?.[1];
+  return fromMessage === undefined ? undefined : Number(fromMessage);
 }

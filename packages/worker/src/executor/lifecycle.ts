@@ -3,7 +3,7 @@ import type { WorkerMetrics } from '../health/metrics.js';
 import type { WorkerLog } from '../log.js';
 import type { JobHandler } from '../worker.js';
 import { BuildChains } from './build-chains.js';
-import { describeExecutorError, permanentReason } from './failure.js';
+import { describeExecutorError, permanentReason, statusOf } from './failure.js';
 import { hasBuildCheck } from './has-build.js';
 import { startMessage, stopMessage } from './messages.js';
 import { RecentStarts } from './recent-starts.js';
@@ -158,6 +158,7 @@ export class BuildLifecycle {
     } catch (err) {
       const reason = describeExecutorError(err);
       const permanent = permanentReason(err);
+      if (statusOf(err) === 404) return `nothing to stop on ${target.name} (404): ${reason}`;
       // A stop that can never succeed is not worth delivering again; say so loudly instead.
       if (permanent) {
         this.options.log.error(`build ${job.buildId} stop on ${target.name} cannot succeed (${permanent}): ${reason}`);
