@@ -41,6 +41,15 @@ export interface WorkerOptions {
   settleTimeoutMs?: number;
   /** Appended to the "build N start (attempt A)" log line, e.g. the command about to run. */
   startNote?: (job: Job) => string;
+  /** Told of each poll's outcome and each settled message, e.g. for health checks and metrics. */
+  observer?: WorkerObserver;
+}
+
+export interface WorkerObserver {
+  pollAnswered?(): void;
+  pollFailed?(err: unknown): void;
+  /** A message was acked or nacked (`ok` false: the broker refused it or could not be told). */
+  settled?(job: Job, kind: 'ack' | 'nack', ok: boolean): void;
 }
 
 interface ActiveJob {
@@ -64,6 +73,7 @@ export class Worker {
   private readonly pollBackoff: Backoff;
   private readonly settleTimeoutMs: number;
   private readonly startNote: (job: Job) => string;
+  private readonly observer: WorkerObserver;
   private readonly keeper: LeaseKeeper;
   private readonly active = new Map<string, ActiveJob>();
   private readonly pollAbort = new AbortController();
@@ -89,6 +99,7 @@ export class Worker {
     this.pollBackoff = new Backoff(options.backoff);
     this.settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
     this.startNote = options.startNote ?? (() => '');
+    this.observer = options.observer ?? {};
     this.keeper = new LeaseKeeper(
       this.client,
       {
@@ -158,9 +169,11 @@ export class Worker {
           this.cutPollShort = this.client.hasUnansweredPoll;
           break;
         }
+        this.observer.pollFailed?.(err);
         await this.pollFailed(err);
         continue;
       }
+      this.observer.pollAnswered?.();
       if (this.failingSince !== null) {
         this.log.info(`connected to the broker again after ${seconds(Date.now() - this.failingSince)}`);
         this.failingSince = null;
@@ -247,11 +260,13 @@ export class Worker {
       try {
         const answer = kind === 'ack' ? await this.client.ack([job.leaseId]) : await this.client.nack([job.leaseId], reason);
         const rejected = answer.rejected.find((r) => r.leaseId === job.leaseId);
+        this.observer.settled?.(job, kind, !rejected);
         if (rejected) return `not ${kind}ed: ${rejected.reason}`;
         return kind === 'ack' ? 'acked' : 'nacked (it will be delivered again)';
       } catch (err) {
         const problem = describeError(err, this.client.brokerUrl);
         if (!isRetryable(err) || Date.now() >= deadline) {
+          this.observer.settled?.(job, kind, false);
           return `${kind} failed (${problem}); the broker will deliver it again after its lease`;
         }
         const wait = backoff.next();

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { resolveRunConfig } from '../src/cli/run-config.js';
 import { generateClusterKeys } from '../src/keygen.js';
 
@@ -79,5 +80,71 @@ describe('deploy examples', () => {
       '--exec=/opt/build/start-build.sh',
       '--concurrency=4',
     ]);
+  });
+
+  it('EKS executor mode: the Deployment runs executor-k8s from the ConfigMap, with the pod permissions it needs', () => {
+    const text = deployFile('eks/executor-worker.yaml');
+    const docs = parseAllDocuments(fill(text)).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const kind = (k: string) => docs.filter((d) => d.kind === k);
+    const deployment = kind('Deployment')[0]!;
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(pod.serviceAccountName).toBe('buildcluster-worker');
+    expect(pod.automountServiceAccountToken).toBe(true);
+
+    // The Role lets that service account do what executor-k8s does, in the namespace builds run in.
+    const [role] = kind('Role');
+    const [binding] = kind('RoleBinding');
+    expect(binding!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'buildcluster-worker', namespace: 'buildcluster' }]);
+    expect(binding!.roleRef.name).toBe(role!.metadata.name);
+    const verbs = (resource: string) =>
+      role!.rules
+        .filter((r: { resources: string[] }) => r.resources.includes(resource))
+        .flatMap((r: { verbs: string[] }) => r.verbs);
+    expect(verbs('pods')).toEqual(expect.arrayContaining(['create', 'get', 'list', 'delete', 'deletecollection']));
+    expect(verbs('pods/status')).toContain('get');
+
+    // The mounted files (Secret and ConfigMap), written for real, then the CLI's own parser.
+    const dir = mkdtempSync(join(tmpdir(), 'bcw-deploy-exec-'));
+    writeFileSync(join(dir, 'cluster.key.pem'), keys.privateKeyPem);
+    writeFileSync(join(dir, 'sign-option.json'), JSON.stringify(keys.signOption));
+    const configMap = kind('ConfigMap')[0]!;
+    writeFileSync(join(dir, 'executor.yaml'), configMap.data['executor.yaml']);
+    const mounts = Object.fromEntries(
+      container.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
+    );
+    expect(mounts).toEqual({ credentials: '/etc/buildcluster', 'executor-config': '/etc/buildcluster-executor' });
+    const args = (container.args as string[]).map((a) =>
+      a.replace('/etc/buildcluster-executor/', `${dir}/`).replace('/etc/buildcluster/', `${dir}/`),
+    );
+    const env = Object.fromEntries(
+      container.env
+        .filter((e: { value?: string }) => e.value !== undefined)
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    expect(args[0]).toBe('run');
+    const config = resolveRunConfig(args.slice(1), env);
+    if (config === 'help') throw new Error('unexpected help');
+    expect(config.command).toBeUndefined();
+    expect(config.concurrency).toBe(10);
+    expect(config.health).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(config.executor!.spec).toBe('k8s');
+    expect(config.executor!.startTimeoutMs).toBe(300_000);
+    expect(config.executor!.config.defaultPlugin).toBe('k8s');
+    expect(config.executor!.config.executors).toEqual([
+      expect.objectContaining({
+        name: 'k8s',
+        options: expect.objectContaining({
+          kubernetes: expect.objectContaining({ host: 'kubernetes.default', jobsNamespace: 'sd-builds' }),
+          launchVersion: 'stable',
+        }),
+      }),
+    ]);
+    expect(Object.keys(config.executor!.config.ecosystem).sort()).toEqual(['api', 'store', 'ui']);
+
+    // The probes hit the health server the args turn on.
+    expect(container.ports).toEqual([{ name: 'health', containerPort: 8080 }]);
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/health', port: 'health' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'health' });
   });
 });

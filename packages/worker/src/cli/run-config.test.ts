@@ -79,7 +79,18 @@ describe('resolveRunConfig', () => {
 
   it.each([
     [[], /--broker is required/],
-    [full.filter((a, i) => i !== 8 && i !== 9), /--exec is required/],
+    [full.filter((a, i) => i !== 8 && i !== 9), /--exec or --executor is required/],
+    [[...full, '--executor', 'k8s'], /--exec and --executor exclude each other/],
+    [[...full.slice(0, 8), '--executor', 'K8S!'], /--executor "K8S!" is neither an executor name .* nor a path/],
+    [
+      [...full.slice(0, 8), '--executor', 'k8s', '--executor-config', join(dir, 'none.yaml')],
+      /--executor-config: cannot read .*none\.yaml: no such file/,
+    ],
+    [
+      [...full.slice(0, 8), '--executor', 'k8s', '--start-timeout', '0'],
+      /--start-timeout must be a whole number from 1 to 86400/,
+    ],
+    [[...full, '--health-port', '70000'], /--health-port must be a whole number from 0 to 65535/],
     [[...full, '--concurrency', '0'], /--concurrency must be a whole number from 1 to 100, got "0"/],
     [[...full, '--concurrency', 'many'], /--concurrency must be a whole number/],
     [[...full, '--worker-id', 'has space'], /--worker-id must be/],
@@ -94,5 +105,51 @@ describe('resolveRunConfig', () => {
     [[...full.slice(0, 7), keyFile, ...full.slice(8)], /is not valid JSON/],
   ])('refuses %j', (argv, message) => {
     expect(() => resolveRunConfig(argv as string[], {})).toThrow(message);
+  });
+
+  it('executor mode: --executor with its config, 10 at a time, health on request', () => {
+    const executorFile = join(dir, 'local.yaml');
+    writeFileSync(
+      executorFile,
+      'executor:\n  plugin: k8s-vm\n  k8s:\n    options: { launchVersion: stable }\necosystem: { api: https://api }\n',
+    );
+    const config = resolveRunConfig(
+      [
+        ...full.slice(0, 8),
+        '--executor',
+        'k8s',
+        '--executor-config',
+        executorFile,
+        '--start-timeout',
+        '60',
+        '--health-port',
+        '8080',
+      ],
+      { K8S_HOST: 'k8s.local', BUILDCLUSTER_HEALTH_HOST: '127.0.0.1' },
+    );
+    if (config === 'help') throw new Error('unexpected help');
+    expect(config.command).toBeUndefined();
+    expect(config.concurrency).toBe(10);
+    expect(config.health).toEqual({ port: 8080, host: '127.0.0.1' });
+    expect(config.executor).toMatchObject({
+      spec: 'k8s',
+      configFile: executorFile,
+      startTimeoutMs: 60_000,
+      verifySoonMs: 15_000,
+    });
+    expect(config.executor!.config.defaultPlugin).toBe('k8s');
+    expect(config.executor!.config.executors).toEqual([
+      { name: 'k8s', options: { launchVersion: 'stable', kubernetes: { host: 'k8s.local' } } },
+    ]);
+    // A path is a module; its config entry goes by the file name.
+    const byPath = resolveRunConfig([...full.slice(0, 8), '--executor', './lib/my-executor.js'], {});
+    expect(byPath !== 'help' && byPath.executor).toMatchObject({
+      modulePath: './lib/my-executor.js',
+      spec: './lib/my-executor.js',
+    });
+    expect(byPath !== 'help' && byPath.executor!.config.defaultPlugin).toBe('my-executor');
+    // buildcluster-queue-worker's EXECUTOR_PLUGIN names the executor when only the config is given.
+    const fromEnv = resolveRunConfig([...full.slice(0, 8), '--executor-config', executorFile], { EXECUTOR_PLUGIN: 'k8s' });
+    expect(fromEnv !== 'help' && fromEnv.executor!.spec).toBe('k8s');
   });
 });
