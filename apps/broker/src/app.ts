@@ -5,6 +5,7 @@ import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { requestSerializer } from './security/log-redaction.js';
 import inputGuard from './security/input-guard.js';
+import jsonDepth from './security/json-depth.js';
 import redis from './plugins/redis.js';
 import subscriber from './plugins/subscriber.js';
 import bus from './plugins/bus.js';
@@ -129,6 +130,7 @@ export const brokerApp = fp(
     await app.register(bus);
     await app.register(metrics);
     await app.register(inputGuard);
+    await app.register(jsonDepth);
     await app.register(clusterHooks);
     await app.register(docs);
     await app.register(orm);
