@@ -35,7 +35,7 @@ export const BODY_LIMIT = 1024 * 1024;
 /** Errors from a lost Redis or PostgreSQL connection: the request answers 503, the broker keeps going. */
 function isUnavailable(err: Error): boolean {
   const text = `${err.name} ${err.message} ${(err as { code?: string }).code ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|ConnectionException|Connection terminated|connect ECONN|the database system is|too many clients|Timeout acquiring a connection|terminating connection|timeout expired/i.test(
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|connection to Redis lost|MaxRetriesPerRequest|Stream isn't writeable|ConnectionException|Connection terminated|connect ECONN|the database system is|too many clients|Timeout acquiring a connection|terminating connection|timeout expired/i.test(
     text,
   );
 }
