@@ -114,10 +114,19 @@ local function last_delivered(stream)
   return '0-0'
 end
 
+local function event(ev, b, t, state, detail)
+  ev[#ev + 1] = b
+  ev[#ev + 1] = t
+  ev[#ev + 1] = state
+  ev[#ev + 1] = detail or ''
+end
+
 -- Once neither the start nor a stop of a build can change any more, its keys expire. The history
 -- of a plain build (acked at its first attempt, never stopped) goes at once: it holds nothing its
 -- fields do not, and most builds are plain, so this is most of the memory a settled build keeps.
-local function settle_ttl(h, hk, keep_ms)
+-- With an event list, a 'settled' event tells the caller to let the build's directory entry
+-- expire with it (the directory lives in another slot).
+local function settle_ttl(h, hk, keep_ms, ev, b)
   local s = redis.call('HMGET', h, 'sst', 'xst', 'sat', 'stop')
   local start_done = s[1] == 'acked' or s[1] == 'cancelled'
   local stop_done = (not s[2]) or s[2] == 'acked' or s[2] == 'cancelled'
@@ -128,15 +137,10 @@ local function settle_ttl(h, hk, keep_ms)
     else
       redis.call('PEXPIRE', hk, keep_ms)
     end
+    if ev then event(ev, b, 's', 'settled', '') end
   end
 end
 
-local function event(ev, b, t, state, detail)
-  ev[#ev + 1] = b
-  ev[#ev + 1] = t
-  ev[#ev + 1] = state
-  ev[#ev + 1] = detail or ''
-end
 
 -- A lease ended without an ack (expired, or nacked): the job goes back to the head of the queue
 -- (the redeliver set is served before new entries), or to the dead letters after max attempts.
@@ -149,7 +153,7 @@ local function release(K, base, b, t, attempts, max_attempts, reason, now, keep_
     redis.call('XACK', K.stream, GROUP, sid)
     redis.call('HSET', h, 'sst', 'cancelled')
     hist(hk, now, 'cancelled', reason .. '; stop was requested')
-    settle_ttl(h, hk, keep_ms)
+    settle_ttl(h, hk, keep_ms, ev, b)
     event(ev, b, t, 'cancelled', reason)
     return 0
   end

@@ -27,8 +27,8 @@ for i = 2, #ARGV do
     if t == 's' then redis.call('HSET', h, 'ak', now) end
     local hk = hkey(base, b)
     hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
-    settle_ttl(h, hk, keep_ms)
     event(ev, b, t, 'acked', '')
+    settle_ttl(h, hk, keep_ms, ev, b)
     acked[#acked + 1] = lid
     count = count + 1
   else

@@ -1,7 +1,8 @@
 -- poll: leases up to `max` jobs to a worker, oldest first: jobs whose lease ended (expired or
 -- nacked) come before any newer entry, then new entries via XREADGROUP (the group's
 -- last-delivered-id is the delivered watermark). Expired leases are reaped first. With a pollId,
--- a retried poll gets back the very jobs of the first one instead of leasing more.
+-- a retried poll gets back those jobs of the first one whose lease is still current (none acked,
+-- nacked or delivered again since) instead of leasing more.
 -- KEYS[1] stream  KEYS[2] redeliver  KEYS[3] leases  KEYS[4] meta  KEYS[5] workers  KEYS[6] dead
 -- KEYS[7] queue base "q:{<queue>}:"  KEYS[8] poll key (ignored without a pollId)
 -- ARGV[1] workerId  ARGV[2] max  ARGV[3] leaseMs  ARGV[4] maxAttempts  ARGV[5] pollId or ''
@@ -20,7 +21,17 @@ redis.call('ZREMRANGEBYSCORE', workers, '-inf', now - 60000)
 if poll_id ~= '' then
   local saved = redis.call('LRANGE', poll_key, 0, -1)
   if #saved > 0 then
-    return {now, next_deadline(K.leases), depth_of(K.meta), 0, 1, saved, {}}
+    -- Only the leases still current: a job acked, nacked, stopped or delivered again since is
+    -- not handed out a second time.
+    local current = {}
+    for i = 1, #saved, 7 do
+      local lid, b, t = saved[i], saved[i + 1], saved[i + 2]
+      local cur = redis.call('HMGET', bkey(base, b), t .. 'ls', t .. 'st')
+      if cur[1] == lid and cur[2] == 'leased' then
+        for k = 0, 6 do current[#current + 1] = saved[i + k] end
+      end
+    end
+    return {now, next_deadline(K.leases), depth_of(K.meta), 0, 1, current, {}}
   end
 end
 
