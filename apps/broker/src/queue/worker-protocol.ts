@@ -26,7 +26,10 @@ export interface WorkerProtocolDeps {
 /** The queue a worker serves: its cluster's. */
 export interface QueueRef {
   cluster: string;
+  /** The queue's key in Redis (CachedCluster.queueKey). */
   queue: string;
+  /** Its display name, for answers and metric labels. */
+  name: string;
 }
 
 export class WorkerProtocol {
@@ -58,7 +61,7 @@ export class WorkerProtocol {
       if (outcome.nextDeadline !== null) this.armDeadline(ref, outcome.nextDeadline - outcome.now);
       if (!waited) {
         waited = true;
-        metrics.pollWaits.inc({ queue: ref.queue });
+        metrics.pollWaits.inc({ queue: ref.name });
       }
       if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
     }
@@ -108,14 +111,14 @@ export class WorkerProtocol {
     for (const job of outcome.jobs) {
       if (job.type !== 'start') continue;
       if (job.attempt === 1) {
-        metrics.dispatchLatency.observe({ queue: ref.queue }, Math.max(0, outcome.now - job.enqueuedMs) / 1000);
+        metrics.dispatchLatency.observe({ queue: ref.name }, Math.max(0, outcome.now - job.enqueuedMs) / 1000);
       }
       events.publish(job.buildId, 'leased', ref.cluster);
     }
   }
 
   private recordExpiries(ref: QueueRef, expired: number, events: JobEvent[]): void {
-    if (expired > 0) this.deps.metrics.leasesExpired.inc({ queue: ref.queue }, expired);
+    if (expired > 0) this.deps.metrics.leasesExpired.inc({ queue: ref.name }, expired);
     if (events.length > 0) this.changed(ref, events);
   }
 

@@ -38,10 +38,17 @@ export default fp(
         schema: {
           tags: ['status'],
           summary: 'Liveness: the process answers',
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          description:
+            '`warnings` lists what is wrong with the setup without stopping the broker, e.g. Redis running without AOF.',
+          response: {
+            200: Type.Object({ status: Type.Literal('ok'), warnings: Type.Optional(Type.Array(Type.String())) }),
+          },
         },
       },
-      async () => ({ status: 'ok' as const }),
+      async () => {
+        const warnings = await app.redisWarnings();
+        return warnings.length > 0 ? { status: 'ok' as const, warnings } : { status: 'ok' as const };
+      },
     );
     app.get(
       '/v4/status/ready',
@@ -63,5 +70,5 @@ export default fp(
       },
     );
   },
-  { name: 'routes-status', dependencies: ['orm', 'redis'] },
+  { name: 'routes-status', dependencies: ['orm', 'redis', 'redis-durability'] },
 );

@@ -18,7 +18,7 @@ for i = 2, #ARGV do
   elseif cur[2] == 'acked' then
     acked[#acked + 1] = lid
   elseif cur[2] == 'leased' or cur[2] == 'queued' then
-    if cur[2] == 'queued' and redis.call('ZREM', redeliver, pad_id(cur[3])) == 1 then
+    if cur[2] == 'queued' and redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then
       redis.call('HINCRBY', meta, 'depth', -1)
     end
     redis.call('XACK', stream, GROUP, cur[3])

@@ -81,14 +81,35 @@ while n < max do
   end
 end
 
--- 2. new entries
+-- 2. new entries. A stop message among them was queued in the redeliver set too (served ahead
+-- of the starts): delivered here only if still waiting there; if it was served already and is
+-- leased, it stays in the PEL, which now holds it as delivered and unacked.
+local read_ordinal = false
 while n < max do
   local want = max - n
   local read = redis.call('XREADGROUP', 'GROUP', GROUP, CONSUMER, 'COUNT', want, 'STREAMS', K.stream, '>')
   if not read then break end
   local entries = read[1][2]
-  for _, e in ipairs(entries) do deliver(e[1], e[2]) end
+  for _, e in ipairs(entries) do
+    local o = field(e[2], 'o')
+    if o then read_ordinal = o end
+    if field(e[2], 't') == 'x' then
+      local served = redis.call('ZREM', K.redeliver, member('x', e[1])) == 0
+      if not served then
+        deliver(e[1], e[2])
+      elseif redis.call('HGET', bkey(base, field(e[2], 'b')), 'xst') ~= 'leased' then
+        redis.call('XACK', K.stream, GROUP, e[1])
+      end
+    else
+      deliver(e[1], e[2])
+    end
+  end
   if #entries < want then break end
+end
+if read_ordinal then
+  -- the delivered watermark's ordinal; what the skip set held below it no longer counts anywhere
+  redis.call('HSET', K.meta, 'dlo', read_ordinal)
+  redis.call('ZREMRANGEBYSCORE', skipkey(base), '-inf', read_ordinal)
 end
 
 if n > 0 and poll_id ~= '' then
