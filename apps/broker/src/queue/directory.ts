@@ -10,6 +10,12 @@ import { scriptsFor, type Scripts } from './scripts.js';
  */
 export type DirectoryState = '' | 'pending' | 'cancelled';
 
+/**
+ * How long an assignment marks its queue: new posts for it queue behind the pending builds
+ * meanwhile. Short, so a drainer that died holds up nobody's posts for long.
+ */
+export const ASSIGNING_MARK_MS = 2000;
+
 export interface Claim {
   created: boolean;
   queue: string;
@@ -146,7 +152,7 @@ export class BuildDirectory {
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
-  async assign(buildId: number, queue: string, cluster: string, markerMs = 30_000): Promise<string | null> {
+  async assign(buildId: number, queue: string, cluster: string, markMs = ASSIGNING_MARK_MS): Promise<string | null> {
     const r = (await this.scripts.assign(
       DIRECTORY.entry(buildId),
       DIRECTORY.pending,
@@ -156,7 +162,7 @@ export class BuildDirectory {
       buildId,
       queue,
       cluster,
-      markerMs,
+      markMs,
     )) as [number, string?];
     return r[0] === 1 ? (r[1] ?? '{}') : null;
   }
@@ -215,7 +221,7 @@ export class BuildDirectory {
 
   async unlock(token: string): Promise<void> {
     // Delete only our own lock (it may have lapsed and been taken by another replica), and the
-    // marker that made new posts queue behind the builds this drain assigned.
+    // marks that made new posts queue behind the builds this drain assigned.
     await this.redis.eval(
       "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[2]) return redis.call('DEL', KEYS[1]) end return 0",
       2,

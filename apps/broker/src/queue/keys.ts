@@ -48,7 +48,7 @@ export const DIRECTORY = {
   pendingSequence: 'dir:{d}:seq',
   assigning: 'dir:{d}:assigning',
   drainLock: 'dir:{d}:drain',
-  /** Set while pending builds are being assigned: new posts then queue behind them. */
+  /** Queues pending builds are being assigned to (score: until when): new posts for them queue behind. */
   assigningMarker: 'dir:{d}:assigning-now',
 } as const;
 

@@ -22,11 +22,12 @@ export interface PendingDeps {
   log: FastifyBaseLogger;
   /** An assignment not settled after this long was left by a broker that died (default 10 s). */
   stalledMs?: number;
-  /** The drain lock's time to live, renewed every third of it while the drain runs (default 30 s). */
+  /** The drain lock's time to live, renewed every third of it while the drain runs (default 5 s). */
   lockMs?: number;
 }
 
-const LOCK_MS = 30_000;
+// Short, since it is renewed while a drain runs: a drainer that died holds up the others this long at most.
+const LOCK_MS = 5_000;
 const RETRY_MS = 200;
 const STALLED_MS = 10_000;
 
@@ -105,7 +106,7 @@ export class PendingDrainer {
     );
     try {
       await this.recover();
-      await this.drain(lockMs);
+      await this.drain();
     } finally {
       clearInterval(renewal);
       await directory.unlock(token).catch(() => {});
@@ -144,7 +145,7 @@ export class PendingDrainer {
     return selectCluster(unnamed, await candidateClusters(clusters, unnamed, retired));
   }
 
-  private async drain(lockMs: number): Promise<void> {
+  private async drain(): Promise<void> {
     const { directory, store, events, known, log } = this.deps;
     // Queues found retired during this drain (their cluster deleted, this copy not refreshed yet).
     const retired = new Set<string>();
@@ -166,7 +167,7 @@ export class PendingDrainer {
         const selection = await this.select(message, retired);
         if (selection.kind !== 'cluster') continue;
         const { queueKey: queue, name } = selection.cluster;
-        const won = await directory.assign(pending.buildId, queue, name, lockMs);
+        const won = await directory.assign(pending.buildId, queue, name);
         if (won === null) continue;
         const appended = await store.enqueue(queue, name, pending.buildId, won);
         if (appended.gone) {
