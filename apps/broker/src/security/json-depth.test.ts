@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../testing/index.js';
+import { registration } from '../clusters/fixtures.js';
+import { startMessage } from '../queue/testing.js';
 import { MAX_JSON_DEPTH, jsonDepthProblem } from './json-depth.js';
 
 /** Deeply nested JSON is refused before anything recurses over it (parse, schema, guards). */
@@ -18,7 +20,10 @@ describe('JSON nesting limit', () => {
     ['PUT', '/v4/buildClusters', 'admin'],
   ] as const)('%s %s: 20,000 levels in a 40 KB body answer 400 naming the limit', async (method, url, who) => {
     const token = who === 'sdapi' ? broker.sdapiToken : broker.adminToken;
-    for (const payload of [deep(20_000), deepObject(20_000), `{"buildId": 1, "x": ${deep(MAX_JSON_DEPTH + 1)}}`]) {
+    // A valid body with one deep field: this one overflowed the stack after parsing (500) before.
+    const valid = JSON.stringify(url === '/v1/queue/message' ? startMessage(1) : registration('deep').body);
+    const inside = `${valid.slice(0, -1)}, "annotations": ${deepObject(8000)}}`;
+    for (const payload of [deep(20_000), deepObject(20_000), inside, `{"buildId": 1, "x": ${deep(MAX_JSON_DEPTH + 1)}}`]) {
       const res = await broker.app.inject({
         method,
         url,
