@@ -53,8 +53,9 @@ describe('position', () => {
     }
     looking = false;
     await pinger;
-    // A scan of the backlog inside one script blocked Redis ~100 ms per lookup here.
-    expect(slowestPing, 'slowest PING while looking builds up (ms)').toBeLessThan(40);
+    // The scan of the backlog inside one script blocked Redis 880 ms here; a bound well above
+    // scheduling noise on a busy machine, and SLOWLOG for Redis's own measure of each lookup.
+    expect(slowestPing, 'slowest PING while looking builds up (ms)').toBeLessThan(100);
     const slow = (await probe.slowlog('GET', 128)) as Array<[number, number, number, string[]]>;
     // the lookups' own entries (status: 5 keys, the queue's meta first)
     const ours = slow.filter(
