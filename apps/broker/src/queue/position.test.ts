@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushPrefix, TEST_REDIS_URL } from '../testing/index.js';
+import { startOwnRedis } from '../testing/redis-server.js';
 import { QueueStore } from './store.js';
 
 /**
@@ -27,44 +28,52 @@ afterAll(async () => {
 
 describe('position', () => {
   it('on a 100k backlog, lookups of the last build do not stall Redis', async () => {
-    const s = store();
-    const q = 'big';
-    const total = 100_000;
-    for (let from = 0; from < total; from += 2000) {
-      await Promise.all(Array.from({ length: 2000 }, (_, i) => s.enqueue(q, 'c', from + i + 1, msg(from + i + 1))));
-    }
-    // Some delivered, one ahead cancelled: the position counts only what is still ahead.
-    const leased = await s.poll(q, 'w', 10);
-    expect(leased.jobs).toHaveLength(10);
-    await s.stop(q, 'c', 20, '{}');
-    const started = Date.now();
-    let slowestPing = 0;
-    let looking = true;
-    const pinger = (async () => {
-      while (looking) {
-        const t = performance.now();
-        await probe.ping();
-        slowestPing = Math.max(slowestPing, performance.now() - t);
+    // A Redis of its own: no other test's load in its timings, and a SLOWLOG that logs from 2 ms.
+    const own = await startOwnRedis(['--slowlog-log-slower-than', '2000']);
+    const client = new Redis(own.url);
+    const pinger = new Redis(own.url);
+    try {
+      const s = new QueueStore({ redis: client, wakeChannel: 'wake', leaseMs: 60_000, maxAttempts: 5, keepMs: 60_000 });
+      const q = 'big';
+      const total = 100_000;
+      for (let from = 0; from < total; from += 2000) {
+        await Promise.all(Array.from({ length: 2000 }, (_, i) => s.enqueue(q, 'c', from + i + 1, msg(from + i + 1))));
       }
-    })();
-    for (let i = 0; i < 30; i++) {
-      const status = await s.status(q, total);
-      expect(status!.position).toBe(total - 10 - 1);
+      // Some delivered, one ahead cancelled: the position counts only what is still ahead.
+      expect((await s.poll(q, 'w', 10)).jobs).toHaveLength(10);
+      await s.stop(q, 'c', 20, '{}');
+      await pinger.slowlog('RESET');
+      const pings: number[] = [];
+      let looking = true;
+      const pinging = (async () => {
+        while (looking) {
+          const t = performance.now();
+          await pinger.ping();
+          pings.push(performance.now() - t);
+        }
+      })();
+      for (let i = 0; i < 30; i++) {
+        const status = await s.status(q, total);
+        expect(status!.position).toBe(total - 10 - 1);
+      }
+      looking = false;
+      await pinging;
+      // The scan of the backlog inside the lookup blocked Redis ~100 ms per lookup (the slowest
+      // PING 880 ms). Redis's own measure first, then what other clients saw: the median PING,
+      // and a generous bound on the slowest, which a busy machine's scheduling also moves.
+      const slow = (await pinger.slowlog('GET', 128)) as Array<[number, number, number, string[]]>;
+      const lookups = slow.filter(([, , , args]) => args[0]?.toLowerCase() === 'evalsha' && args[3] === 'q:{big}:m');
+      expect(lookups.map(([, , micros]) => `${micros} µs`)).toEqual([]);
+      const sorted = [...pings].sort((a, b) => a - b);
+      expect(sorted[Math.floor(sorted.length / 2)], 'median PING while looking builds up (ms)').toBeLessThan(20);
+      expect(sorted.at(-1), 'slowest PING while looking builds up (ms)').toBeLessThan(500);
+      expect((await s.status(q, 11))!.position).toBe(1);
+      expect((await s.status(q, 21))!.position).toBe(10);
+    } finally {
+      client.disconnect();
+      pinger.disconnect();
+      own.stop();
     }
-    looking = false;
-    await pinger;
-    // The scan of the backlog inside one script blocked Redis 880 ms here; a bound well above
-    // scheduling noise on a busy machine, and SLOWLOG for Redis's own measure of each lookup.
-    expect(slowestPing, 'slowest PING while looking builds up (ms)').toBeLessThan(100);
-    const slow = (await probe.slowlog('GET', 128)) as Array<[number, number, number, string[]]>;
-    // the lookups' own entries (status: 5 keys, the queue's meta first)
-    const ours = slow.filter(
-      ([, at, micros, args]) =>
-        at * 1000 >= started - 1000 && micros > 10_000 && args[2] === '5' && args[3] === `${prefix}q:{big}:m`,
-    );
-    expect(ours.map(([, , micros, args]) => `${micros} µs ${args.slice(0, 4).join(' ')}`)).toEqual([]);
-    expect((await s.status(q, 11))!.position).toBe(1);
-    expect((await s.status(q, 21))!.position).toBe(10);
   }, 120_000);
 
   it('stays exact through cancellations, redeliveries, stops and requeues', async () => {
