@@ -6,6 +6,8 @@ import { BrokerError } from './errors.js';
 import { requestSerializer } from './security/log-redaction.js';
 import inputGuard from './security/input-guard.js';
 import screwdriver from './screwdriver/plugin.js';
+import redisDurability from './plugins/redis-durability.js';
+import jsonDepth from './security/json-depth.js';
 import redis from './plugins/redis.js';
 import subscriber from './plugins/subscriber.js';
 import bus from './plugins/bus.js';
@@ -35,7 +37,7 @@ export const BODY_LIMIT = 1024 * 1024;
 /** Errors from a lost Redis or PostgreSQL connection: the request answers 503, the broker keeps going. */
 function isUnavailable(err: Error): boolean {
   const text = `${err.name} ${err.message} ${(err as { code?: string }).code ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|ConnectionException|Connection terminated|connect ECONN|the database system is|too many clients|Timeout acquiring a connection|terminating connection|timeout expired/i.test(
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|connection to Redis lost|MaxRetriesPerRequest|Stream isn't writeable|ConnectionException|Connection terminated|connect ECONN|the database system is|too many clients|Timeout acquiring a connection|terminating connection|timeout expired/i.test(
     text,
   );
 }
@@ -126,10 +128,12 @@ export const brokerApp = fp(
     });
 
     await app.register(redis);
+    await app.register(redisDurability);
     await app.register(subscriber);
     await app.register(bus);
     await app.register(metrics);
     await app.register(inputGuard);
+    await app.register(jsonDepth);
     await app.register(clusterHooks);
     await app.register(docs);
     await app.register(orm);

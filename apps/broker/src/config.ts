@@ -33,6 +33,10 @@ export interface BrokerConfig {
   keyRotationGraceSeconds: number;
   /** How long a settled build (acked, cancelled, dead) is remembered: dedup of retried posts, stops, lookups. */
   buildRetentionSeconds: number;
+  /** How often each replica compares the Redis cluster cache with PostgreSQL and repairs it. */
+  clusterReconcileSeconds: number;
+  /** Warn (log, /v4/status) when Redis keeps no append-only file. */
+  redisAofCheck: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dbPoolMax: number;
   /** Folder of the built dashboard; served at / when it exists. */
@@ -173,6 +177,8 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100, problems),
     keyRotationGraceSeconds: integer(env, 'KEY_ROTATION_GRACE_SECONDS', 3600, 0, 30 * 86400, problems),
     buildRetentionSeconds: integer(env, 'BUILD_RETENTION_SECONDS', 2 * 86400, 60, 30 * 86400, problems),
+    clusterReconcileSeconds: integer(env, 'CLUSTER_RECONCILE_SECONDS', 30, 1, 3600, problems),
+    redisAofCheck: boolean(env, 'REDIS_AOF_CHECK', true, problems),
     logLevel,
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 100, problems),
     dashboardDir: env.DASHBOARD_DIR && env.DASHBOARD_DIR !== '' ? env.DASHBOARD_DIR : null,

@@ -15,15 +15,21 @@ import { JsonClient } from './lib/http.js';
 import { clusterNames, registerClusters } from './lib/clusters.js';
 import { progress, sleep, wallNow } from './lib/log.js';
 import { seededRandom } from './lib/random.js';
+import { startMessage } from './lib/payload.js';
+import { ClusterChurn, CHURN_SCM_CONTEXT } from './chaos/churn.js';
 import { RESULTS_DIR, requireBuiltBroker } from './lib/repo.js';
 
 /**
  * `pnpm chaos`: two broker replicas, a durable Redis and the worker package's workers, all real
  * processes; 10,000 builds posted over 5 clusters while workers are SIGKILLed every second, each
- * replica is SIGKILLed twice and Redis is restarted once. The ledger then has to show every build
- * acked exactly once, none lost, none delivered after its ack, and FIFO first deliveries.
+ * replica is SIGKILLed twice and Redis is restarted once; meanwhile churn clusters are deleted and
+ * registered again under the same names while their builds flow, and another organization's
+ * cluster set to a main cluster's queue name polls all along (chaos/churn.ts). The ledger then has
+ * to show every build acked exactly once, none lost, none delivered after its ack, none delivered
+ * to a cluster of another organization, and FIFO first deliveries.
  */
 const FIRST_BUILD_ID = 1_000_000;
+const FIRST_CHURN_BUILD_ID = 5_000_000;
 
 async function main(): Promise<number> {
   const options = chaosOptions(process.argv.slice(2));
@@ -59,6 +65,7 @@ async function main(): Promise<number> {
   const sdapiToken = mintApiToken(apiKeys, ['sdapi'], 'chaos-sdapi');
   const replicas: BrokerProcess[] = [];
   let fleet: WorkerFleet | null = null;
+  let churn: ClusterChurn | null = null;
   const faultsLedger = new LedgerWriter(join(ledgerDir, 'faults.jsonl'));
   const events: ChaosEvents = {
     workerKills: 0,
@@ -112,6 +119,46 @@ async function main(): Promise<number> {
       seed: options.seed,
     });
     fleet.startAll();
+    stage = 'starting the intruder and the churn of clusters';
+    churn = new ClusterChurn({
+      replicas: urls,
+      adminToken,
+      keyDir,
+      ledgerDir,
+      logDir,
+      fleet: {
+        concurrency: options.workerConcurrency,
+        buildMinMs: options.buildMinMs,
+        buildMaxMs: options.buildMaxMs,
+        seed: options.seed,
+      },
+    });
+    await churn.startIntruder(credentials[0]!.name);
+    churn.start();
+    const activeChurn = churn;
+    stage = 'running the flow';
+    const churnProducer = new ChaosProducer(
+      {
+        replicas: urls,
+        sdapiToken,
+        clusters: ['churn'],
+        builds: options.churnBuilds,
+        rate: Math.max(1, (options.rate * options.churnBuilds) / options.builds),
+        firstBuildId: FIRST_CHURN_BUILD_ID,
+        postDeadlineMs: 60_000,
+        message: (buildId) => ({
+          ...startMessage(buildId, null),
+          pipeline: { id: 4343, name: 'screwdriver-cd/churn', scmContext: CHURN_SCM_CONTEXT },
+        }),
+        fifo: false,
+      },
+      new LedgerWriter(join(ledgerDir, 'producer-churn.jsonl')),
+    );
+    let churnError: Error | null = null;
+    const churnPosting = churnProducer
+      .run()
+      .catch((err: Error) => (churnError = err))
+      .finally(() => activeChurn.stop());
     const producer = new ChaosProducer(
       {
         replicas: urls,
@@ -139,7 +186,11 @@ async function main(): Promise<number> {
     let lastProgressAt = wallNow();
     let lastReport = 0;
     let lastBrokerCheck = 0;
-    const posted = Array.from({ length: options.builds }, (_, n) => FIRST_BUILD_ID + n);
+    const total = options.builds + options.churnBuilds;
+    const posted = [
+      ...Array.from({ length: options.builds }, (_, n) => FIRST_BUILD_ID + n),
+      ...Array.from({ length: options.churnBuilds }, (_, n) => FIRST_CHURN_BUILD_ID + n),
+    ];
     const buildState = async (buildId: number) => {
       const answer = await admin
         .request<{ state: string }>('GET', `/v4/builds/${buildId}`, { token: adminToken, timeoutMs: 10_000 })
@@ -147,10 +198,11 @@ async function main(): Promise<number> {
       return answer?.status === 200 ? answer.body.state : 'unknown';
     };
     const activeFleet = fleet;
-    while (tail.ackedBuilds.size < options.builds) {
+    while (tail.ackedBuilds.size < total) {
       await sleep(100);
       tail.poll();
       if (producerError) throw producerError;
+      if (churnError) throw churnError;
       const acked = tail.ackedBuilds.size;
       if (acked > lastProgress) {
         lastProgress = acked;
@@ -159,7 +211,7 @@ async function main(): Promise<number> {
       if (wallNow() - lastReport > 5000) {
         lastReport = wallNow();
         progress(
-          `chaos: posted ${producer.posted}/${options.builds}, acked ${acked} (ledger), post failures ${producer.failures}`,
+          `chaos: posted ${producer.posted}/${options.builds} + ${churnProducer.posted}/${options.churnBuilds} churn, acked ${acked} (ledger), post failures ${producer.failures + churnProducer.failures}, churn clusters ${activeChurn.generations} registered / ${activeChurn.deletions} deleted`,
         );
       }
       const stalledMs = wallNow() - lastProgressAt;
@@ -193,7 +245,7 @@ async function main(): Promise<number> {
         fault(`SIGKILL worker ${victim}`);
       }
       const next = schedule[0];
-      if (next && acked >= next.at * options.builds) {
+      if (next && acked >= next.at * total) {
         schedule.shift();
         if (next.what === 'restart-redis') {
           stage = 'restarting Redis';
@@ -220,7 +272,9 @@ async function main(): Promise<number> {
     stage = 'watching for late deliveries';
     await sleep(options.leaseMs * 2 + 2000);
     stage = 'stopping the workers';
+    await churnPosting;
     await fleet.stopAll();
+    await churn.stopWorkers();
 
     stage = 'asking the broker about builds without an acked answer';
     const ledger = readLedgerDir(ledgerDir);
@@ -241,10 +295,12 @@ async function main(): Promise<number> {
       partialLines: ledger.partialLines,
       killedWorkers: fleet.killed,
       brokerStates,
+      foreignClusters: churn.foreignClusters,
     });
     events.unexpectedWorkerExits = fleet.unexpectedExits;
     events.seconds = Math.round((wallNow() - startedAt) / 1000);
-    const notPosted = options.builds - verdict.figures.builds;
+    events.churn = { generations: churn.generations, deletions: churn.deletions, refusedDeletes: churn.refusedDeletes };
+    const notPosted = total - verdict.figures.builds;
     const text = formatVerdict(verdict, events);
     const timeline = events.timeline.filter((line) => !line.includes('worker'));
     process.stdout.write(`\nfaults (besides a worker SIGKILLed every second):\n${timeline.map((l) => `  ${l}`).join('\n')}\n`);
@@ -259,12 +315,14 @@ async function main(): Promise<number> {
     process.stdout.write(
       failed
         ? '\nchaos: FAILED\n'
-        : '\nchaos: passed — every build acked exactly once, none lost, none delivered after its ack, FIFO held\n',
+        : '\nchaos: passed — every build acked exactly once, none lost, none delivered after its ack or to another organization, FIFO held\n',
     );
     return failed ? 1 : 0;
   } finally {
     stage = 'cleaning up';
     if (fleet) await fleet.stopAll().catch(() => {});
+    if (churn) await churn.stop().catch(() => {});
+    if (churn) await churn.stopWorkers().catch(() => {});
     for (const replica of replicas) await replica.stop().catch(() => {});
     await redis.destroy().catch(() => {});
     await database.drop().catch(() => {});

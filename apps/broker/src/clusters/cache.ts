@@ -51,6 +51,7 @@ export function encode(entry: CacheEntry): Record<string, string> {
     scmContext: c.scmContext,
     isActive: String(c.isActive),
     queue: c.queue,
+    queueKey: c.queueKey,
     managedBy: c.managedBy,
     weightage: String(c.weightage),
     provider: JSON.stringify(c.provider),
@@ -63,8 +64,8 @@ export function encode(entry: CacheEntry): Record<string, string> {
 
 /** A cached hash back into a cluster; null when it is incomplete (e.g. a half-written or foreign key). */
 export function decode(hash: Record<string, string>): CachedCluster | null {
-  const { name, scmOrganization, scmContext, isActive, queue, managedBy, weightage, provider, signOption, keys } = hash;
-  if (!name || !scmOrganization || !scmContext || !queue || !signOption || !keys) return null;
+  const { name, scmOrganization, scmContext, isActive, queue, queueKey, managedBy, weightage, provider, signOption, keys } = hash;
+  if (!name || !scmOrganization || !scmContext || !queue || !queueKey || !signOption || !keys) return null;
   if (!MANAGED_BY.includes(managedBy as ManagedBy)) return null;
   try {
     return {
@@ -73,6 +74,7 @@ export function decode(hash: Record<string, string>): CachedCluster | null {
       scmContext,
       isActive: isActive === 'true',
       queue,
+      queueKey,
       managedBy: managedBy as ManagedBy,
       weightage: Number(weightage ?? 100),
       provider: provider ? (JSON.parse(provider) as Provider | null) : null,
@@ -119,6 +121,21 @@ export class ClusterCache {
   async read(name: string): Promise<CachedCluster | null> {
     const hash = await this.redis.hgetall(CacheKeys.cluster(name));
     return decode(hash);
+  }
+
+  /** Every cached cluster's version (its row's updatedAt, ms) and queue key, for the reconciliation with PostgreSQL. */
+  async versions(): Promise<Map<string, { version: number; queueKey: string | null }>> {
+    const names = await this.redis.smembers(CacheKeys.names);
+    const out = new Map<string, { version: number; queueKey: string | null }>();
+    if (names.length === 0) return out;
+    const read = this.redis.pipeline();
+    for (const name of names) read.hmget(CacheKeys.cluster(name), 'version', 'queueKey');
+    const replies = (await read.exec()) ?? [];
+    names.forEach((name, i) => {
+      const [version, queueKey] = (replies[i]?.[1] as Array<string | null> | undefined) ?? [];
+      out.set(name, { version: Number(version ?? -1), queueKey: queueKey ?? null });
+    });
+    return out;
   }
 
   /** Everything cached, with the generation read before the hashes (a change after it shows as a newer generation). */

@@ -19,7 +19,16 @@ export default fp(
     const cache = new ClusterCache(app.redis);
     const directory = new LocalClusterDirectory(cache);
     const channel = app.channel('clusters');
-    const sync = new CacheSync({ orm: app.orm, redis: app.redis, channel, cache, directory, log: app.log });
+    const sync = new CacheSync({
+      orm: app.orm,
+      redis: app.redis,
+      channel,
+      cache,
+      directory,
+      log: app.log,
+      hooks: app.clusterHooks,
+      reconcileMs: app.config.clusterReconcileSeconds * 1000,
+    });
     const registry = new ClusterRegistry({
       cache,
       directory,

@@ -89,6 +89,17 @@ export function toApiCluster(record: ClusterRecord): BuildCluster {
   };
 }
 
+/**
+ * The Redis identity of a cluster's queue: its row id and creation time (`#<id>.<createdAt ms,
+ * base 36>`). Both are immutable, and the pair stays unique even if a restored database reuses an
+ * id, so a queue belongs to one cluster for its whole life: renaming `queue` moves nothing, two
+ * clusters never share a queue, and a name registered again starts with an empty one. `#` is not
+ * allowed in a display name, so a key never equals one.
+ */
+export function queueKeyOf(row: Pick<BuildClusterRow, 'id' | 'createdAt'>): string {
+  return `#${row.id}.${row.createdAt.getTime().toString(36)}`;
+}
+
 /** What the hot paths need, as the cache holds it. */
 export function toCacheEntry(record: ClusterRecord): CacheEntry {
   const { row } = record;
@@ -109,6 +120,7 @@ export function toCacheEntry(record: ClusterRecord): CacheEntry {
     scmContext: row.scmContext,
     isActive: row.isActive,
     queue: row.queue,
+    queueKey: queueKeyOf(row),
     managedBy: row.managedBy,
     weightage: row.weightage,
     provider: row.provider ?? null,

@@ -17,10 +17,13 @@ import type { ClusterCache } from './cache.js';
 import type { LocalClusterDirectory } from './directory.js';
 import { dropUnusedKeyFiles, putKeyFiles } from './key-store.js';
 import { canonicalSignOption, parsePublicKey, signOptionFileName, type ParsedPublicKey } from './keys.js';
-import { loadRecords, toApiCluster, toCacheEntry, type ClusterRecord } from './records.js';
+import { loadRecords, queueKeyOf, toApiCluster, toCacheEntry, type ClusterRecord } from './records.js';
 import type { CacheSync } from './sync.js';
 
 type Action = ClusterEvent['action'];
+
+/** How long a delete waits for a row another write holds (see STALE_RETIRE_MS of the queues: 60 s). */
+const DELETE_LOCK_TIMEOUT_S = 10;
 
 export interface RegistryDeps {
   cache: ClusterCache;
@@ -131,23 +134,56 @@ export class ClusterRegistry {
     return this.announce('updated', record, username);
   }
 
+  /**
+   * Deletes a cluster: its queue is retired first (409 while it holds queued, leased or dead
+   * builds; from then on no build can enter it on any replica), then the row goes, then the mark
+   * is sealed. A name PostgreSQL no longer has but the cache still does (a broker died between
+   * the commit and the cache removal) is cleaned up, and answers as deleted.
+   */
   async delete(em: EntityManager, name: string, username: string): Promise<void> {
     const existing = await em.findOne(BuildClusterSchema, { name });
-    if (!existing) throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
-    // The queue module refuses (409) while the cluster's queue holds queued or leased builds.
+    if (!existing) {
+      if (await this.forgetOrphan(name, username)) return;
+      throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
+    }
     for (const guard of this.deps.hooks.beforeDelete) await guard(name, existing.queue);
-    await em.transactional(async (tx) => {
-      const row = await tx.findOne(BuildClusterSchema, { name }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!row) throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
-      const rotation = await tx.findOne(KeyRotationSchema, { cluster: row.id });
-      const files = [row.authKeyFileName, row.signOptionFileName];
-      if (rotation) files.push(rotation.previousAuthKeyFileName, rotation.previousSignOptionFileName);
-      // The rotation row goes with the cluster (on delete cascade).
-      await tx.nativeDelete(BuildClusterSchema, { id: row.id });
-      await dropUnusedKeyFiles(tx, files);
-    });
+    const queues = this.deps.hooks.queues;
+    const queueKey = queueKeyOf(existing);
+    const token = queues ? await queues.retire(name, queueKey) : null;
+    try {
+      await em.transactional(async (tx) => {
+        // Well under the age at which another replica lifts a mark as left by a dead broker.
+        await tx.execute(`set local lock_timeout = '${DELETE_LOCK_TIMEOUT_S}s'`);
+        const row = await tx.findOne(BuildClusterSchema, { name }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!row || row.id !== existing.id) throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
+        const rotation = await tx.findOne(KeyRotationSchema, { cluster: row.id });
+        const files = [row.authKeyFileName, row.signOptionFileName];
+        if (rotation) files.push(rotation.previousAuthKeyFileName, rotation.previousSignOptionFileName);
+        // The rotation row goes with the cluster (on delete cascade).
+        await tx.nativeDelete(BuildClusterSchema, { id: row.id });
+        await dropUnusedKeyFiles(tx, files);
+      });
+    } catch (err) {
+      if (queues && token) await queues.lift(queueKey, token).catch(() => {});
+      throw err;
+    }
+    // Unsealed (Redis away), the mark still refuses builds: only marks of live clusters are lifted.
+    await queues
+      ?.seal(queueKey)
+      .catch((err: Error) => this.deps.log.warn({ err: err.message, cluster: name }, 'queue seal failed'));
     await this.afterCommit('deleted', name, null, username, () => this.deps.cache.remove(name));
     this.deps.directory.delete(name);
+  }
+
+  /** Completes the delete of a cluster PostgreSQL no longer has but the cache does; true when there was one. */
+  async forgetOrphan(name: string, username: string): Promise<boolean> {
+    const cached = await this.deps.cache.read(name);
+    if (!cached) return false;
+    await this.deps.hooks.queues?.seal(cached.queueKey);
+    this.deps.log.warn({ cluster: name }, 'cluster was deleted from PostgreSQL but still cached: removing it from the cache');
+    await this.afterCommit('deleted', name, null, username, () => this.deps.cache.remove(name));
+    this.deps.directory.delete(name);
+    return true;
   }
 
   /** Starts a rotation: the current key (with the signOption it is used with) stays valid for the grace period. */

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { ClusterHooks } from '../plugins/cluster-hooks.js';
 import type { ClusterCache } from './cache.js';
 import type { LocalClusterDirectory } from './directory.js';
-import { loadAllRecords, toCacheEntry } from './records.js';
+import { loadAllRecords, queueKeyOf, toCacheEntry } from './records.js';
 
 /** Invalidation message on the `clusters` channel: one cluster changed, or everything (after a rebuild). */
 interface Invalidation {
@@ -17,7 +18,12 @@ interface Invalidation {
  *  - every write publishes an invalidation; every replica re-reads that cluster from Redis (ms);
  *  - a periodic check (CHECK_MS) reloads the copy when the cache generation moved without a
  *    message reaching us (subscriber reconnect), and rebuilds from PostgreSQL when Redis lost the
- *    cache (its `built` marker is gone) or a cache write failed after a PostgreSQL commit.
+ *    cache (its `built` marker is gone) or a cache write failed after a PostgreSQL commit;
+ *  - every `reconcileMs`, compares the cache with PostgreSQL (names and versions) and rebuilds
+ *    when they differ: a broker that died between a commit and its cache write leaves a cache
+ *    that no message or marker reveals (a deleted cluster still routable and pollable). The
+ *    queues of clusters found deleted are sealed first, and retire marks that a dead broker left
+ *    on clusters PostgreSQL still has are lifted.
  */
 export class CacheSync {
   static readonly CHECK_MS = 2000;
@@ -25,6 +31,7 @@ export class CacheSync {
   /** Set when a registry write reached PostgreSQL but not Redis: the next check rebuilds. */
   private dirty = false;
   private checking: Promise<void> | null = null;
+  private reconciledAt = 0;
 
   constructor(
     private readonly deps: {
@@ -34,6 +41,9 @@ export class CacheSync {
       cache: ClusterCache;
       directory: LocalClusterDirectory;
       log: FastifyBaseLogger;
+      hooks: ClusterHooks;
+      /** How often the cache is compared with PostgreSQL. */
+      reconcileMs: number;
     },
   ) {}
 
@@ -134,5 +144,31 @@ export class CacheSync {
       return;
     }
     if (state.generation !== directory.generation) await this.reload();
+    if (Date.now() - this.reconciledAt >= this.deps.reconcileMs) {
+      this.reconciledAt = Date.now();
+      await this.reconcile();
+    }
+  }
+
+  /** Repairs the cache from PostgreSQL when they differ; returns whether it had to. */
+  async reconcile(): Promise<boolean> {
+    const { orm, cache, hooks, log } = this.deps;
+    const rows = await orm.em
+      .fork()
+      .getConnection()
+      .execute<Array<{ id: number; name: string; createdAt: Date; updatedAt: Date }>>(
+        'select "id", "name", "createdAt", "updatedAt" from "buildClusters"',
+      );
+    const cached = await cache.versions();
+    const truth = new Map(rows.map((row) => [row.name, row]));
+    const orphans = [...cached].filter(([name]) => !truth.has(name));
+    const differs = orphans.length > 0 || rows.some((row) => cached.get(row.name)?.version !== new Date(row.updatedAt).getTime());
+    for (const [name, entry] of orphans) {
+      log.warn({ cluster: name }, 'cluster cache: a deleted cluster was still cached; removing it');
+      if (entry.queueKey) await hooks.queues?.seal(entry.queueKey);
+    }
+    if (differs) await this.rebuild();
+    await hooks.queues?.liftStale(rows.map((row) => queueKeyOf({ id: row.id, createdAt: new Date(row.createdAt) })));
+    return differs;
   }
 }

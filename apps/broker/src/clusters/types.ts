@@ -22,7 +22,13 @@ export interface CachedCluster {
   scmOrganization: string;
   scmContext: string;
   isActive: boolean;
+  /** The queue's display name (the API's `queue` field): free to edit, never used as a Redis key. */
   queue: string;
+  /**
+   * The queue's identity in Redis, derived from the cluster's id and creation time: unique, never
+   * edited, never reused by a cluster registered later under the same name (see queueKeyOf).
+   */
+  queueKey: string;
   managedBy: ManagedBy;
   weightage: number;
   provider: Provider | null;

@@ -17,8 +17,27 @@ export function redisOptions(keyPrefix: string): RedisOptions {
     maxRetriesPerRequest: 2,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     enableAutoPipelining: true,
+    // A command sent before a disconnect may have run: sending it again would run a poll, nack or
+    // append twice. It fails instead (the request answers 503 and the caller retries with its
+    // own idempotency: pollId, buildId, lease ids). Commands queued while offline were never
+    // sent and still go out once the connection is back.
+    autoResendUnfulfilledCommands: false,
     lazyConnect: false,
   };
+}
+
+const LOST = 'connection to Redis lost before it answered; the command may or may not have run';
+
+/**
+ * With `autoResendUnfulfilledCommands` off, ioredis drops the commands that were waiting for an
+ * answer when the connection closed, and their promises never settle. Fail them as soon as it
+ * starts reconnecting, so every request waiting on one answers (503) instead of hanging.
+ */
+export function failUnansweredOnReconnect(redis: Redis): void {
+  const client = redis as unknown as {
+    flushQueue(error: Error, options: { offlineQueue: boolean; commandQueue: boolean }): void;
+  };
+  redis.on('reconnecting', () => client.flushQueue(new Error(LOST), { offlineQueue: false, commandQueue: true }));
 }
 
 export default fp(
@@ -26,6 +45,7 @@ export default fp(
     const { redisUrl, redisKeyPrefix } = app.config;
     const redis = new Redis(redisUrl, { ...redisOptions(redisKeyPrefix), connectionName: 'broker-commands' });
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
+    failUnansweredOnReconnect(redis);
     app.decorate('redis', redis);
     app.decorate('channel', (name: string) => `${redisKeyPrefix}${name}`);
     app.addHook('onClose', async () => {

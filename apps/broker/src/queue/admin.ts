@@ -24,12 +24,12 @@ const DETAIL_LIMIT = 100;
 export class QueueAdmin {
   constructor(private readonly deps: QueueAdminDeps) {}
 
-  /** Every queue: those of registered clusters and any other that ever held a build. */
+  /** Every queue: those of registered clusters and any other that ever held a build (by queue key). */
   async queues(): Promise<QueueRef[]> {
     const refs = new Map<string, QueueRef>();
-    for (const c of this.deps.clusters.list()) refs.set(c.queue, { cluster: c.name, queue: c.queue });
+    for (const c of this.deps.clusters.list()) refs.set(c.queueKey, { cluster: c.name, queue: c.queueKey, name: c.queue });
     for (const [queue, cluster] of await this.deps.known.all()) {
-      if (!refs.has(queue)) refs.set(queue, { cluster, queue });
+      if (!refs.has(queue)) refs.set(queue, { cluster, queue, name: queue });
     }
     return [...refs.values()].sort((a, b) => a.cluster.localeCompare(b.cluster));
   }
@@ -37,21 +37,21 @@ export class QueueAdmin {
   /** The queue of a cluster, registered or (deleted) remembered; 404 otherwise. */
   async resolve(cluster: string): Promise<QueueRef> {
     const registered = await this.deps.clusters.get(cluster);
-    if (registered) return { cluster, queue: registered.queue };
-    for (const [queue, owner] of await this.deps.known.all()) if (owner === cluster) return { cluster, queue };
+    if (registered) return { cluster, queue: registered.queueKey, name: registered.queue };
+    for (const [queue, owner] of await this.deps.known.all()) if (owner === cluster) return { cluster, queue, name: queue };
     throw new Errors.ClusterNotFound(`build cluster ${cluster} does not exist`);
   }
 
   async stats(ref: QueueRef): Promise<QueueStats> {
-    return toQueueStats(ref.cluster, ref.queue, await this.deps.store.stats(ref.queue));
+    return toQueueStats(ref.cluster, ref.name, await this.deps.store.stats(ref.queue));
   }
 
   /** Queues of registered clusters, and those of deleted clusters while they still hold builds. */
   async listStats(): Promise<QueueStats[]> {
-    const registered = new Set(this.deps.clusters.list().map((c) => c.queue));
+    const registered = new Set(this.deps.clusters.list().map((c) => c.queueKey));
     const refs = await this.queues();
     const stats = await Promise.all(refs.map((ref) => this.stats(ref)));
-    return stats.filter((s) => registered.has(s.queue) || s.depth + s.inFlight + s.dead > 0);
+    return stats.filter((s, i) => registered.has(refs[i]!.queue) || s.depth + s.inFlight + s.dead > 0);
   }
 
   /** Stats of every queue and the number of pending builds (GET /v1/queue/stats, live view, metrics). */
@@ -102,16 +102,5 @@ export class QueueAdmin {
     }
     this.deps.events.publish(buildId, 'queued', ref.cluster, 'requeued from the dead letters');
     return this.deps.scheduler.status(buildId);
-  }
-
-  /** Registry guard: a cluster whose queue still holds work cannot be deleted. */
-  async assertIdle(cluster: string, queue: string): Promise<void> {
-    const stats = await this.deps.store.stats(queue);
-    if (stats.depth > 0 || stats.inFlight > 0) {
-      throw new Errors.ClusterBusy(
-        `cluster ${cluster} still has ${stats.depth} queued and ${stats.inFlight} leased builds in queue ${queue}; ` +
-          'deactivate it and let its workers drain the queue first',
-      );
-    }
   }
 }

@@ -10,6 +10,12 @@ import { scriptsFor, type Scripts } from './scripts.js';
  */
 export type DirectoryState = '' | 'pending' | 'cancelled';
 
+/**
+ * How long an assignment marks its queue: new posts for it queue behind the pending builds
+ * meanwhile. Short, so a drainer that died holds up nobody's posts for long.
+ */
+export const ASSIGNING_MARK_MS = 2000;
+
 export interface Claim {
   created: boolean;
   queue: string;
@@ -146,17 +152,38 @@ export class BuildDirectory {
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
-  async assign(buildId: number, queue: string, cluster: string): Promise<string | null> {
+  async assign(buildId: number, queue: string, cluster: string, markMs = ASSIGNING_MARK_MS): Promise<string | null> {
     const r = (await this.scripts.assign(
       DIRECTORY.entry(buildId),
       DIRECTORY.pending,
       DIRECTORY.pendingMessages,
       DIRECTORY.assigning,
+      DIRECTORY.assigningMarker,
       buildId,
       queue,
       cluster,
+      markMs,
     )) as [number, string?];
     return r[0] === 1 ? (r[1] ?? '{}') : null;
+  }
+
+  /**
+   * Puts a build claimed for `queue` back on the pending list (at its arrival place when it had
+   * one): that queue was retired before the build got into it. False when the claim moved on.
+   */
+  async repend(buildId: number, queue: string, message: string, reason: string): Promise<boolean> {
+    const r = await this.scripts.repend(
+      DIRECTORY.entry(buildId),
+      DIRECTORY.pending,
+      DIRECTORY.pendingMessages,
+      DIRECTORY.assigning,
+      DIRECTORY.pendingSequence,
+      buildId,
+      queue,
+      message,
+      reason,
+    );
+    return r === 1;
   }
 
   async settle(buildId: number): Promise<void> {
@@ -180,12 +207,26 @@ export class BuildDirectory {
     return ok === 'OK' ? token : null;
   }
 
-  async unlock(token: string): Promise<void> {
-    // Delete only our own lock (it may have lapsed and been taken by another replica).
-    await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+  /** Extends our lock; false when it lapsed (another replica may hold it now). */
+  async renew(token: string, ttlMs: number): Promise<boolean> {
+    const r = await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
       1,
       DIRECTORY.drainLock,
+      token,
+      ttlMs,
+    );
+    return r === 1;
+  }
+
+  async unlock(token: string): Promise<void> {
+    // Delete only our own lock (it may have lapsed and been taken by another replica), and the
+    // marks that made new posts queue behind the builds this drain assigned.
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[2]) return redis.call('DEL', KEYS[1]) end return 0",
+      2,
+      DIRECTORY.drainLock,
+      DIRECTORY.assigningMarker,
       token,
     );
   }

@@ -40,7 +40,7 @@ export class BuildEvents {
   /** Changes reported by a script; a stop message's own changes do not change the build's state. */
   fromJobs(cluster: string | null, events: JobEvent[]): void {
     for (const e of events) {
-      if (e.type === 'start') this.publish(e.buildId, e.state, cluster, e.detail || undefined);
+      if (e.type === 'start' && e.state !== 'settled') this.publish(e.buildId, e.state, cluster, e.detail || undefined);
     }
   }
 }

@@ -18,6 +18,8 @@ export interface QueueKeys {
   workers: string;
   /** Dead letters: member `<buildId>:<s|x>`, score time of death. */
   dead: string;
+  /** Ordinals after the delivered watermark a position does not count (cancelled starts, stop messages). */
+  skip: string;
 }
 
 export function queueKeys(queue: string): QueueKeys {
@@ -30,6 +32,7 @@ export function queueKeys(queue: string): QueueKeys {
     meta: `${base}m`,
     workers: `${base}w`,
     dead: `${base}d`,
+    skip: `${base}k`,
   };
 }
 
@@ -45,6 +48,8 @@ export const DIRECTORY = {
   pendingSequence: 'dir:{d}:seq',
   assigning: 'dir:{d}:assigning',
   drainLock: 'dir:{d}:drain',
+  /** Queues pending builds are being assigned to (score: until when): new posts for them queue behind. */
+  assigningMarker: 'dir:{d}:assigning-now',
 } as const;
 
 /** Every queue that ever held a build: queue name → cluster name. */

@@ -39,6 +39,7 @@ class Clusters implements ClusterDirectory {
 const cluster = (name: string): CachedCluster => ({
   name,
   queue: name,
+  queueKey: name,
   scmOrganization: 'screwdriver-cd',
   scmContext: 'github:github.com',
   isActive: true,
@@ -76,14 +77,23 @@ const silentLog = {
   child: () => silentLog,
 } as unknown as FastifyBaseLogger;
 
-function replica(clusters: Clusters, stalledMs = 10_000) {
+function replica(clusters: Clusters, stalledMs = 10_000, lockMs?: number) {
   const store = new QueueStore({ redis, wakeChannel: `${prefix}wake`, leaseMs: 60_000, maxAttempts: 5, keepMs: 60_000 });
   const directory = new BuildDirectory(redis, 60_000);
   const bus = new RecordingBus();
   const events = new BuildEvents(bus);
   const known = new KnownQueues(redis);
-  const scheduler = new Scheduler({ store, directory, clusters, events, known });
-  const drainer = new PendingDrainer({ store, directory, clusters, events, known, log: silentLog, stalledMs });
+  const drainer: PendingDrainer = new PendingDrainer({
+    store,
+    directory,
+    clusters,
+    events,
+    known,
+    log: silentLog,
+    stalledMs,
+    ...(lockMs ? { lockMs } : {}),
+  });
+  const scheduler = new Scheduler({ store, directory, clusters, events, known, requestDrain: () => drainer.request() });
   return { store, directory, scheduler, drainer, bus };
 }
 
@@ -167,4 +177,68 @@ describe('draining pending builds', () => {
     a.drainer.stop();
     b.drainer.stop();
   }, 60_000);
+
+  it('keeps its lock through a drain longer than the lock, so no second drainer breaks the order', async () => {
+    const clusters = new Clusters();
+    const a = replica(clusters, 10_000, 150);
+    const b = replica(clusters, 10_000, 150);
+    const scm = { name: 'org/repo', scmContext: 'long:ctx' };
+    const ids = Array.from({ length: 1500 }, (_, i) => 20_000 + i);
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(ids.slice(i, i + 100).map((id) => a.scheduler.schedule(startMessage(id, { pipeline: scm }))));
+    }
+    const arrival = (await a.directory.pendingBatch(0, 5000)).map((p) => p.buildId);
+    clusters.all.push({ ...cluster('long-drain'), scmContext: 'long:ctx' });
+    let lapsed = 0;
+    a.drainer.request();
+    await waitFor('the drain to take its lock', async () => (await redis.exists('dir:{d}:drain')) === 1);
+    // From here until every build is queued, one drain holds the lock; B keeps asking meanwhile.
+    while ((await a.store.stats('long-drain')).depth < ids.length) {
+      const held = (await redis.exists('dir:{d}:drain')) === 1;
+      if (!held && (await a.store.stats('long-drain')).depth < ids.length) lapsed++;
+      b.drainer.request();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.all([a.drainer.idle(), b.drainer.idle()]);
+    const delivered: number[] = [];
+    for (;;) {
+      const { jobs } = await a.store.poll('long-drain', 'w', 100);
+      if (jobs.length === 0) break;
+      delivered.push(...jobs.map((j) => j.buildId));
+    }
+    expect(lapsed, 'times the lock was found lapsed while builds were still pending').toBe(0);
+    expect(delivered).toEqual(arrival);
+    a.drainer.stop();
+    b.drainer.stop();
+  }, 90_000);
+
+  it('a build posted while pending builds are being assigned queues behind them', async () => {
+    const clusters = new Clusters();
+    const a = replica(clusters);
+    const scm = { name: 'org/repo', scmContext: 'behind:ctx' };
+    const ids = Array.from({ length: 600 }, (_, i) => 30_000 + i);
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(ids.slice(i, i + 100).map((id) => a.scheduler.schedule(startMessage(id, { pipeline: scm }))));
+    }
+    const arrival = (await a.directory.pendingBatch(0, 5000)).map((p) => p.buildId);
+    clusters.all.push({ ...cluster('behind'), scmContext: 'behind:ctx' });
+    a.drainer.request();
+    await waitFor('the drain to start', async () => (await a.store.stats('behind')).depth > 0);
+    const late = Array.from({ length: 20 }, (_, i) => 31_000 + i);
+    for (const id of late) await a.scheduler.schedule(startMessage(id, { pipeline: scm }));
+    await waitFor(
+      'every build to be queued',
+      async () => (await a.store.stats('behind')).depth === ids.length + late.length,
+      60_000,
+    );
+    await a.drainer.idle();
+    const delivered: number[] = [];
+    for (;;) {
+      const { jobs } = await a.store.poll('behind', 'w', 100);
+      if (jobs.length === 0) break;
+      delivered.push(...jobs.map((j) => j.buildId));
+    }
+    expect(delivered).toEqual([...arrival, ...late]);
+    a.drainer.stop();
+  }, 90_000);
 });

@@ -5,7 +5,7 @@ import { candidateClusters } from './candidates.js';
 import type { BuildDirectory } from './directory.js';
 import type { BuildEvents } from './events.js';
 import type { KnownQueues } from './known-queues.js';
-import { selectCluster } from './select.js';
+import { selectCluster, withoutRequestedCluster, type Selection } from './select.js';
 import type { QueueStore } from './store.js';
 
 /**
@@ -22,9 +22,12 @@ export interface PendingDeps {
   log: FastifyBaseLogger;
   /** An assignment not settled after this long was left by a broker that died (default 10 s). */
   stalledMs?: number;
+  /** The drain lock's time to live, renewed every third of it while the drain runs (default 5 s). */
+  lockMs?: number;
 }
 
-const LOCK_MS = 30_000;
+// Short, since it is renewed while a drain runs: a drainer that died holds up the others this long at most.
+const LOCK_MS = 5_000;
 const RETRY_MS = 200;
 const STALLED_MS = 10_000;
 
@@ -33,6 +36,7 @@ export class PendingDrainer {
   private again = false;
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
+  private lockLost = false;
 
   constructor(private readonly deps: PendingDeps) {}
 
@@ -82,12 +86,29 @@ export class PendingDrainer {
 
   private async drainLocked(): Promise<boolean> {
     const { directory } = this.deps;
-    const token = await directory.lock(LOCK_MS);
+    const lockMs = this.deps.lockMs ?? LOCK_MS;
+    const token = await directory.lock(lockMs);
     if (!token) return false;
+    // Renewed while the drain runs, however long: a lapsed lock would let a second replica drain
+    // at the same time and queue builds out of arrival order. Lost anyway (Redis away longer than
+    // the lock), this drain stops assigning at once.
+    this.lockLost = false;
+    const renewal = setInterval(
+      () => {
+        directory.renew(token, lockMs).then(
+          (held) => {
+            if (!held) this.lockLost = true;
+          },
+          () => {},
+        );
+      },
+      Math.max(10, Math.floor(lockMs / 3)),
+    );
     try {
       await this.recover();
       await this.drain();
     } finally {
+      clearInterval(renewal);
       await directory.unlock(token).catch(() => {});
     }
     return true;
@@ -99,20 +120,41 @@ export class PendingDrainer {
     for (const stalled of await directory.stalledAssignments(this.deps.stalledMs ?? STALLED_MS)) {
       const entry = await directory.lookup(stalled.buildId);
       if (entry && entry.queue !== '') {
-        await store.enqueue(entry.queue, entry.cluster, stalled.buildId, stalled.message);
+        const appended = await store.enqueue(entry.queue, entry.cluster, stalled.buildId, stalled.message);
+        if (appended.gone) {
+          await directory.repend(
+            stalled.buildId,
+            entry.queue,
+            stalled.message,
+            `cluster ${entry.cluster} was deleted before the build reached its queue`,
+          );
+          continue;
+        }
         known.note(entry.queue, entry.cluster);
       }
       await directory.settle(stalled.buildId);
     }
   }
 
+  /** Where a pending build goes now; one whose requested cluster no longer exists is placed as if it named none. */
+  private async select(message: StartMessage, retired: ReadonlySet<string>): Promise<Selection> {
+    const { clusters } = this.deps;
+    const selection = selectCluster(message, await candidateClusters(clusters, message, retired));
+    if (selection.kind !== 'refused' || selection.statusCode !== 400) return selection;
+    const unnamed = withoutRequestedCluster(message);
+    return selectCluster(unnamed, await candidateClusters(clusters, unnamed, retired));
+  }
+
   private async drain(): Promise<void> {
-    const { directory, store, events, known, clusters, log } = this.deps;
+    const { directory, store, events, known, log } = this.deps;
+    // Queues found retired during this drain (their cluster deleted, this copy not refreshed yet).
+    const retired = new Set<string>();
     let after = 0;
     for (;;) {
       const batch = await directory.pendingBatch(after, 200);
       if (batch.length === 0) return;
       for (const pending of batch) {
+        if (this.lockLost) return;
         after = pending.seq;
         if (!pending.message) continue;
         let message: StartMessage;
@@ -122,12 +164,20 @@ export class PendingDrainer {
           log.error({ buildId: pending.buildId }, 'pending build has an unreadable message; left pending');
           continue;
         }
-        const selection = selectCluster(message, await candidateClusters(clusters, message));
+        const selection = await this.select(message, retired);
         if (selection.kind !== 'cluster') continue;
-        const { queue, name } = selection.cluster;
+        const { queueKey: queue, name } = selection.cluster;
         const won = await directory.assign(pending.buildId, queue, name);
         if (won === null) continue;
         const appended = await store.enqueue(queue, name, pending.buildId, won);
+        if (appended.gone) {
+          // Deleted between the choice and the append: back to its place, and start over without it,
+          // so that no later build overtakes it.
+          await directory.repend(pending.buildId, queue, won, `cluster ${name} was deleted before the build reached its queue`);
+          retired.add(queue);
+          after = 0;
+          break;
+        }
         await directory.settle(pending.buildId);
         if (appended.created) {
           known.note(queue, name);

@@ -6,6 +6,7 @@ import { BuildEvents } from './events.js';
 import { KnownQueues } from './known-queues.js';
 import { QueueMetrics } from './metrics.js';
 import { PendingDrainer } from './pending.js';
+import { QueueRetirement } from './retirement.js';
 import { Scheduler } from './scheduler.js';
 import { QueueStore } from './store.js';
 import { Sweeper } from './sweeper.js';
@@ -26,7 +27,8 @@ export default fp(
     const known = new KnownQueues(app.redis);
     const waiters = new Waiters();
     const clusters = app.clusters;
-    const scheduler = new Scheduler({ store, directory, clusters, events, known });
+    // The drainer is made below; a build sent back to pending asks it to run.
+    const scheduler = new Scheduler({ store, directory, clusters, events, known, requestDrain: () => pending.request() });
     const admin = new QueueAdmin({ store, directory, clusters, known, events, scheduler });
     const metrics = new QueueMetrics(
       app.metrics,
@@ -60,7 +62,7 @@ export default fp(
     // reach a replica before its copy of the cluster is refreshed, so a change of the copy counts too.
     app.bus.on('cluster', () => pending.request());
     app.clusters.onChange?.(() => pending.request());
-    app.clusterHooks.beforeDelete.push((cluster, queue) => admin.assertIdle(cluster, queue));
+    app.clusterHooks.queues = new QueueRetirement(store);
 
     const module: QueueModule = {
       scheduler,

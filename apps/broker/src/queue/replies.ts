@@ -15,7 +15,8 @@ export interface LeasedJob {
 export interface JobEvent {
   buildId: number;
   type: JobType;
-  state: BuildState;
+  /** 'settled': neither job of the build can change any more; its keys expire after the retention. */
+  state: BuildState | 'settled';
   detail: string;
 }
 
@@ -98,7 +99,7 @@ export function events(list: unknown): JobEvent[] {
     out.push({
       buildId: num(items[i]),
       type: jobType(str(items[i + 1])),
-      state: str(items[i + 2]) as BuildState,
+      state: str(items[i + 2]) as BuildState | 'settled',
       detail: str(items[i + 3]),
     });
   }

@@ -9,13 +9,13 @@ import type {
 } from '@buildcluster/protocol';
 import type { ClusterDirectory } from '../clusters/types.js';
 import { Errors } from '../errors.js';
-import { candidateClusters } from './candidates.js';
+import { candidateClusters, queueName } from './candidates.js';
 import type { BuildDirectory, DirectoryEntry } from './directory.js';
 import type { BuildEvents } from './events.js';
 import { iso, toBuildStatus } from './format.js';
 import type { KnownQueues } from './known-queues.js';
 import { requestedClusterName, selectCluster } from './select.js';
-import type { QueueStore } from './store.js';
+import { BEHIND_PENDING, type QueueStore } from './store.js';
 
 /**
  * Screwdriver's side (SPEC §5): start a build (pick its cluster, claim it once, append it to the
@@ -27,6 +27,8 @@ export interface SchedulerDeps {
   clusters: ClusterDirectory;
   events: BuildEvents;
   known: KnownQueues;
+  /** Asks for a drain of the pending builds (a build went back to pending). */
+  requestDrain?: () => void;
 }
 
 export class Scheduler {
@@ -34,9 +36,19 @@ export class Scheduler {
 
   /** `created` is false when the build was sent before: the first assignment is answered again. */
   async schedule(message: StartMessage): Promise<{ created: boolean; result: EnqueueResult }> {
+    // Queues found retired (their cluster deleted a moment ago): the build is placed again without them.
+    const retired = new Set<string>();
+    for (;;) {
+      const placed = await this.place(message, retired);
+      if (placed) return placed;
+    }
+  }
+
+  /** One try at placing a build; null when the chosen queue turned out retired (added to `retired`). */
+  private async place(message: StartMessage, retired: Set<string>): Promise<{ created: boolean; result: EnqueueResult } | null> {
     const { directory, store, events, known } = this.deps;
     const buildId = message.buildId;
-    const selection = selectCluster(message, await candidateClusters(this.deps.clusters, message));
+    const selection = selectCluster(message, await candidateClusters(this.deps.clusters, message, retired));
     if (selection.kind === 'refused') {
       // A retry of a build accepted earlier is answered as before, even if the clusters changed since.
       const entry = await directory.lookup(buildId);
@@ -47,11 +59,20 @@ export class Scheduler {
     }
     const json = JSON.stringify(message);
     if (selection.kind === 'cluster') {
-      const { queue, name } = selection.cluster;
+      const { queueKey, queue, name } = selection.cluster;
       // The common case, one round trip: claimed and appended together.
-      const first = await store.claimAndEnqueue(queue, name, buildId, json);
+      const first = await store.claimAndEnqueue(queueKey, name, buildId, json);
+      if (first.gone) {
+        retired.add(queueKey);
+        return null;
+      }
+      if (first.behind) {
+        events.publish(buildId, 'pending', null, BEHIND_PENDING);
+        this.deps.requestDrain?.();
+        return { created: true, result: { buildId, state: 'pending', cluster: null, queue: null } };
+      }
       if (first.created) {
-        known.note(queue, name);
+        known.note(queueKey, name);
         events.publish(buildId, 'queued', name);
         return { created: true, result: { buildId, state: 'queued', cluster: name, queue } };
       }
@@ -69,11 +90,19 @@ export class Scheduler {
   private async again(buildId: number, queue: string, cluster: string, state: string, json: string): Promise<EnqueueResult> {
     if (state === 'pending' || state === 'cancelled') return { buildId, state, cluster: null, queue: null };
     const appended = await this.deps.store.enqueue(queue, cluster, buildId, json);
+    if (appended.gone) {
+      // Its cluster was deleted before the append: pending again, assigned like any pending build.
+      const reason = `cluster ${cluster} was deleted before the build reached its queue`;
+      if (await this.deps.directory.repend(buildId, queue, json, reason))
+        this.deps.events.publish(buildId, 'pending', null, reason);
+      this.deps.requestDrain?.();
+      return { buildId, state: 'pending', cluster: null, queue: null };
+    }
     if (appended.created) {
       this.deps.known.note(queue, cluster);
       this.deps.events.publish(buildId, 'queued', cluster);
     }
-    return { buildId, state: appended.state, cluster, queue };
+    return { buildId, state: appended.state, cluster, queue: queueName(this.deps.clusters, queue) };
   }
 
   async stop(body: StopMessage): Promise<StopResult> {
@@ -118,13 +147,13 @@ export class Scheduler {
         buildId,
         state: 'pending',
         cluster: entry.cluster,
-        queue: entry.queue,
+        queue: queueName(this.deps.clusters, entry.queue),
         enqueuedAt: iso(entry.claimedMs),
         attempts: 0,
         pendingReason: `being appended to the queue of cluster ${entry.cluster}`,
       };
     }
-    return toBuildStatus(buildId, entry.queue, raw);
+    return toBuildStatus(buildId, queueName(this.deps.clusters, entry.queue), raw);
   }
 
   /** Builds no eligible cluster could take yet, oldest first, with why (SPEC §5 rule 4). */
@@ -151,6 +180,6 @@ export class Scheduler {
     if (entry.state !== '') return { buildId, state: entry.state, cluster: null, queue: null };
     const raw = await this.deps.store.status(entry.queue, buildId);
     const state = (raw?.fields.sst ?? 'pending') as EnqueueResult['state'];
-    return { buildId, state, cluster: entry.cluster, queue: entry.queue };
+    return { buildId, state, cluster: entry.cluster, queue: queueName(this.deps.clusters, entry.queue) };
   }
 }

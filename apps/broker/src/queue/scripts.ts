@@ -24,7 +24,10 @@ export type ScriptName =
   | 'settle'
   | 'cancel-pending'
   | 'forget'
-  | 'schedule';
+  | 'schedule'
+  | 'retire'
+  | 'lift'
+  | 'repend';
 
 export type Scripts = Record<ScriptName, ScriptCall>;
 

@@ -10,6 +10,7 @@ function cluster(name: string, fields: Partial<CachedCluster> = {}): CachedClust
     scmContext: 'github:github.com',
     isActive: true,
     queue: name,
+    queueKey: name,
     managedBy: 'screwdriver',
     weightage: 100,
     provider: null,

@@ -16,6 +16,17 @@ export function requestedClusterName(message: StartMessage): string | null {
   return typeof annotated === 'string' && annotated !== '' ? annotated : null;
 }
 
+/**
+ * The message as if it named no cluster. A pending build whose requested cluster was deleted
+ * meanwhile is placed by this, as rule 2 places a build whose requested cluster is inactive.
+ */
+export function withoutRequestedCluster(message: StartMessage): StartMessage {
+  const { buildClusterName: _name, annotations, ...rest } = message;
+  if (!annotations || !(CLUSTER_ANNOTATION in annotations)) return rest;
+  const { [CLUSTER_ANNOTATION]: _annotated, ...others } = annotations;
+  return { ...rest, annotations: others };
+}
+
 /** The SCM organization of a build: the part of `pipeline.name` before the first `/`. */
 export function scmOrganizationOf(message: StartMessage): string {
   const name = message.pipeline.name;

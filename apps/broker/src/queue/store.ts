@@ -46,6 +46,9 @@ export interface QueueStoreOptions {
   keepMs: number;
 }
 
+/** Why a new build waits as pending for a moment (see schedule-9.lua). */
+export const BEHIND_PENDING = 'queued behind pending builds being assigned';
+
 export class QueueStore {
   private readonly scripts: Scripts;
   private readonly keyCache = new Map<string, QueueKeys>();
@@ -92,7 +95,15 @@ export class QueueStore {
     cluster: string,
     buildId: number,
     message: string,
-  ): Promise<{ created: boolean; queue: string; cluster: string; directoryState: string; state: string }> {
+  ): Promise<{
+    created: boolean;
+    gone: boolean;
+    behind: boolean;
+    queue: string;
+    cluster: string;
+    directoryState: string;
+    state: string;
+  }> {
     const k = this.keys(queue);
     const r = (await this.scripts.schedule(
       DIRECTORY.entry(buildId),
@@ -100,13 +111,26 @@ export class QueueStore {
       k.meta,
       buildKey(k, buildId),
       historyKey(k, buildId),
+      DIRECTORY.pending,
+      DIRECTORY.pendingMessages,
+      DIRECTORY.pendingSequence,
+      DIRECTORY.assigningMarker,
       buildId,
       queue,
       cluster,
       message,
       this.options.wakeChannel,
+      BEHIND_PENDING,
     )) as unknown[];
-    return { created: r[0] === 1, queue: str(r[1]), cluster: str(r[2]), directoryState: str(r[3]), state: str(r[4]) };
+    return {
+      created: r[0] === 1,
+      gone: r[0] === 2,
+      behind: r[0] === 3,
+      queue: str(r[1]),
+      cluster: str(r[2]),
+      directoryState: str(r[3]),
+      state: str(r[4]),
+    };
   }
 
   /** Appends a start message once per build. */
@@ -115,7 +139,7 @@ export class QueueStore {
     cluster: string,
     buildId: number,
     message: string,
-  ): Promise<{ created: boolean; state: BuildState; enqueuedMs: number }> {
+  ): Promise<{ created: boolean; gone: boolean; state: BuildState; enqueuedMs: number }> {
     const k = this.keys(queue);
     const r = (await this.scripts.enqueue(
       k.stream,
@@ -128,7 +152,7 @@ export class QueueStore {
       this.options.wakeChannel,
       queue,
     )) as unknown[];
-    return { created: r[0] === 1, state: str(r[1]) as BuildState, enqueuedMs: num(r[3]) };
+    return { created: r[0] === 1, gone: r[0] === 2, state: str(r[1]) as BuildState, enqueuedMs: num(r[3]) };
   }
 
   async poll(queue: string, workerId: string, max: number, pollId?: string): Promise<PollOutcome> {
@@ -253,11 +277,44 @@ export class QueueStore {
       k.dead,
       buildKey(k, buildId),
       historyKey(k, buildId),
+      k.redeliver,
       buildId,
       this.options.wakeChannel,
       queue,
     );
     return num(n) > 0;
+  }
+
+  /**
+   * First step of a cluster delete: marks the queue retired (no build can enter it any more) unless
+   * it holds anything. `busy` gives the figures when it does; `deleting` when another delete runs.
+   */
+  async retire(
+    queue: string,
+    token: string,
+  ): Promise<
+    { kind: 'retired' } | { kind: 'busy'; queued: number; leased: number; dead: number } | { kind: 'deleting'; mark: string }
+  > {
+    const k = this.keys(queue);
+    const r = (await this.scripts.retire(k.meta, k.leases, k.dead, token)) as unknown[];
+    if (r[0] === 1) return { kind: 'retired' };
+    if (r[0] === 2) return { kind: 'deleting', mark: str(r[1]) };
+    return { kind: 'busy', queued: num(r[1]), leased: num(r[2]), dead: num(r[3]) };
+  }
+
+  /** The retire mark of a queue ('deleted', a delete's token), or null. */
+  async retiredMark(queue: string): Promise<string | null> {
+    return this.options.redis.hget(this.keys(queue).meta, 'gone');
+  }
+
+  /** The delete went through: the queue stays retired for good. */
+  async seal(queue: string): Promise<void> {
+    await this.options.redis.hset(this.keys(queue).meta, 'gone', 'deleted');
+  }
+
+  /** The delete did not happen: takes back that attempt's mark. */
+  async lift(queue: string, token: string): Promise<boolean> {
+    return (await this.scripts.lift(this.keys(queue).meta, token)) === 1;
   }
 
   async stats(queue: string): Promise<RawQueueStats> {
@@ -280,7 +337,7 @@ export class QueueStore {
 
   async status(queue: string, buildId: number): Promise<RawBuild | null> {
     const k = this.keys(queue);
-    const r = (await this.scripts.status(k.stream, k.redeliver, buildKey(k, buildId), historyKey(k, buildId))) as unknown[];
+    const r = (await this.scripts.status(k.meta, k.redeliver, buildKey(k, buildId), historyKey(k, buildId), k.skip)) as unknown[];
     if (r.length === 0) return null;
     const flat = r[0] as unknown[];
     const fields: Record<string, string> = {};

@@ -28,7 +28,10 @@ export interface WorkerProtocolDeps {
 /** The queue a worker serves: its cluster's. */
 export interface QueueRef {
   cluster: string;
+  /** The queue's key in Redis (CachedCluster.queueKey). */
   queue: string;
+  /** Its display name, for answers and metric labels. */
+  name: string;
 }
 
 export class WorkerProtocol {
@@ -46,6 +49,8 @@ export class WorkerProtocol {
       const sequence = waiters.sequence(ref.queue);
       const outcome = await store.poll(ref.queue, body.workerId, max, body.pollId);
       this.observe(ref, outcome);
+      // A retried poll whose leases are all settled: nothing to hand out, and no new leases for it.
+      if (outcome.replayed && outcome.jobs.length === 0) return null;
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
@@ -58,7 +63,7 @@ export class WorkerProtocol {
       if (outcome.nextDeadline !== null) this.armDeadline(ref, outcome.nextDeadline - outcome.now);
       if (!waited) {
         waited = true;
-        metrics.pollWaits.inc({ queue: ref.queue });
+        metrics.pollWaits.inc({ queue: ref.name });
       }
       if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
     }
@@ -66,8 +71,7 @@ export class WorkerProtocol {
 
   async ack(ref: QueueRef, leaseIds: string[]): Promise<AckResult> {
     const r = await this.deps.store.ack(ref.queue, leaseIds);
-    this.deps.events.fromJobs(ref.cluster, r.events);
-    this.deps.directory.forgetLater(r.events.filter((e) => e.type === 'start').map((e) => e.buildId));
+    this.changed(ref, r.events);
     return { acked: r.acked, rejected: r.rejected };
   }
 
@@ -82,7 +86,7 @@ export class WorkerProtocol {
 
   async nack(ref: QueueRef, leaseIds: string[], reason?: string): Promise<NackResult> {
     const r = await this.deps.store.nack(ref.queue, leaseIds, reason);
-    this.deps.events.fromJobs(ref.cluster, r.events);
+    this.changed(ref, r.events);
     return { nacked: r.nacked, rejected: r.rejected };
   }
 
@@ -122,15 +126,24 @@ export class WorkerProtocol {
     for (const job of outcome.jobs) {
       if (job.type !== 'start') continue;
       if (job.attempt === 1) {
-        metrics.dispatchLatency.observe({ queue: ref.queue }, Math.max(0, outcome.now - job.enqueuedMs) / 1000);
+        metrics.dispatchLatency.observe({ queue: ref.name }, Math.max(0, outcome.now - job.enqueuedMs) / 1000);
       }
       events.publish(job.buildId, 'leased', ref.cluster);
     }
   }
 
   private recordExpiries(ref: QueueRef, expired: number, events: JobEvent[]): void {
-    if (expired > 0) this.deps.metrics.leasesExpired.inc({ queue: ref.queue }, expired);
-    if (events.length > 0) this.deps.events.fromJobs(ref.cluster, events);
+    if (expired > 0) this.deps.metrics.leasesExpired.inc({ queue: ref.name }, expired);
+    if (events.length > 0) this.changed(ref, events);
+  }
+
+  /**
+   * Publishes what a script changed, and lets the directory entry of every build that settled
+   * (acked, or cancelled by a stop, on any path: ack, nack, expiry) expire with its keys.
+   */
+  private changed(ref: QueueRef, events: JobEvent[]): void {
+    this.deps.events.fromJobs(ref.cluster, events);
+    this.deps.directory.forgetLater(events.filter((e) => e.state === 'settled').map((e) => e.buildId));
   }
 
   /**

@@ -43,7 +43,8 @@ function installRedisServer(log: (line: string) => void): string {
 
 /**
  * A Redis of the quick start's own on `port`, keeping its data (append-only file) in `dir` so queues
- * survive a restart. Reuses one already answering on that port.
+ * survive a restart, synced on every write (appendfsync always, as the README recommends). Reuses one
+ * already answering on that port.
  */
 export async function startLocalRedis(
   dir: string,
@@ -68,7 +69,7 @@ export async function startLocalRedis(
       '--appendonly',
       'yes',
       '--appendfsync',
-      'everysec',
+      'always',
       '--save',
       '',
       '--daemonize',

@@ -38,18 +38,19 @@ export default fp(
         schema: {
           tags: ['status'],
           summary: 'Liveness: the process answers (with what an operator should know about its setup)',
+          description:
+            '`warnings` lists what is wrong with the setup without stopping the broker: Redis running without AOF, ' +
+            'no QUEUE_JWT_PRIVATE_KEY.',
           response: {
             200: Type.Object({
               status: Type.Literal('ok'),
-              warnings: Type.Optional(
-                Type.Array(Type.String(), { description: 'setup problems that limit what the broker does' }),
-              ),
+              warnings: Type.Optional(Type.Array(Type.String(), { description: 'setup problems that limit what the broker does' })),
             }),
           },
         },
       },
       async () => {
-        const warnings = app.screwdriver.warnings;
+        const warnings = [...(await app.redisWarnings()), ...app.screwdriver.warnings];
         return warnings.length > 0 ? { status: 'ok' as const, warnings } : { status: 'ok' as const };
       },
     );
@@ -85,5 +86,5 @@ export default fp(
       },
     );
   },
-  { name: 'routes-status', dependencies: ['orm', 'redis', 'screwdriver'] },
+  { name: 'routes-status', dependencies: ['orm', 'redis', 'redis-durability', 'screwdriver'] },
 );

@@ -141,6 +141,9 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     PORT: '0',
     HOST: '127.0.0.1',
     DB_POOL_MAX: '4',
+    // The test Redis keeps nothing on disk on purpose (scripts/test-services.sh); status.test.ts
+    // and redis-durability.test.ts check the warning against Redis servers of their own.
+    REDIS_AOF_CHECK: 'false',
     ...options.env,
   };
   const start = async (extra: Record<string, string> = {}) => {

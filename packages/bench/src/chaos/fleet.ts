@@ -46,6 +46,8 @@ export class WorkerFleet {
       buildMinMs: number;
       buildMaxMs: number;
       seed: number;
+      /** worker ids are `<idPrefix><slot>-<incarnation>` (default `w`), unique across fleets */
+      idPrefix?: string;
     },
   ) {
     this.slots = Array.from({ length: size }, (_, index) => ({
@@ -67,7 +69,7 @@ export class WorkerFleet {
   }
 
   private start(slot: Slot): void {
-    slot.workerId = `w${slot.index}-${slot.incarnation}`;
+    slot.workerId = `${this.options.idPrefix ?? 'w'}${slot.index}-${slot.incarnation}`;
     const config: ChaosWorkerConfig = {
       brokerUrl: slot.brokerUrl(),
       cluster: slot.cluster.name,

@@ -56,6 +56,8 @@ export interface PostLine {
   tries: number;
   firstSentAt: number;
   answeredAt: number;
+  /** false: not part of the FIFO check (builds spread over several clusters) */
+  fifo?: false;
 }
 
 /** A post attempt that failed (no answer, or a 5xx); the same buildId is posted again. */

@@ -12,6 +12,8 @@ export interface ChaosOptions {
   timeoutSeconds: number;
   buildMinMs: number;
   buildMaxMs: number;
+  /** unnamed builds of the churn clusters, deleted and registered again while builds flow */
+  churnBuilds: number;
   small: boolean;
 }
 
@@ -21,13 +23,26 @@ export const CHAOS_HELP = `pnpm chaos [flags]
   --clusters N       clusters (default 5)
   --workers N        worker processes (default 10; 5 with --small)
   --rate N           posts per second (default: builds spread over ~70 s; ~30 s with --small)
+  --churn-builds N   builds for the churn clusters, deleted and registered again meanwhile
+                     (default 10% of --builds)
   --lease-ms N       the brokers' LEASE_MS (default 2000)
   --seed N           seed of the random choices (default 1)
   --timeout S        give up after S seconds (default 900; 170 with --small)
 `;
 
 export function chaosOptions(argv: string[]): ChaosOptions | 'help' {
-  const flags = parseFlags(argv, ['small', 'builds', 'clusters', 'workers', 'rate', 'lease-ms', 'seed', 'timeout', 'help']);
+  const flags = parseFlags(argv, [
+    'small',
+    'builds',
+    'clusters',
+    'workers',
+    'rate',
+    'lease-ms',
+    'seed',
+    'timeout',
+    'churn-builds',
+    'help',
+  ]);
   if (flags.has('help')) return 'help';
   const small = flags.has('small');
   const builds = intFlag(flags, 'builds', small ? 500 : 10_000);
@@ -43,6 +58,7 @@ export function chaosOptions(argv: string[]): ChaosOptions | 'help' {
     timeoutSeconds: intFlag(flags, 'timeout', small ? 170 : 900),
     buildMinMs: 5,
     buildMaxMs: 60,
+    churnBuilds: intFlag(flags, 'churn-builds', Math.round(builds / 10)),
     small,
   };
 }

@@ -14,6 +14,10 @@ export interface ProducerOptions {
   firstBuildId: number;
   /** give up on one build after this long without a 200/201 */
   postDeadlineMs: number;
+  /** the start message of a build (default: one naming `cluster`) */
+  message?: (buildId: number, cluster: string) => Record<string, unknown>;
+  /** false: the builds may run on several clusters, so their post order is no FIFO order to check */
+  fifo?: boolean;
 }
 
 /**
@@ -62,7 +66,7 @@ export class ChaosProducer {
   }
 
   private async postOne(buildId: number, cluster: string, seq: number, firstReplica: number): Promise<void> {
-    const body = JSON.stringify(startMessage(buildId, cluster));
+    const body = JSON.stringify((this.options.message ?? startMessage)(buildId, cluster));
     const firstSentAt = wallNow();
     const deadline = firstSentAt + this.options.postDeadlineMs;
     for (let tries = 1; ; tries++) {
@@ -85,6 +89,7 @@ export class ChaosProducer {
             tries,
             firstSentAt,
             answeredAt: wallNow(),
+            ...(this.options.fifo === false ? { fifo: false } : {}),
           });
           this.posted++;
           return;

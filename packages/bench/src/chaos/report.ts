@@ -6,6 +6,8 @@ export interface ChaosEvents {
   replicaKills: number;
   redisRestarts: number;
   unexpectedWorkerExits: string[];
+  /** churn clusters registered and deleted while builds flowed, and the DELETEs refused meanwhile */
+  churn?: { generations: number; deletions: number; refusedDeletes: number };
   seconds: number;
   timeline: string[];
 }
@@ -36,6 +38,14 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
       `${events.workerKills} / ${events.replicaKills} / ${events.redisRestarts}`,
     ],
     ['workers that exited by themselves', String(events.unexpectedWorkerExits.length)],
+    ...(events.churn
+      ? [
+          [
+            'churn clusters registered / deleted (DELETEs refused 409 meanwhile)',
+            `${events.churn.generations} / ${events.churn.deletions} (${events.churn.refusedDeletes})`,
+          ],
+        ]
+      : []),
     ['run time', `${events.seconds} s`],
   ];
   const out = [textTable(['ledger', 'figure'], rows)];
@@ -46,6 +56,7 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
     'fifo-inversion',
     'phantom-delivery',
     'acked-without-answer',
+    'foreign-delivery',
   ] as const;
   out.push('');
   out.push(

@@ -147,4 +147,23 @@ describe('chaos ledger verdict', () => {
     const lines = [...cleanRun(), delivery(99, 10_000)];
     expect(verifyLedger(input(lines)).violations.map((v) => v.kind)).toEqual(['phantom-delivery']);
   });
+
+  it('flags a delivery to a cluster of another organization, and leaves builds spread over clusters out of FIFO', () => {
+    const lines: LedgerLine[] = [
+      post(1, 0),
+      { ...post(2, 0, 'churn'), fifo: false },
+      { ...post(3, 1, 'churn'), fifo: false },
+      delivery(1, 100, { cluster: 'intruder', worker: 'intruder0-0' }),
+      ack(1, 110, { cluster: 'intruder', worker: 'intruder0-0' }),
+      // churn builds on two clusters: 3 before 2 is no inversion
+      delivery(3, 200, { cluster: 'churn-1', worker: 'churn1-0-0' }),
+      delivery(2, 300, { cluster: 'churn-0', worker: 'churn0-0-0' }),
+      ack(2, 310, { cluster: 'churn-0', worker: 'churn0-0-0' }),
+      ack(3, 210, { cluster: 'churn-1', worker: 'churn1-0-0' }),
+    ];
+    const verdict = verifyLedger(input(lines, { foreignClusters: new Set(['intruder']) }));
+    expect(verdict.violations.map((v) => [v.kind, v.count])).toEqual([['foreign-delivery', 1]]);
+    expect(verdict.violations[0]!.examples[0]).toContain('build 1 was delivered to intruder');
+    expect(verdict.figures.fifoCheckedBuilds).toBe(1);
+  });
 });

@@ -18,7 +18,14 @@ import type { AckLine, DeliveryLine, LedgerLine, PostLine } from './ledger.js';
  *   killed before writing it) is left out of this check and counted.
  */
 export interface Violation {
-  kind: 'acked-twice' | 'lost' | 'delivered-after-ack' | 'fifo-inversion' | 'phantom-delivery' | 'acked-without-answer';
+  kind:
+    | 'acked-twice'
+    | 'lost'
+    | 'delivered-after-ack'
+    | 'fifo-inversion'
+    | 'phantom-delivery'
+    | 'acked-without-answer'
+    | 'foreign-delivery';
   count: number;
   examples: string[];
 }
@@ -50,6 +57,8 @@ export interface VerifyInput {
   killedWorkers: Set<string>;
   /** the broker's state of builds without an `acked` answer in the ledger */
   brokerStates: Map<number, string>;
+  /** clusters outside the builds' organization: a delivery to one is handing a build to another tenant */
+  foreignClusters?: Set<string>;
 }
 
 export interface Verdict {
@@ -119,9 +128,18 @@ export function verifyLedger(input: VerifyInput): Verdict {
     }
   }
 
-  // Every delivered build was posted.
-  for (const buildId of deliveriesByBuild.keys()) {
+  // Every delivered build was posted, and reached only clusters of its organization.
+  for (const [buildId, list] of deliveriesByBuild) {
     if (!posts.has(buildId)) bump(violations, 'phantom-delivery', `build ${buildId} was delivered but never posted successfully`);
+    for (const d of list) {
+      if (input.foreignClusters?.has(d.cluster)) {
+        bump(
+          violations,
+          'foreign-delivery',
+          `build ${buildId} was delivered to ${d.cluster} (worker ${d.worker}), a cluster of another organization`,
+        );
+      }
+    }
   }
 
   let ackedExactlyOnce = 0;
@@ -172,6 +190,7 @@ export function verifyLedger(input: VerifyInput): Verdict {
   let fifoUnchecked = 0;
   const byCluster = new Map<string, PostLine[]>();
   for (const post of posts.values()) {
+    if (post.fifo === false) continue;
     const list = byCluster.get(post.cluster) ?? [];
     list.push(post);
     byCluster.set(post.cluster, list);

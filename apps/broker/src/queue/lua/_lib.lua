@@ -30,8 +30,15 @@ local function pad_id(id)
 end
 
 local function unpad_id(padded)
-  local ms, seq = string.match(padded, '^0*(%d+)-0*(%d+)$')
+  local ms, seq = string.match(padded, '^!?0*(%d+)-0*(%d+)$')
   return ms .. '-' .. seq
+end
+
+-- A job's member in the redeliver set. Stop messages sort before every start ('!' < '0'), so a
+-- poll serves them first: a stop must not wait behind the backlog of starts.
+local function member(t, sid)
+  if t == 'x' then return '!' .. pad_id(sid) end
+  return pad_id(sid)
 end
 
 -- The id just below / above a stream id (watermark arithmetic).
@@ -56,6 +63,26 @@ end
 
 local function bkey(base, b) return base .. 'b:' .. b end
 local function hkey(base, b) return base .. 'h:' .. b end
+-- Like the per-build keys, the skip set is derived from the queue base (same hash tag): the
+-- ordinals of entries after the delivered watermark that a position must not count (cancelled
+-- starts deleted from the stream, and stop messages, which are served from the redeliver set).
+local function skipkey(base) return base .. 'k' end
+local function base_of(h) return string.match(h, '^(.*)b:[^:]*$') end
+
+-- Appends a job to the stream with its ordinal (a per-queue counter, field 'o'): the position of
+-- a queued start is then its ordinal minus the delivered entry's (meta 'dlo'), less what the
+-- skip set holds in between: O(log n) however long the backlog. Returns the id and the ordinal.
+local function append(stream, meta, b, t, message)
+  local o = redis.call('HINCRBY', meta, 'ord', 1)
+  local id = redis.call('XADD', stream, '*', 'b', b, 't', t, 'm', message, 'o', o)
+  return id, o
+end
+
+-- A stop message joins the redeliver set at once (served before the starts) and the skip set.
+local function expedite(redeliver, base, id, o)
+  redis.call('ZADD', redeliver, 0, member('x', id))
+  redis.call('ZADD', skipkey(base), o, o)
+end
 
 local function hist(hk, now, state, detail)
   redis.call('RPUSH', hk, string.format('%d', now) .. '|' .. state .. '|' .. (detail or ''))
@@ -114,10 +141,19 @@ local function last_delivered(stream)
   return '0-0'
 end
 
+local function event(ev, b, t, state, detail)
+  ev[#ev + 1] = b
+  ev[#ev + 1] = t
+  ev[#ev + 1] = state
+  ev[#ev + 1] = detail or ''
+end
+
 -- Once neither the start nor a stop of a build can change any more, its keys expire. The history
 -- of a plain build (acked at its first attempt, never stopped) goes at once: it holds nothing its
 -- fields do not, and most builds are plain, so this is most of the memory a settled build keeps.
-local function settle_ttl(h, hk, keep_ms)
+-- With an event list, a 'settled' event tells the caller to let the build's directory entry
+-- expire with it (the directory lives in another slot).
+local function settle_ttl(h, hk, keep_ms, ev, b)
   local s = redis.call('HMGET', h, 'sst', 'xst', 'sat', 'stop')
   local start_done = s[1] == 'acked' or s[1] == 'cancelled'
   local stop_done = (not s[2]) or s[2] == 'acked' or s[2] == 'cancelled'
@@ -128,15 +164,10 @@ local function settle_ttl(h, hk, keep_ms)
     else
       redis.call('PEXPIRE', hk, keep_ms)
     end
+    if ev then event(ev, b, 's', 'settled', '') end
   end
 end
 
-local function event(ev, b, t, state, detail)
-  ev[#ev + 1] = b
-  ev[#ev + 1] = t
-  ev[#ev + 1] = state
-  ev[#ev + 1] = detail or ''
-end
 
 -- A lease ended without an ack (expired, or nacked): the job goes back to the head of the queue
 -- (the redeliver set is served before new entries), or to the dead letters after max attempts.
@@ -149,7 +180,7 @@ local function release(K, base, b, t, attempts, max_attempts, reason, now, keep_
     redis.call('XACK', K.stream, GROUP, sid)
     redis.call('HSET', h, 'sst', 'cancelled')
     hist(hk, now, 'cancelled', reason .. '; stop was requested')
-    settle_ttl(h, hk, keep_ms)
+    settle_ttl(h, hk, keep_ms, ev, b)
     event(ev, b, t, 'cancelled', reason)
     return 0
   end
@@ -164,7 +195,7 @@ local function release(K, base, b, t, attempts, max_attempts, reason, now, keep_
     event(ev, b, t, 'dead', reason .. ' after ' .. attempts .. ' attempts')
     return 0
   end
-  redis.call('ZADD', K.redeliver, 0, pad_id(sid))
+  redis.call('ZADD', K.redeliver, 0, member(t, sid))
   redis.call('HSET', h, t .. 'st', 'queued')
   redis.call('HINCRBY', K.meta, 'depth', 1)
   hist(hk, now, t == 's' and 'queued' or 'stop queued', reason)

@@ -18,7 +18,7 @@ for i = 2, #ARGV do
   elseif cur[2] == 'acked' then
     acked[#acked + 1] = lid
   elseif cur[2] == 'leased' or cur[2] == 'queued' then
-    if cur[2] == 'queued' and redis.call('ZREM', redeliver, pad_id(cur[3])) == 1 then
+    if cur[2] == 'queued' and redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then
       redis.call('HINCRBY', meta, 'depth', -1)
     end
     redis.call('XACK', stream, GROUP, cur[3])
@@ -27,8 +27,8 @@ for i = 2, #ARGV do
     if t == 's' then redis.call('HSET', h, 'ak', now) end
     local hk = hkey(base, b)
     hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
-    settle_ttl(h, hk, keep_ms)
     event(ev, b, t, 'acked', '')
+    settle_ttl(h, hk, keep_ms, ev, b)
     acked[#acked + 1] = lid
     count = count + 1
   else

@@ -14,7 +14,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if ARGV[2] == '' then
   local n = redis.call('INCR', seq)
-  redis.call('HSET', idx, 'q', '', 'c', '', 'st', 'pending', 'r', ARGV[5], 'at', now)
+  redis.call('HSET', idx, 'q', '', 'c', '', 'st', 'pending', 'r', ARGV[5], 'at', now, 'n', n)
   redis.call('ZADD', pending, n, ARGV[1])
   redis.call('HSET', messages, ARGV[1], ARGV[4])
   return {1, '', '', 'pending'}

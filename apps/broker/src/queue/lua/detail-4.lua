@@ -32,6 +32,9 @@ for _, p in ipairs(again) do
 end
 if position < limit and redis.call('EXISTS', stream) == 1 then
   local fresh = redis.call('XRANGE', stream, '(' .. last_delivered(stream), '+', 'COUNT', limit - position)
-  for _, e in ipairs(fresh) do add(e[1], e[2]) end
+  -- stop messages are listed from the redeliver set, where they wait ahead of the starts
+  for _, e in ipairs(fresh) do
+    if field(e[2], 't') ~= 'x' then add(e[1], e[2]) end
+  end
 end
 return {out_leases, out_next}

@@ -15,7 +15,7 @@ for i = 2, #ARGV do
     reject(rejected, lid, reason)
   elseif cur[2] == 'leased' or cur[2] == 'queued' then
     if cur[2] == 'queued' then
-      if redis.call('ZREM', redeliver, pad_id(cur[3])) == 1 then redis.call('HINCRBY', meta, 'depth', -1) end
+      if redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then redis.call('HINCRBY', meta, 'depth', -1) end
       redis.call('HSET', h, t .. 'st', 'leased')
       hist(hkey(base, b), now, t == 's' and 'leased' or 'stop leased', 'lease renewed after it expired')
     end

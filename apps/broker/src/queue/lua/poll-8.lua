@@ -1,7 +1,8 @@
 -- poll: leases up to `max` jobs to a worker, oldest first: jobs whose lease ended (expired or
 -- nacked) come before any newer entry, then new entries via XREADGROUP (the group's
 -- last-delivered-id is the delivered watermark). Expired leases are reaped first. With a pollId,
--- a retried poll gets back the very jobs of the first one instead of leasing more.
+-- a retried poll gets back those jobs of the first one whose lease is still current (none acked,
+-- nacked or delivered again since) instead of leasing more.
 -- KEYS[1] stream  KEYS[2] redeliver  KEYS[3] leases  KEYS[4] meta  KEYS[5] workers  KEYS[6] dead
 -- KEYS[7] queue base "q:{<queue>}:"  KEYS[8] poll key (ignored without a pollId)
 -- ARGV[1] workerId  ARGV[2] max  ARGV[3] leaseMs  ARGV[4] maxAttempts  ARGV[5] pollId or ''
@@ -20,7 +21,17 @@ redis.call('ZREMRANGEBYSCORE', workers, '-inf', now - 60000)
 if poll_id ~= '' then
   local saved = redis.call('LRANGE', poll_key, 0, -1)
   if #saved > 0 then
-    return {now, next_deadline(K.leases), depth_of(K.meta), 0, 1, saved, {}}
+    -- Only the leases still current: a job acked, nacked, stopped or delivered again since is
+    -- not handed out a second time.
+    local current = {}
+    for i = 1, #saved, 7 do
+      local lid, b, t = saved[i], saved[i + 1], saved[i + 2]
+      local cur = redis.call('HMGET', bkey(base, b), t .. 'ls', t .. 'st')
+      if cur[1] == lid and cur[2] == 'leased' then
+        for k = 0, 6 do current[#current + 1] = saved[i + k] end
+      end
+    end
+    return {now, next_deadline(K.leases), depth_of(K.meta), 0, 1, current, {}}
   end
 end
 
@@ -70,14 +81,35 @@ while n < max do
   end
 end
 
--- 2. new entries
+-- 2. new entries. A stop message among them was queued in the redeliver set too (served ahead
+-- of the starts): delivered here only if still waiting there; if it was served already and is
+-- leased, it stays in the PEL, which now holds it as delivered and unacked.
+local read_ordinal = false
 while n < max do
   local want = max - n
   local read = redis.call('XREADGROUP', 'GROUP', GROUP, CONSUMER, 'COUNT', want, 'STREAMS', K.stream, '>')
   if not read then break end
   local entries = read[1][2]
-  for _, e in ipairs(entries) do deliver(e[1], e[2]) end
+  for _, e in ipairs(entries) do
+    local o = field(e[2], 'o')
+    if o then read_ordinal = o end
+    if field(e[2], 't') == 'x' then
+      local served = redis.call('ZREM', K.redeliver, member('x', e[1])) == 0
+      if not served then
+        deliver(e[1], e[2])
+      elseif redis.call('HGET', bkey(base, field(e[2], 'b')), 'xst') ~= 'leased' then
+        redis.call('XACK', K.stream, GROUP, e[1])
+      end
+    else
+      deliver(e[1], e[2])
+    end
+  end
   if #entries < want then break end
+end
+if read_ordinal then
+  -- the delivered watermark's ordinal; what the skip set held below it no longer counts anywhere
+  redis.call('HSET', K.meta, 'dlo', read_ordinal)
+  redis.call('ZREMRANGEBYSCORE', skipkey(base), '-inf', read_ordinal)
 end
 
 if n > 0 and poll_id ~= '' then

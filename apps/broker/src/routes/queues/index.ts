@@ -35,9 +35,10 @@ export default fp(
     const worker = app.queue.worker;
     const admin = app.requireApiScope('admin');
     // authenticateCluster has checked the token against the cluster named in the path.
-    const refOf = (request: { buildCluster?: { name: string; queue: string } }): QueueRef => ({
+    const refOf = (request: { buildCluster?: { name: string; queue: string; queueKey: string } }): QueueRef => ({
       cluster: request.buildCluster!.name,
-      queue: request.buildCluster!.queue,
+      queue: request.buildCluster!.queueKey,
+      name: request.buildCluster!.queue,
     });
 
     app.post(
