@@ -15,8 +15,19 @@ export interface LauncherRecord {
   buildId: number;
   message: Record<string, unknown> & { token?: string };
   tokenClaims: Record<string, unknown> | null;
-  calls: Array<{ method: string; path: string; body?: unknown; status: number | null; answer?: unknown }>;
+  calls: Array<{
+    method: string;
+    path: string;
+    body?: unknown;
+    status: number | null;
+    answer?: unknown;
+    /** When it was sent and when its answer came (ISO). */
+    at: string;
+    answeredAt?: string;
+  }>;
   outcome: string;
+  /** When the launcher process started (ISO). */
+  startedAt: string;
   error?: string;
 }
 
@@ -65,9 +76,10 @@ export async function startWorker(
       join(dir, `${cluster.name}.sign-option.json`),
       '--exec',
       `echo "$BUILD_ID $MESSAGE_TYPE $BUILD_ATTEMPT" >> "$LAUNCHER_DIR/deliveries.log"; exec "${process.execPath}" "${LAUNCHER}"`,
-      // Room for a held build, its stop message and the builds after it.
+      // Room for the held timeout build, the builds of the blockedBy and collapse scenarios that
+      // run beside it, and their stop messages.
       '--concurrency',
-      '4',
+      '8',
     ],
     {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LAUNCHER_DIR: launcherDir, BUILDCLUSTER_POLL_WAIT_MS: '5000' },

@@ -7,12 +7,14 @@
 //   PUT  {apiUri}/v4/builds/{id}/steps/{name}           {startTime}, then {endTime, code}
 //   PUT  {apiUri}/v4/builds/{id} {status: SUCCESS}
 // Jobs whose name starts with "hold" stop after starting their first step and wait to be stopped
-// (SIGTERM from the worker), for at most HOLD_SECONDS. A `stop` is only recorded.
+// (SIGTERM from the worker), for at most HOLD_SECONDS. Jobs whose name starts with "pause" spend
+// PAUSE_SECONDS in their first step, then go on to SUCCESS. A `stop` is only recorded.
 // Everything it sees and every call's answer is written to $LAUNCHER_DIR/<buildId>-<type>-<attempt>.json.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const HOLD_SECONDS = 150;
+const PAUSE_SECONDS = 10;
 const dir = process.env.LAUNCHER_DIR;
 const type = process.env.MESSAGE_TYPE;
 const buildId = Number(process.env.BUILD_ID);
@@ -23,7 +25,16 @@ if (!dir || !type || !Number.isSafeInteger(buildId)) {
 }
 
 const message = JSON.parse(readFileSync(0, 'utf8'));
-const record = { type, attempt, buildId, message, tokenClaims: null, calls: [], outcome: 'running' };
+const record = {
+  type,
+  attempt,
+  buildId,
+  message,
+  tokenClaims: null,
+  calls: [],
+  outcome: 'running',
+  startedAt: new Date().toISOString(),
+};
 const file = join(dir, `${buildId}-${type}-${attempt}.json`);
 
 /** Written after every step, atomically, so the test can follow the build while it runs. */
@@ -43,7 +54,8 @@ function claimsOf(token) {
 async function call(method, path, token, body) {
   const url = `${String(message.apiUri).replace(/\/+$/, '')}${path}`;
   // Noted before it is sent (status null until answered): a stop may end the launcher mid-call.
-  const entry = { method, path, body, status: null };
+  // `at` is when it was sent (the test orders builds by it), `answeredAt` when its answer came.
+  const entry = { method, path, body, status: null, at: new Date().toISOString() };
   record.calls.push(entry);
   save();
   const res = await fetch(url, {
@@ -59,6 +71,7 @@ async function call(method, path, token, body) {
     // Kept as text.
   }
   entry.status = res.status;
+  entry.answeredAt = new Date().toISOString();
   if (!res.ok) entry.answer = parsed;
   save();
   if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
@@ -91,6 +104,9 @@ async function start() {
       save();
       await new Promise((resolve) => setTimeout(resolve, HOLD_SECONDS * 1000));
       finish('never stopped', 1);
+    }
+    if (String(message.jobName).startsWith('pause') && !step.name.startsWith('sd-')) {
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_SECONDS * 1000));
     }
     await call('PUT', `/v4/builds/${buildId}/steps/${encodeURIComponent(step.name)}`, token, {
       endTime: new Date().toISOString(),

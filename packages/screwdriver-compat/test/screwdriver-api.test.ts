@@ -27,6 +27,25 @@ jobs:
       screwdriver.cd/timeout: 1
     steps:
       - wait: sleep 600
+  pause-same:
+    steps:
+      - work: sleep 10
+  pause-blocker:
+    steps:
+      - work: sleep 10
+  after-blocker:
+    blockedBy: [~pause-blocker]
+    steps:
+      - work: echo after
+  pause-collapse:
+    steps:
+      - work: sleep 10
+  pause-parallel:
+    annotations:
+      screwdriver.cd/blockedBySameJob: false
+      screwdriver.cd/blockedBySameJobWaitTime: 0
+    steps:
+      - work: sleep 10
   refused:
     annotations:
       screwdriver.cd/buildCluster: no-such-cluster
@@ -75,18 +94,61 @@ async function buildsOfJob(name: string): Promise<Build[]> {
   return builds.body as Build[];
 }
 
+/**
+ * One event at a time: the API fails (500, a sequelize insert error in createEvent) one of two
+ * events it creates for one pipeline at the same moment, and the concurrent scenarios would.
+ */
+let events: Promise<unknown> = Promise.resolve();
+
 /** POST /v4/events starting one job; answers the API's status and the build it created. */
 async function startJob(name: string): Promise<{ status: number; build: Build }> {
-  const event = await stack.api.request('POST', '/v4/events', user, { pipelineId, startFrom: name });
-  const builds = await waitFor(
-    async () => {
-      const list = await buildsOfJob(name);
-      return list.length > 0 ? list : undefined;
-    },
+  const before = new Set((await buildsOfJob(name)).map((b) => b.id));
+  const posted = events.then(() => stack.api.request('POST', '/v4/events', user, { pipelineId, startFrom: name }));
+  events = posted.catch(() => undefined);
+  const event = await posted;
+  const created = await waitFor(
+    async () => (await buildsOfJob(name)).find((b) => !before.has(b.id)),
     30_000,
-    `a build of job ${name}`,
+    `a new build of job ${name}`,
   );
-  return { status: event.status, build: builds[0]! };
+  return { status: event.status, build: created };
+}
+
+const STATUSES = ['QUEUED', 'BLOCKED', 'COLLAPSED', 'RUNNING', 'SUCCESS', 'FAILURE', 'ABORTED', 'UNSTABLE'];
+
+/** The build once it left `from`: the API creates it QUEUED, the broker may then block or collapse it. */
+async function decidedStatus(id: number, from: string[] = ['QUEUED']): Promise<Build> {
+  return buildInStatus(
+    id,
+    STATUSES.filter((s) => !from.includes(s)),
+    30_000,
+  );
+}
+
+async function succeeded(id: number): Promise<Build> {
+  const done = await buildInStatus(id, ['SUCCESS', 'FAILURE', 'ABORTED', 'UNSTABLE', 'COLLAPSED'], 90_000);
+  expect(done.status, `build ${id}: ${done.statusMessage ?? ''}`).toBe('SUCCESS');
+  return done;
+}
+
+function blockedBy(...ids: number[]): string {
+  return `Blocked by these running build(s): ${ids.map((id) => `<a href="/builds/${id}">${id}</a>`).join(', ')}`;
+}
+
+/**
+ * Asserts from the launcher's records that `later` ran only after `earlier` had finished: its
+ * launcher started after `earlier`'s launcher sent its last call, the PUT SUCCESS.
+ */
+async function ranAfter(earlier: number, later: number): Promise<void> {
+  const first = await waitFor(() => startRecord(earlier), 10_000, `the launcher record of build ${earlier}`);
+  const second = await waitFor(() => startRecord(later), 10_000, `the launcher record of build ${later}`);
+  const last = first.calls.at(-1)!;
+  expect(last).toMatchObject({ method: 'PUT', path: `/v4/builds/${earlier}`, body: { status: 'SUCCESS' } });
+  expect(
+    Date.parse(second.startedAt),
+    `build ${later} started at ${second.startedAt}, build ${earlier} ended at ${last.at}`,
+  ).toBeGreaterThan(Date.parse(last.at));
+  expect(stack.worker.deliveriesOf(later).filter((d) => d.type === 'start')).toHaveLength(1);
 }
 
 function startRecord(buildId: number): LauncherRecord | undefined {
@@ -199,7 +261,8 @@ describe('the real Screwdriver API with the broker as its queue', () => {
     expect(stack.worker.deliveriesOf(created.id)).toEqual([]);
   });
 
-  it('fails a build that outlives its screwdriver.cd/timeout: "Build failed due to timeout"', async () => {
+  // The timeout takes a minute of real time: the blockedBy and collapse scenarios run beside it.
+  it.concurrent('fails a build that outlives its screwdriver.cd/timeout: "Build failed due to timeout"', async () => {
     const { status, build: created } = await startJob('hold-timeout');
     expect(status).toBe(201);
     const running = await buildInStatus(created.id, ['RUNNING'], 60_000);
@@ -216,6 +279,72 @@ describe('the real Screwdriver API with the broker as its queue', () => {
     expect(steps.find((s) => s.name === 'wait')).toMatchObject({ code: 3 });
     // Screwdriver stops the failed build, and the worker stops its command.
     await waitFor(() => startRecord(created.id)?.outcome === 'terminated', 30_000, `the worker to stop build ${created.id}`);
+  });
+
+  it.concurrent('runs two builds of one job one after the other: the second is BLOCKED while the first runs', async () => {
+    const { status, build: first } = await startJob('pause-same');
+    expect(status).toBe(201);
+    const { status: secondStatus, build: second } = await startJob('pause-same');
+    expect(secondStatus).toBe(201);
+    const waiting = await decidedStatus(second.id);
+    expect(waiting).toMatchObject({ status: 'BLOCKED', statusMessage: blockedBy(first.id) });
+    // The API accepted BLOCKED from the broker's build token and noted when the wait began.
+    expect(waiting.stats?.blockedStartTime).toEqual(expect.any(String));
+    expect(stack.worker.deliveriesOf(second.id)).toEqual([]);
+
+    await succeeded(first.id);
+    const done = await succeeded(second.id);
+    // What Screwdriver keeps of the wait (printed: queueEnterTime depends on the broker's QUEUED note).
+    console.log(
+      `build ${second.id} stats while BLOCKED ${JSON.stringify(waiting.stats)}, at the end ${JSON.stringify(done.stats)}`,
+    );
+    expect(Date.parse(done.startTime!)).toBeGreaterThan(Date.parse(waiting.stats!.blockedStartTime as string));
+    await ranAfter(first.id, second.id);
+  });
+
+  it.concurrent("starts a build blocked by another job (blockedBy: [~pause-blocker]) when that job's build ends", async () => {
+    const { build: blocker } = await startJob('pause-blocker');
+    const { status, build: after } = await startJob('after-blocker');
+    expect(status).toBe(201);
+    const waiting = await decidedStatus(after.id);
+    expect(waiting).toMatchObject({ status: 'BLOCKED', statusMessage: blockedBy(blocker.id) });
+
+    await succeeded(blocker.id);
+    await succeeded(after.id);
+    await ranAfter(blocker.id, after.id);
+  });
+
+  it.concurrent('collapses the waiting builds of a job into the newest: COLLAPSED "Collapsed to build: N"', async () => {
+    const { build: running } = await startJob('pause-collapse');
+    const { build: middle } = await startJob('pause-collapse');
+    expect(await decidedStatus(middle.id)).toMatchObject({ status: 'BLOCKED', statusMessage: blockedBy(running.id) });
+    const { build: newest } = await startJob('pause-collapse');
+
+    const collapsed = await decidedStatus(middle.id, ['QUEUED', 'BLOCKED']);
+    expect(collapsed).toMatchObject({ status: 'COLLAPSED', statusMessage: `Collapsed to build: ${newest.id}` });
+    expect(await decidedStatus(newest.id)).toMatchObject({ status: 'BLOCKED', statusMessage: blockedBy(running.id) });
+
+    await succeeded(running.id);
+    await succeeded(newest.id);
+    await ranAfter(running.id, newest.id);
+    // The collapsed build never reached the cluster, and stays COLLAPSED.
+    expect(stack.worker.deliveriesOf(middle.id).filter((d) => d.type === 'start')).toEqual([]);
+    expect(await build(middle.id)).toMatchObject({ status: 'COLLAPSED', statusMessage: `Collapsed to build: ${newest.id}` });
+  });
+
+  it.concurrent('runs two builds of a job side by side with screwdriver.cd/blockedBySameJob: false', async () => {
+    const { build: first } = await startJob('pause-parallel');
+    await buildInStatus(first.id, ['RUNNING'], 60_000);
+    const { status, build: second } = await startJob('pause-parallel');
+    expect(status).toBe(201);
+    // Never BLOCKED: it goes RUNNING while the first still runs.
+    expect(await decidedStatus(second.id)).toMatchObject({ status: 'RUNNING' });
+    expect((await build(first.id)).status).toBe('RUNNING');
+    await succeeded(first.id);
+    await succeeded(second.id);
+    const firstEnd = startRecord(first.id)!.calls.at(-1)!;
+    expect(firstEnd).toMatchObject({ body: { status: 'SUCCESS' } });
+    expect(Date.parse(startRecord(second.id)!.startedAt)).toBeLessThan(Date.parse(firstEnd.at));
   });
 
   it('answered every call of the API with a 2xx, but the refused start', async () => {
