@@ -1,9 +1,16 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestBroker } from '../testing/index.js';
 import { startOwnRedis, type OwnRedis } from '../testing/redis-server.js';
 
 /** GET /v4/status warns when the Redis holding the queues keeps no append-only file. */
 const servers: OwnRedis[] = [];
+// With a queue key the broker has nothing else to warn about: only Redis's persistence is told.
+const QUEUE_JWT_PRIVATE_KEY = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+}).privateKey;
 
 afterAll(() => {
   for (const server of servers) server.stop();
@@ -20,7 +27,7 @@ describe('GET /v4/status and Redis persistence', () => {
     async (_what, args, warning) => {
       const server = await startOwnRedis([...args]);
       servers.push(server);
-      const broker = await startTestBroker({ env: { REDIS_URL: server.url, REDIS_AOF_CHECK: 'true' } });
+      const broker = await startTestBroker({ env: { REDIS_URL: server.url, REDIS_AOF_CHECK: 'true', QUEUE_JWT_PRIVATE_KEY } });
       try {
         const res = await broker.app.inject({ method: 'GET', url: '/v4/status' });
         expect(res.statusCode).toBe(200);

@@ -111,7 +111,8 @@ export class StatusUpdates {
     const context = await this.deps.contexts.get(buildId);
     // Not a build Screwdriver sent with an API address (a test post, an old broker's build): nobody to tell.
     if (!context?.apiUri) return;
-    if (update.kind === 'status' && update.body.status === 'QUEUED') {
+    // A build the broker holds (waiting, or blocked) has entered Screwdriver's queue all the same.
+    if (update.kind === 'status' && (update.body.status === 'QUEUED' || update.body.status === 'BLOCKED')) {
       update.body.stats = { queueEnterTime: context.acceptedAt };
     }
     const stored: Stored = { apiUri: context.apiUri, claims: context.claims, update };
@@ -170,11 +171,12 @@ export class StatusUpdates {
       );
     } else {
       this.sent.inc({ outcome: outcome.kind === 'retry' ? 'retried' : outcome.kind });
-      if (outcome.kind !== 'sent') {
-        this.deps.log.warn(
-          { buildId, why: outcome.why },
-          `screwdriver update for build ${buildId} ${outcome.kind === 'retry' ? 'will be retried' : 'refused'}`,
-        );
+      // A refusal is the API saying the build moved on (e.g. a late QUEUED note for a build that left BLOCKED or
+      // went RUNNING): expected, and worth a line, not a warning. A failed send is worth a warning.
+      if (outcome.kind === 'refused') {
+        this.deps.log.info({ buildId, why: outcome.why }, `screwdriver update for build ${buildId} refused`);
+      } else if (outcome.kind === 'retry') {
+        this.deps.log.warn({ buildId, why: outcome.why }, `screwdriver update for build ${buildId} will be retried`);
       }
     }
     const delay = Math.min(300_000, 1000 * 2 ** failedSends) * (0.75 + Math.random() / 2);

@@ -78,6 +78,9 @@ describe('blockedBy and collapsed builds', () => {
       pendingReason: `blocked by running build(s) ${first.buildId}`,
     });
     await waitFor('BLOCKED', () => statuses(second.buildId).some((s) => s.startsWith('BLOCKED Blocked by')), 5000);
+    // It entered Screwdriver's queue all the same: the BLOCKED update carries queueEnterTime.
+    const blockedUpdate = api.updates(second.buildId).find((c) => c.body?.status === 'BLOCKED');
+    expect(blockedUpdate?.body?.stats).toMatchObject({ queueEnterTime: expect.any(String) });
     expect(await drain()).toEqual([first.buildId]);
     // The first build ends in Screwdriver: the API stops it, and the second starts in the same step.
     await stopBuild(broker.app, broker.sdapiToken, first.buildId);
