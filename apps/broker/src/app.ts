@@ -21,6 +21,8 @@ import queueMessageRoutes from './routes/queue-message/index.js';
 import queueRoutes from './routes/queues/index.js';
 import buildRoutes from './routes/builds/index.js';
 import eventRoutes from './routes/events.js';
+import consolePlugin from './console/plugin.js';
+import consoleRoutes from './console/routes.js';
 import dashboard from './plugins/dashboard.js';
 
 declare module 'fastify' {
@@ -141,6 +143,8 @@ export const brokerApp = fp(
     await app.register(queueRoutes);
     await app.register(buildRoutes);
     await app.register(eventRoutes);
+    await app.register(consolePlugin);
+    await app.register(consoleRoutes);
     await app.register(dashboard);
   },
   { name: 'broker' },

@@ -22,6 +22,9 @@ export interface QueueAdminDeps {
 const DETAIL_LIMIT = 100;
 
 export class QueueAdmin {
+  /** Adds the console's figures (pause, wait times, workers) to queue stats; set by the console plugin. */
+  decorate: ((stats: QueueStats[]) => Promise<void>) | null = null;
+
   constructor(private readonly deps: QueueAdminDeps) {}
 
   /** Every queue: those of registered clusters and any other that ever held a build. */
@@ -51,7 +54,9 @@ export class QueueAdmin {
     const registered = new Set(this.deps.clusters.list().map((c) => c.queue));
     const refs = await this.queues();
     const stats = await Promise.all(refs.map((ref) => this.stats(ref)));
-    return stats.filter((s) => registered.has(s.queue) || s.depth + s.inFlight + s.dead > 0);
+    const shown = stats.filter((s) => registered.has(s.queue) || s.depth + s.inFlight + s.dead > 0);
+    if (this.decorate) await this.decorate(shown);
+    return shown;
   }
 
   /** Stats of every queue and the number of pending builds (GET /v1/queue/stats, live view, metrics). */
@@ -63,6 +68,7 @@ export class QueueAdmin {
   async detail(cluster: string): Promise<QueueDetail> {
     const ref = await this.resolve(cluster);
     const [stats, detail] = await Promise.all([this.stats(ref), this.deps.store.detail(ref.queue, DETAIL_LIMIT)]);
+    if (this.decorate) await this.decorate([stats]);
     return {
       ...stats,
       leases: detail.leases.map((l) => ({
