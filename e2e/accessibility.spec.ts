@@ -25,7 +25,7 @@ test('every page passes the axe-core WCAG 2.1 AA checks, at both widths and in d
     await page.goto('/');
     await page.evaluate(() => sessionStorage.clear());
     await page.reload();
-    await expect(page.getByLabel('Admin API token')).toBeVisible();
+    await expect(page.getByLabel('API token')).toBeVisible();
     await expectNoViolations(page, `sign-in at ${width} ${colorScheme}`);
 
     await signIn(page, broker.adminToken);

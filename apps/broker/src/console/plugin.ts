@@ -5,6 +5,7 @@ import { queueKeys } from '../queue/keys.js';
 import { BuildIndex } from './build-index.js';
 import { BulkActions } from './bulk.js';
 import { AwaitingClusterSchema } from './entities.js';
+import { refusePlaceholders } from './placeholders.js';
 import { acceptScrewdriverShape } from './screwdriver-shape.js';
 import { WaitTimes } from './wait-times.js';
 import { WorkersSeen } from './workers-seen.js';
@@ -93,7 +94,9 @@ export default fp(
     };
 
     app.addHook('preValidation', async (request) => {
-      if (REGISTRY_WRITES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) await acceptScrewdriverShape(request);
+      if (!REGISTRY_WRITES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return;
+      refusePlaceholders(request.body);
+      await acceptScrewdriverShape(request);
     });
 
     app.addHook('onSend', async (request, reply, payload) => {

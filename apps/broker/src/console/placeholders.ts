@@ -1,0 +1,22 @@
+import { PLACEHOLDER_PREFIX } from '@buildcluster/protocol';
+import { Errors } from '../errors.js';
+
+/**
+ * `buildcluster-worker keygen` writes `<REPLACE: ...>` where only the cluster's admin knows the
+ * value. A registration still holding one would register a cluster no build ever matches, so it
+ * is refused, naming the field.
+ */
+export function refusePlaceholders(body: unknown, path = 'body'): void {
+  if (typeof body === 'string') {
+    if (body.trimStart().startsWith(PLACEHOLDER_PREFIX)) {
+      throw new Errors.BadRequest(
+        `${path} still holds keygen's placeholder "${body.slice(0, 80)}"; replace it with the real value`,
+      );
+    }
+    return;
+  }
+  if (Array.isArray(body)) body.forEach((v, i) => refusePlaceholders(v, `${path}/${i}`));
+  else if (body && typeof body === 'object') {
+    for (const [k, v] of Object.entries(body)) refusePlaceholders(v, `${path}/${k}`);
+  }
+}
