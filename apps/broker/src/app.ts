@@ -5,6 +5,7 @@ import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { requestSerializer } from './security/log-redaction.js';
 import inputGuard from './security/input-guard.js';
+import screwdriver from './screwdriver/plugin.js';
 import redis from './plugins/redis.js';
 import subscriber from './plugins/subscriber.js';
 import bus from './plugins/bus.js';
@@ -74,51 +75,59 @@ export const brokerApp = fp(
         // Fastify's message names the part and field, e.g. "body/signOption/algorithm must be ...";
         // an enum error also names the values allowed.
         const allowed = (fe.validation[0]?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
-        const message = Array.isArray(allowed)
-          ? `${fe.message}: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
-          : fe.message;
+        const message = Array.isArray(allowed) ? `${fe.message}: ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : fe.message;
         return reply.code(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message });
       }
       if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        return reply.code(413).send({
-          statusCode: 413,
-          code: 'PAYLOAD_TOO_LARGE',
-          error: 'Payload Too Large',
-          message: `request body is larger than ${BODY_LIMIT} bytes`,
-        });
+        return reply
+          .code(413)
+          .send({
+            statusCode: 413,
+            code: 'PAYLOAD_TOO_LARGE',
+            error: 'Payload Too Large',
+            message: `request body is larger than ${request.routeOptions.bodyLimit ?? BODY_LIMIT} bytes`,
+          });
       }
       if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-        return reply.code(fe.statusCode).send({
-          statusCode: fe.statusCode,
-          code: fe.code ?? 'BAD_REQUEST',
-          error: httpError(fe.statusCode),
-          message: fe.message,
-        });
+        return reply
+          .code(fe.statusCode)
+          .send({
+            statusCode: fe.statusCode,
+            code: fe.code ?? 'BAD_REQUEST',
+            error: httpError(fe.statusCode),
+            message: fe.message,
+          });
       }
       if (isUnavailable(err)) {
         request.log.warn({ err: err.message }, 'a backing service is unavailable');
-        return reply.code(503).send({
-          statusCode: 503,
-          code: 'UNAVAILABLE',
-          error: 'Service Unavailable',
-          message: 'a backing service (Redis or PostgreSQL) is unavailable; retry shortly',
-        });
+        return reply
+          .code(503)
+          .send({
+            statusCode: 503,
+            code: 'UNAVAILABLE',
+            error: 'Service Unavailable',
+            message: 'a backing service (Redis or PostgreSQL) is unavailable; retry shortly',
+          });
       }
       request.log.error({ err }, 'unhandled error');
-      return reply.code(500).send({
-        statusCode: 500,
-        code: 'INTERNAL',
-        error: 'Internal Server Error',
-        message: 'internal error; see the broker log',
-      });
+      return reply
+        .code(500)
+        .send({
+          statusCode: 500,
+          code: 'INTERNAL',
+          error: 'Internal Server Error',
+          message: 'internal error; see the broker log',
+        });
     });
     app.setNotFoundHandler((request, reply) => {
-      reply.code(404).send({
-        statusCode: 404,
-        code: 'NOT_FOUND',
-        error: 'Not Found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      });
+      reply
+        .code(404)
+        .send({
+          statusCode: 404,
+          code: 'NOT_FOUND',
+          error: 'Not Found',
+          message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        });
     });
 
     await app.register(redis);
@@ -132,6 +141,7 @@ export const brokerApp = fp(
     await app.register(auth);
     await app.register(clusters);
     await app.register(queue);
+    await app.register(screwdriver);
     await app.register(statusRoutes);
     await app.register(clusterRoutes);
     await app.register(queueMessageRoutes);
