@@ -5,7 +5,6 @@ import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { requestSerializer } from './security/log-redaction.js';
 import inputGuard from './security/input-guard.js';
-import screwdriver from './screwdriver/plugin.js';
 import redis from './plugins/redis.js';
 import subscriber from './plugins/subscriber.js';
 import bus from './plugins/bus.js';
@@ -85,7 +84,7 @@ export const brokerApp = fp(
             statusCode: 413,
             code: 'PAYLOAD_TOO_LARGE',
             error: 'Payload Too Large',
-            message: `request body is larger than ${request.routeOptions.bodyLimit ?? BODY_LIMIT} bytes`,
+            message: `request body is larger than ${BODY_LIMIT} bytes`,
           });
       }
       if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -141,7 +140,6 @@ export const brokerApp = fp(
     await app.register(auth);
     await app.register(clusters);
     await app.register(queue);
-    await app.register(screwdriver);
     await app.register(statusRoutes);
     await app.register(clusterRoutes);
     await app.register(queueMessageRoutes);
