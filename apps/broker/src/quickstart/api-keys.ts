@@ -24,7 +24,11 @@ export function localApiKeys(): { publicKey: string; privateKey: string; dir: st
   return { publicKey: readFileSync(publicPath, 'utf8'), privateKey: readFileSync(privatePath, 'utf8'), dir };
 }
 
-export function mintLocalToken(scope: 'admin' | 'sdapi' | 'viewer', expiresInSeconds: number, username = `local-${scope}`): string {
+export function mintLocalToken(
+  scope: 'admin' | 'sdapi' | 'viewer',
+  expiresInSeconds: number,
+  username = `local-${scope}`,
+): string {
   const { privateKey } = localApiKeys();
   return jwt.sign({ scope: [scope], username }, privateKey, { algorithm: 'RS256', expiresIn: expiresInSeconds });
 }

@@ -135,7 +135,9 @@ export function BuildList({ builds, caption }: { builds: BuildSummary[]; caption
               <td title={formatDateTime(b.queuedAt)}>{formatAge(b.queuedAt, now)}</td>
               <td>
                 <details>
-                  <summary>{b.timeline.length} steps</summary>
+                  <summary>
+                    {b.timeline.length} step{b.timeline.length === 1 ? '' : 's'}
+                  </summary>
                   <ol className="timeline">
                     {b.timeline.map((t, i) => (
                       <li key={i}>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { PauseMode, QueueStats } from '@buildcluster/protocol';
 import { consoleKeys, pauseCluster, pauseQuery, resumeCluster } from '../api/console';
@@ -97,8 +97,14 @@ export function PauseButton({ cluster, stats }: { cluster: string; stats: QueueS
 
 /** The "paused" callout and the cluster's audit trail (pauses, resumes, bulk actions). */
 export function PauseStatus({ cluster, stats }: { cluster: string; stats: QueueStats | undefined }) {
+  const client = useQueryClient();
   const state = useQuery(pauseQuery(cluster));
   const canWrite = useCanWrite();
+  // A pause or resume from anywhere (another tab, another operator) adds an audit line: reload it.
+  const pausedAt = stats?.paused?.at ?? null;
+  useEffect(() => {
+    void client.invalidateQueries({ queryKey: consoleKeys.pause(cluster) });
+  }, [client, cluster, pausedAt]);
   const paused = stats?.paused ?? state.data?.paused ?? null;
   const audit = state.data?.audit ?? [];
   return (

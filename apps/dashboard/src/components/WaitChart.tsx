@@ -19,6 +19,8 @@ export function WaitChart({ history, label }: { history: WaitPoint[]; label: str
     [history],
   );
   const measured = data.filter((d) => d.builds > 0);
+  // With few measured intervals a line has nothing to join: mark each point.
+  const dot = measured.length <= 24 ? { r: 3 } : false;
   const worst = measured.reduce<(typeof data)[number] | null>(
     (w, d) => (w && (w.waitP95 ?? 0) >= (d.waitP95 ?? 0) ? w : d),
     null,
@@ -75,7 +77,7 @@ export function WaitChart({ history, label }: { history: WaitPoint[]; label: str
               name="Wait p50"
               stroke="var(--c-depth)"
               strokeWidth={2}
-              dot={false}
+              dot={dot}
               isAnimationActive={false}
               connectNulls
             />
@@ -85,7 +87,7 @@ export function WaitChart({ history, label }: { history: WaitPoint[]; label: str
               name="Wait p95"
               stroke="var(--c-inflight)"
               strokeWidth={2}
-              dot={false}
+              dot={dot}
               isAnimationActive={false}
               connectNulls
             />
@@ -96,7 +98,7 @@ export function WaitChart({ history, label }: { history: WaitPoint[]; label: str
               stroke="var(--c-rate)"
               strokeDasharray="4 3"
               strokeWidth={2}
-              dot={false}
+              dot={dot}
               isAnimationActive={false}
               connectNulls
             />

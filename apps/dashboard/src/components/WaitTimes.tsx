@@ -16,7 +16,9 @@ function cell(p: Percentiles) {
   return (
     <>
       {formatDuration(p.p50Ms)} / {formatDuration(p.p95Ms)} / {formatDuration(p.p99Ms)}
-      <span className="cell-sub">{formatCount(p.count)} builds</span>
+      <span className="cell-sub">
+        {formatCount(p.count)} build{p.count === 1 ? '' : 's'}
+      </span>
     </>
   );
 }
