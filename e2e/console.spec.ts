@@ -277,6 +277,12 @@ test.describe("the operators' console", () => {
       await expect(awaiting.getByRole('row', { name: /sd-shared/ })).toContainText('awaiting key');
       await expectNoViolations(page, 'clusters with one awaiting a key');
       await shot(page, 'clusters-overview-awaiting');
+      // Add key… opens the Register form filled from the import
+      await awaiting.getByRole('link', { name: 'Add key…' }).click();
+      await expect(page.getByLabel(/^Name/)).toHaveValue('sd-shared');
+      await expect(page.getByLabel(/^Weightage/)).toHaveValue('71');
+      await expect(page.getByLabel(/^Subject/)).toHaveValue('sd-shared/worker');
+      await page.getByRole('link', { name: 'Clusters', exact: true }).first().click();
       await awaiting.getByRole('button', { name: 'Forget' }).click();
       await expect(awaiting).toHaveCount(0);
     });

@@ -68,16 +68,30 @@ export function PauseButton({ cluster, stats }: { cluster: string; stats: QueueS
               The cluster stays active and keeps its queue; its workers are handed nothing until you resume. This is not
               deactivating it.
             </p>
-            <fieldset className="field">
+            <fieldset className="choices">
               <legend>While paused</legend>
-              <label className="field--check">
-                <input type="radio" name="pause-mode" checked={mode === 'hold'} onChange={() => setMode('hold')} /> keep queuing
-                its builds (they wait here)
-              </label>
-              <label className="field--check">
-                <input type="radio" name="pause-mode" checked={mode === 'divert'} onChange={() => setMode('divert')} /> send
-                Screwdriver-managed builds to other clusters (only builds that name it still queue here)
-              </label>
+              <div className="choice">
+                <input
+                  id="pause-hold"
+                  type="radio"
+                  name="pause-mode"
+                  checked={mode === 'hold'}
+                  onChange={() => setMode('hold')}
+                />
+                <label htmlFor="pause-hold">Keep queuing its builds (they wait here)</label>
+              </div>
+              <div className="choice">
+                <input
+                  id="pause-divert"
+                  type="radio"
+                  name="pause-mode"
+                  checked={mode === 'divert'}
+                  onChange={() => setMode('divert')}
+                />
+                <label htmlFor="pause-divert">
+                  Send Screwdriver-managed builds to other clusters (builds that name it still queue here)
+                </label>
+              </div>
             </fieldset>
           </>
         )}

@@ -53,7 +53,7 @@ export function QueueFigures({ stats }: { stats: QueueStats | undefined }) {
         <div>
           <dt title="Builds handed to a worker and not yet acked (between the two watermarks)">Delivered, not acked</dt>
           <dd>
-            {formatCount(stats?.unackedBehind)} builds
+            {formatCount(stats?.unackedBehind)} build{stats?.unackedBehind === 1 ? '' : 's'}
             <span className="cell-sub">
               delivered watermark <code>{stats?.deliveredWatermark ?? '—'}</code>
             </span>

@@ -35,76 +35,78 @@ export function WaitChart({ history, label }: { history: WaitPoint[]; label: str
         <span>Queue wait and run time · last 24 h, per 10 minutes</span>
         <span className="muted">kept by the broker; survives restarts</span>
       </figcaption>
-      <p className="sr-only">{summary}</p>
-      <div className="chart__plot" aria-hidden="true">
-        <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 4 }} accessibilityLayer={false}>
-            <CartesianGrid stroke="var(--grid)" vertical={false} />
-            <XAxis
-              dataKey="at"
-              type="number"
-              scale="time"
-              domain={['dataMin', 'dataMax']}
-              tickFormatter={(v: number) => hourFormat.format(v)}
-              stroke="var(--muted)"
-              fontSize={11}
-              minTickGap={50}
-            />
-            <YAxis
-              yAxisId="wait"
-              stroke="var(--muted)"
-              fontSize={11}
-              width={56}
-              tickFormatter={(v: number) => formatDuration(v)}
-            />
-            <YAxis
-              yAxisId="run"
-              orientation="right"
-              stroke="var(--muted)"
-              fontSize={11}
-              width={56}
-              tickFormatter={(v: number) => formatDuration(v)}
-            />
-            <Tooltip
-              labelFormatter={(v) => hourFormat.format(Number(v))}
-              formatter={(value) => formatDuration(Number(value))}
-              contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', fontSize: 12 }}
-            />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Line
-              yAxisId="wait"
-              dataKey="waitP50"
-              name="Wait p50"
-              stroke="var(--c-depth)"
-              strokeWidth={2}
-              dot={dot}
-              isAnimationActive={false}
-              connectNulls
-            />
-            <Line
-              yAxisId="wait"
-              dataKey="waitP95"
-              name="Wait p95"
-              stroke="var(--c-inflight)"
-              strokeWidth={2}
-              dot={dot}
-              isAnimationActive={false}
-              connectNulls
-            />
-            <Line
-              yAxisId="run"
-              dataKey="runP50"
-              name="Run p50 (right)"
-              stroke="var(--c-rate)"
-              strokeDasharray="4 3"
-              strokeWidth={2}
-              dot={dot}
-              isAnimationActive={false}
-              connectNulls
-            />
-          </ComposedChart>
-        </ResponsiveContainer>
-      </div>
+      <p className={measured.length === 0 ? 'empty' : 'sr-only'}>{summary}</p>
+      {measured.length === 0 ? null : (
+        <div className="chart__plot" aria-hidden="true">
+          <ResponsiveContainer width="100%" height="100%">
+            <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 4 }} accessibilityLayer={false}>
+              <CartesianGrid stroke="var(--grid)" vertical={false} />
+              <XAxis
+                dataKey="at"
+                type="number"
+                scale="time"
+                domain={['dataMin', 'dataMax']}
+                tickFormatter={(v: number) => hourFormat.format(v)}
+                stroke="var(--muted)"
+                fontSize={11}
+                minTickGap={50}
+              />
+              <YAxis
+                yAxisId="wait"
+                stroke="var(--muted)"
+                fontSize={11}
+                width={56}
+                tickFormatter={(v: number) => formatDuration(v)}
+              />
+              <YAxis
+                yAxisId="run"
+                orientation="right"
+                stroke="var(--muted)"
+                fontSize={11}
+                width={56}
+                tickFormatter={(v: number) => formatDuration(v)}
+              />
+              <Tooltip
+                labelFormatter={(v) => hourFormat.format(Number(v))}
+                formatter={(value) => formatDuration(Number(value))}
+                contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', fontSize: 12 }}
+              />
+              <Legend wrapperStyle={{ fontSize: 12 }} />
+              <Line
+                yAxisId="wait"
+                dataKey="waitP50"
+                name="Wait p50"
+                stroke="var(--c-depth)"
+                strokeWidth={2}
+                dot={dot}
+                isAnimationActive={false}
+                connectNulls
+              />
+              <Line
+                yAxisId="wait"
+                dataKey="waitP95"
+                name="Wait p95"
+                stroke="var(--c-inflight)"
+                strokeWidth={2}
+                dot={dot}
+                isAnimationActive={false}
+                connectNulls
+              />
+              <Line
+                yAxisId="run"
+                dataKey="runP50"
+                name="Run p50 (right)"
+                stroke="var(--c-rate)"
+                strokeDasharray="4 3"
+                strokeWidth={2}
+                dot={dot}
+                isAnimationActive={false}
+                connectNulls
+              />
+            </ComposedChart>
+          </ResponsiveContainer>
+        </div>
+      )}
     </figure>
   );
 }
