@@ -13,6 +13,8 @@ async function expectNoViolations(page: Page, what: string) {
 }
 
 test('every page passes the axe-core WCAG 2.1 AA checks, at both widths and in dark mode', async ({ page, broker, api }) => {
+  // Six pages, three ways each, with the console's sections: more than the default 90 s on 2 cores.
+  test.setTimeout(300_000);
   const cluster = await api.registerCluster(unique('a11y'), { description: 'for the accessibility checks' });
   await api.schedule(cluster.name);
   for (const [width, colorScheme] of [

@@ -58,7 +58,7 @@ test.describe("the operators' console", () => {
     await expect(row).toContainText(`build ${running[0]!.buildId}`);
     await expect(row.getByRole('cell').nth(4)).toContainText('1'); // done
     // the watermarks as what they mean, raw ids as detail
-    await expect(page.getByLabel('Watermarks')).toContainText('1 builds');
+    await expect(page.getByLabel('Watermarks')).toContainText('1 build');
     await expect(page.getByLabel('Watermarks')).toContainText(/old/);
     await expectNoViolations(page, 'cluster page with wait times and workers');
     await shot(page, 'cluster-detail-wait-workers');

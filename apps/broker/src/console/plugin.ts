@@ -103,6 +103,8 @@ export default fp(
       const route = request.routeOptions.url;
       if (request.method !== 'POST' || !route || reply.statusCode >= 300) return payload;
       if (route === '/v1/queue/message') {
+        // 201 only: a retried post (200) was indexed the first time.
+        if (reply.statusCode !== 201) return payload;
         const answer = parse<{ cluster: string | null }>(payload);
         index.note(request.body as StartMessage, answer?.cluster ?? null).catch(warn('the build index'));
       } else if (route === '/v4/queues/:cluster/ack' || route === '/v4/queues/:cluster/nack') {

@@ -25,7 +25,7 @@ export function AwaitingClusters() {
     <section className="section" aria-labelledby="sec-awaiting">
       <h2 id="sec-awaiting">Awaiting a key ({list.length})</h2>
       <p className="muted">Imported from Screwdriver; never given a build until registered with the public key of its workers.</p>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Clusters awaiting their key">
         <table className="table">
           <caption className="sr-only">Clusters awaiting their key</caption>
           <thead>

@@ -92,7 +92,7 @@ function SearchResults({ query }: { query: string }) {
 export function BuildList({ builds, caption }: { builds: BuildSummary[]; caption: string }) {
   const now = useNow(5000);
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table className="table build-list">
         <caption className="sr-only">{caption}</caption>
         <thead>

@@ -26,7 +26,7 @@ function cell(p: Percentiles) {
 /** p50 / p95 / p99 of queue wait and run time per window, as a small table. */
 export function WaitFiguresTable({ figures, caption }: { figures: WaitFigures; caption: string }) {
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table className="table wait-table">
         <caption className="sr-only">{caption}</caption>
         <thead>

@@ -105,7 +105,7 @@ export function ImportPage() {
       {preview ? (
         <section className="section" aria-labelledby="sec-import-list">
           <h2 id="sec-import-list">{preview.clusters.length} clusters in Screwdriver</h2>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Clusters of the Screwdriver API">
             <table className="table">
               <caption className="sr-only">Clusters of the Screwdriver API and their state in the broker</caption>
               <thead>
