@@ -32,9 +32,9 @@ test('a pending build is counted, listed with why, and assigned once an eligible
   const build = page.getByRole('article', { name: `Build ${buildId}` });
   await expect(build).toContainText('pending');
   await expect(build.getByText('Why pending')).toBeVisible();
-  // The activity feed saw it arrive.
+  // The latest builds list it, one row, from the broker.
   await expect(
-    page.getByRole('table', { name: /Build state changes/ }).getByRole('rowheader', { name: String(buildId) }),
+    page.getByRole('table', { name: /The latest builds/ }).getByRole('rowheader', { name: String(buildId) }),
   ).toBeVisible();
 
   const cluster = await api.registerCluster(unique('late'), { scmContext });

@@ -12,9 +12,11 @@ test.describe('cluster registry', () => {
     await page.getByLabel(/^Name/).fill(name);
     await page.getByLabel(/^SCM organization/).fill('acme');
     await page.getByLabel('Maintainer email').fill('builds@acme.example');
-    // Defaults: claims follow the name, 3600 s, ES256.
+    // Defaults: keygen's convention, from the name: issuer NAME, subject NAME/worker, 600 s, ES256.
     await expect(page.getByLabel(/^Issuer/)).toHaveValue(name);
-    await expect(page.getByLabel(/^Longest token lifetime/)).toHaveValue('3600');
+    await expect(page.getByLabel(/^Subject/)).toHaveValue(`${name}/worker`);
+    await expect(page.getByLabel(/^Audience/)).toHaveValue('buildcluster-broker');
+    await expect(page.getByLabel(/^Longest token lifetime/)).toHaveValue('600');
     await expect(page.getByLabel(/^Algorithm/)).toHaveValue('ES256');
 
     // An RSA key with ES256: the broker refuses, and the form says so at the key.

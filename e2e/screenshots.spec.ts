@@ -12,7 +12,7 @@ test.use({ brokerEnv: { LEASE_MS: '3000', MAX_ATTEMPTS: '1' } });
 test('every page, at desktop and phone width', async ({ page, broker, api }) => {
   test.setTimeout(150_000);
   await page.goto('/');
-  await expect(page.getByLabel('Admin API token')).toBeVisible();
+  await expect(page.getByLabel('API token')).toBeVisible();
   await screenshotBothWidths(page, '01-sign-in');
 
   const busy = await api.registerCluster(unique('us-west-builds'), {

@@ -39,6 +39,20 @@ ensure_packages() {
   (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=silent) || fail "pnpm install failed"
 }
 
+# Builds only when a source, lockfile or config file changed since the last build (a stamp in .data/).
+build_if_changed() {
+  local stamp="$ROOT/.data/build.stamp" sum
+  sum=$(cd "$ROOT" && git ls-files -co --exclude-standard -- apps packages pnpm-lock.yaml 'tsconfig*.json' 2>/dev/null |
+    grep -v -e '/dist/' -e '/node_modules/' | xargs -r sha256sum 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ -n "$sum" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && [ -f "$ROOT/apps/broker/dist/quickstart/main.js" ] &&
+    [ -f "$ROOT/apps/dashboard/dist/index.html" ]; then
+    note "nothing changed since the last build; not rebuilding"
+    return
+  fi
+  build_all
+  mkdir -p "$ROOT/.data" && echo "$sum" > "$stamp"
+}
+
 build_all() {
   step "building (TypeScript, dashboard)"
   local started=$SECONDS

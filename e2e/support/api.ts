@@ -42,10 +42,20 @@ export function rsaPublicKey(): string {
 export class Api {
   constructor(readonly broker: E2EBroker) {}
 
-  async call<T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async call<T>(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.broker.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -75,15 +85,20 @@ export class Api {
   }
 
   /** Screwdriver's start call for a build pinned to `cluster`. */
-  async schedule(cluster: string, buildId = newBuildId()): Promise<number> {
+  async schedule(
+    cluster: string,
+    buildId = newBuildId(),
+    build: { pipelineId?: number; pipelineName?: string; jobId?: number; jobName?: string; eventId?: number } = {},
+  ): Promise<number> {
+    const pipelineId = build.pipelineId ?? 11;
     const res = await this.call('POST', '/v1/queue/message', this.broker.sdapiToken, {
       buildId,
-      jobId: 7,
-      eventId: 3,
-      pipelineId: 11,
-      jobName: 'main',
+      jobId: build.jobId ?? 7,
+      eventId: build.eventId ?? 3,
+      pipelineId,
+      jobName: build.jobName ?? 'main',
       buildClusterName: cluster,
-      pipeline: { id: 11, name: 'acme/app', scmContext: 'github:github.com' },
+      pipeline: { id: pipelineId, name: build.pipelineName ?? 'acme/app', scmContext: 'github:github.com' },
     });
     if (res.status !== 201) throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
     return buildId;
@@ -114,7 +129,15 @@ export class Api {
     const base = `/v4/queues/${encodeURIComponent(cluster.name)}`;
     return {
       poll: async (max = 1): Promise<LeasedJob[]> => {
-        const res = await this.call<{ jobs: LeasedJob[] }>('POST', `${base}/poll`, token(), { workerId, max, waitMs: 0 });
+        const res = await this.call<{ jobs: LeasedJob[] }>(
+          'POST',
+          `${base}/poll`,
+          token(),
+          { workerId, max, waitMs: 0 },
+          {
+            'user-agent': 'buildcluster-worker/0.1.0 (e2e)',
+          },
+        );
         if (res.status === 204) return [];
         if (res.status !== 200) throw new Error(`poll: ${res.status} ${JSON.stringify(res.body)}`);
         return res.body.jobs;
@@ -125,6 +148,10 @@ export class Api {
         });
         if (res.status !== 200 || res.body.acked.length !== jobs.length)
           throw new Error(`ack: ${res.status} ${JSON.stringify(res.body)}`);
+      },
+      nack: async (jobs: LeasedJob[], reason: string) => {
+        const res = await this.call('POST', `${base}/nack`, token(), { leaseIds: jobs.map((j) => j.leaseId), reason });
+        if (res.status !== 200) throw new Error(`nack: ${res.status} ${JSON.stringify(res.body)}`);
       },
       extend: async (jobs: LeasedJob[], leaseMs: number) => {
         const res = await this.call('POST', `${base}/extend`, token(), { leaseIds: jobs.map((j) => j.leaseId), leaseMs });

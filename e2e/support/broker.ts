@@ -7,6 +7,8 @@ export interface E2EBroker {
   sdapiToken: string;
   expiredToken: string;
   sdapiOnlyToken: string;
+  /** scope viewer: sees everything, changes nothing */
+  viewerToken: string;
   stop(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ const ready = {
   sdapiToken: broker.sdapiToken,
   expiredToken: mintApiToken({ scope: ['admin'], username: 'e2e-admin', expiresIn: -60 }),
   sdapiOnlyToken: mintApiToken({ scope: ['sdapi'], username: 'e2e-sdapi', expiresIn: 3600 }),
+  viewerToken: mintApiToken({ scope: ['viewer'], username: 'e2e-maintainer', expiresIn: 4 * 3600 }),
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 

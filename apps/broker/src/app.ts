@@ -24,6 +24,8 @@ import queueMessageRoutes from './routes/queue-message/index.js';
 import queueRoutes from './routes/queues/index.js';
 import buildRoutes from './routes/builds/index.js';
 import eventRoutes from './routes/events.js';
+import consolePlugin from './console/plugin.js';
+import consoleRoutes from './console/routes.js';
 import dashboard from './plugins/dashboard.js';
 
 declare module 'fastify' {
@@ -72,8 +74,11 @@ export const brokerApp = fp(
       }
       const fe = err as FastifyError;
       if (fe.validation) {
-        // Fastify's message names the part and field, e.g. "body/signOption/algorithm must be ...".
-        return reply.code(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: fe.message });
+        // Fastify's message names the part and field, e.g. "body/signOption/algorithm must be ...";
+        // an enum error also names the values allowed.
+        const allowed = (fe.validation[0]?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+        const message = Array.isArray(allowed) ? `${fe.message}: ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : fe.message;
+        return reply.code(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message });
       }
       if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         return reply
@@ -147,6 +152,8 @@ export const brokerApp = fp(
     await app.register(queueRoutes);
     await app.register(buildRoutes);
     await app.register(eventRoutes);
+    await app.register(consolePlugin);
+    await app.register(consoleRoutes);
     await app.register(dashboard);
   },
   { name: 'broker' },

@@ -41,6 +41,8 @@ export interface BrokerConfig {
   dbPoolMax: number;
   /** Folder of the built dashboard; served at / when it exists. */
   dashboardDir: string | null;
+  /** Screwdriver's UI (e.g. https://cd.example.com): the console links each build to its page there. */
+  screwdriverUiUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -182,6 +184,9 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     logLevel,
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 100, problems),
     dashboardDir: env.DASHBOARD_DIR && env.DASHBOARD_DIR !== '' ? env.DASHBOARD_DIR : null,
+    screwdriverUiUrl: env.SCREWDRIVER_UI_URL
+      ? url(env, 'SCREWDRIVER_UI_URL', ['http:', 'https:'], undefined, problems).replace(/\/+$/, '')
+      : null,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

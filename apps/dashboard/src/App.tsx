@@ -10,6 +10,7 @@ import { ClustersPage } from './routes/ClustersPage';
 import { ClusterDetailPage } from './routes/ClusterDetailPage';
 import { ClusterFormPage } from './routes/ClusterFormPage';
 import { BuildsPage } from './routes/BuildsPage';
+import { ImportPage } from './routes/ImportPage';
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {
@@ -23,6 +24,8 @@ function Page({ route }: { route: Route }) {
       return <ClusterFormPage mode="edit" name={route.cluster} />;
     case 'builds':
       return <BuildsPage buildId={route.buildId} />;
+    case 'import':
+      return <ImportPage />;
     case 'not-found':
       return (
         <section>
@@ -41,6 +44,7 @@ const TITLES: Record<Route['page'], string> = {
   cluster: 'Cluster',
   'cluster-edit': 'Edit cluster',
   builds: 'Builds',
+  import: 'Import from Screwdriver',
   'not-found': 'Not found',
 };
 

@@ -15,5 +15,6 @@ export const ClusterName = Type.String({ pattern: CLUSTER_NAME_PATTERN, minLengt
 /** Screwdriver build ids are positive integers; the broker keeps them as numbers. */
 export const BuildId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
-export const API_SCOPES = ['admin', 'sdapi'] as const;
+/** `viewer`: a cluster maintainer who sees everything the admin sees and changes nothing. */
+export const API_SCOPES = ['admin', 'sdapi', 'viewer'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];

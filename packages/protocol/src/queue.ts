@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { BuildId } from './common.js';
+import { QueuePause, WaitFigures } from './console.js';
 
 export const JOB_TYPES = ['start', 'stop'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
@@ -89,6 +90,14 @@ export const QueueStats = Type.Object({
   workersLastMinute: Type.Integer(),
   enqueuedTotal: Type.Integer(),
   ackedTotal: Type.Integer(),
+  /** What the watermarks mean: builds handed out and not yet acked, and the oldest of them. */
+  unackedBehind: Type.Optional(Type.Integer({ description: 'builds delivered and not yet acked' })),
+  oldestUnackedAgeMs: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  /** Set while dispatch is paused (the cluster keeps queuing, its workers get nothing). */
+  paused: Type.Optional(Type.Union([QueuePause, Type.Null()])),
+  waitTimes: Type.Optional(WaitFigures),
+  workersLastHour: Type.Optional(Type.Integer()),
+  staleWorkers: Type.Optional(Type.Integer({ description: 'workers seen in the last hour that stopped polling' })),
 });
 export type QueueStats = Static<typeof QueueStats>;
 

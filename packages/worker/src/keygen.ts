@@ -1,11 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { CreateClusterBody, SignOption } from '@buildcluster/protocol';
+import {
+  conventionalSignOption,
+  DEFAULT_TOKEN_SECONDS as CONVENTION_SECONDS,
+  PLACEHOLDER_PREFIX as CONVENTION_PLACEHOLDER,
+  type CreateClusterBody,
+  type SignOption,
+} from '@buildcluster/protocol';
 
 export const KEYGEN_ALGORITHMS = ['ES256', 'RS256'] as const;
 export type KeygenAlgorithm = (typeof KEYGEN_ALGORITHMS)[number];
 
 /** Default lifetime of a worker token, in seconds: short enough to limit a leaked token, long enough to sign rarely. */
-export const DEFAULT_TOKEN_SECONDS = 600;
+export const DEFAULT_TOKEN_SECONDS = CONVENTION_SECONDS;
 
 export interface ClusterKeys {
   privateKeyPem: string;
@@ -27,18 +33,13 @@ export function generateClusterKeys(cluster: string, algorithm: KeygenAlgorithm 
   return {
     privateKeyPem: pair.privateKey,
     publicKeyPem: pair.publicKey,
-    signOption: {
-      issuer: cluster,
-      subject: `${cluster}/worker`,
-      audience: 'buildcluster-broker',
-      expiresIn: DEFAULT_TOKEN_SECONDS,
-      algorithm,
-    },
+    // The convention the dashboard's Register form fills in too, so both agree on every claim.
+    signOption: conventionalSignOption(cluster, algorithm),
   };
 }
 
 /** Marks every value the cluster admin must fill in before registering. */
-export const PLACEHOLDER_PREFIX = '<REPLACE';
+export const PLACEHOLDER_PREFIX = CONVENTION_PLACEHOLDER;
 
 /**
  * The body for `PUT /v4/buildClusters`, with placeholders for what only the admin knows. Left

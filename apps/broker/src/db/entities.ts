@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { ManagedBy, Provider } from '@buildcluster/protocol';
+import { AwaitingClusterSchema } from '../console/entities.js';
 
 /**
  * Table `buildClusters`: the seed's columns plus the SPEC §4 extras, named in camelCase as the
@@ -59,4 +60,4 @@ export const KeyRotationSchema = defineEntity({
 });
 export type KeyRotationRow = InferEntity<typeof KeyRotationSchema>;
 
-export const entities = [BuildClusterSchema, KeyFileSchema, KeyRotationSchema];
+export const entities = [BuildClusterSchema, KeyFileSchema, KeyRotationSchema, AwaitingClusterSchema];

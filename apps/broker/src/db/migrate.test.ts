@@ -92,7 +92,13 @@ describe('migrate()', () => {
       db.url,
       `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
     );
-    expect(tables.map((t) => t.table_name)).toEqual(['buildClusters', 'clusterKeyRotations', 'keyFiles', 'mikroOrmMigrations']);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      'awaitingClusters',
+      'buildClusters',
+      'clusterKeyRotations',
+      'keyFiles',
+      'mikroOrmMigrations',
+    ]);
   });
 
   it('is a no-op when nothing is pending', async () => {

@@ -22,6 +22,9 @@ export interface QueueAdminDeps {
 const DETAIL_LIMIT = 100;
 
 export class QueueAdmin {
+  /** Adds the console's figures (pause, wait times, workers) to queue stats; set by the console plugin. */
+  decorate: ((stats: QueueStats[], refs: QueueRef[]) => Promise<void>) | null = null;
+
   constructor(private readonly deps: QueueAdminDeps) {}
 
   /** Every queue: those of registered clusters and any other that ever held a build (by queue key). */
@@ -51,7 +54,17 @@ export class QueueAdmin {
     const registered = new Set(this.deps.clusters.list().map((c) => c.queueKey));
     const refs = await this.queues();
     const stats = await Promise.all(refs.map((ref) => this.stats(ref)));
-    return stats.filter((s, i) => registered.has(refs[i]!.queue) || s.depth + s.inFlight + s.dead > 0);
+    const kept = refs.flatMap((ref, i) => {
+      const s = stats[i]!;
+      return registered.has(ref.queue) || s.depth + s.inFlight + s.dead > 0 ? [{ ref, s }] : [];
+    });
+    const shown = kept.map((k) => k.s);
+    if (this.decorate)
+      await this.decorate(
+        shown,
+        kept.map((k) => k.ref),
+      );
+    return shown;
   }
 
   /** Stats of every queue and the number of pending builds (GET /v1/queue/stats, live view, metrics). */
@@ -63,6 +76,7 @@ export class QueueAdmin {
   async detail(cluster: string): Promise<QueueDetail> {
     const ref = await this.resolve(cluster);
     const [stats, detail] = await Promise.all([this.stats(ref), this.deps.store.detail(ref.queue, DETAIL_LIMIT)]);
+    if (this.decorate) await this.decorate([stats], [ref]);
     return {
       ...stats,
       leases: detail.leases.map((l) => ({

@@ -5,6 +5,7 @@ import { BuildDirectory } from './directory.js';
 import { BuildEvents } from './events.js';
 import { KnownQueues } from './known-queues.js';
 import { QueueMetrics } from './metrics.js';
+import { Pauses } from './pauses.js';
 import { PendingDrainer } from './pending.js';
 import { QueueRetirement } from './retirement.js';
 import { Scheduler } from './scheduler.js';
@@ -26,10 +27,12 @@ export default fp(
     const events = new BuildEvents(app.bus);
     const known = new KnownQueues(app.redis);
     const waiters = new Waiters();
-    const clusters = app.clusters;
+    const pauses = new Pauses(app.redis, app.channel('pause'));
+    // Scheduling sees clusters paused in divert mode with weightage 0 (left out of the weighted pick).
+    const clusters = pauses.routing(app.clusters);
     // The drainer is made below; a build sent back to pending asks it to run.
     const scheduler = new Scheduler({ store, directory, clusters, events, known, requestDrain: () => pending.request() });
-    const admin = new QueueAdmin({ store, directory, clusters, known, events, scheduler });
+    const admin = new QueueAdmin({ store, directory, clusters: app.clusters, known, events, scheduler });
     const metrics = new QueueMetrics(
       app.metrics,
       () => admin.snapshot(),
@@ -45,6 +48,9 @@ export default fp(
       log: app.log,
       maxAttempts,
       ...(tokens ? { startMessage: (stored: string) => tokens.withLauncherToken(stored) } : {}),
+      isPaused: (queue) => pauses.isPaused(queue),
+      // Set by the console plugin; a hook slot keeps the hot path free of it when absent.
+      onDelivered: (ref, workerId, outcome) => module.onDelivered?.(ref, workerId, outcome),
     });
     const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
     const sweeper = new Sweeper(
@@ -53,6 +59,14 @@ export default fp(
       5,
     );
 
+    await pauses.refresh();
+    // A replica paused or resumed a queue: reload, and let polls of resumed queues look again.
+    await app.subscriptions.on(app.channel('pause'), () => {
+      pauses
+        .refresh()
+        .then((resumed) => resumed.forEach((queue) => worker.resumed(queue)))
+        .catch((err: Error) => app.log.warn({ err: err.message }, 'could not reload paused queues'));
+    });
     // "queue\nn": n jobs became deliverable on a queue (append, nack, expiry), on any replica.
     await app.subscriptions.on(wakeChannel, (message) => {
       const cut = message.indexOf('\n');
@@ -70,6 +84,7 @@ export default fp(
       admin,
       events,
       pending,
+      pauses,
       snapshot: () => admin.snapshot(),
       waitingPolls: () => waiters.count,
     };

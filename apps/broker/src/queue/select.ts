@@ -1,5 +1,6 @@
 import type { Provider, StartMessage } from '@buildcluster/protocol';
 import type { CachedCluster } from '../clusters/types.js';
+import { servesOrganization } from '../console/screwdriver-shape.js';
 
 /** Where a build goes (SPEC §5): a cluster, pending until one becomes eligible, or a refusal for the caller. */
 export type Selection =
@@ -80,7 +81,7 @@ export function selectCluster(message: StartMessage, clusters: CachedCluster[], 
       };
     }
     const organization = scmOrganizationOf(message);
-    if (cluster.managedBy === 'external' && cluster.scmOrganization !== organization) {
+    if (cluster.managedBy === 'external' && !servesOrganization(cluster.scmOrganization, organization)) {
       return {
         kind: 'refused',
         statusCode: 403,

@@ -1,9 +1,11 @@
 import type { QueueStats } from '@buildcluster/protocol';
 import type { QueueAdmin } from './admin.js';
 import type { BuildEvents } from './events.js';
+import type { Pauses } from './pauses.js';
 import type { PendingDrainer } from './pending.js';
+import type { PollOutcome } from './replies.js';
 import type { Scheduler } from './scheduler.js';
-import type { WorkerProtocol } from './worker-protocol.js';
+import type { QueueRef, WorkerProtocol } from './worker-protocol.js';
 
 /** What the queue module offers the rest of the broker (`app.queue`). */
 export interface QueueModule {
@@ -17,6 +19,10 @@ export interface QueueModule {
   events: BuildEvents;
   /** Pending builds; `request()` assigns what can be. */
   pending: PendingDrainer;
+  /** Paused dispatch per queue. */
+  pauses: Pauses;
+  /** Hook for what watches deliveries (the console); unset, nothing is done. */
+  onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
   /** Every queue's stats and the pending count: for the live view's snapshot. */
   snapshot(): Promise<{ queues: QueueStats[]; pending: number }>;
   /** Polls waiting for work on this replica now. */

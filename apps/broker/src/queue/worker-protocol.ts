@@ -23,6 +23,10 @@ export interface WorkerProtocolDeps {
   maxAttempts: number;
   /** A start message as handed to a worker (with the launcher's token); the stored text when absent. */
   startMessage?: (stored: string) => Promise<string>;
+  /** A paused queue hands nothing out: its polls wait as if it were empty (see Pauses). */
+  isPaused?: (queue: string) => boolean;
+  /** Sees every first-time delivery (wait times, workers, build timelines); must not throw or block. */
+  onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
 }
 
 /** The queue a worker serves: its cluster's. */
@@ -47,10 +51,17 @@ export class WorkerProtocol {
     let waited = false;
     for (;;) {
       const sequence = waiters.sequence(ref.queue);
+      if (this.deps.isPaused?.(ref.queue)) {
+        const left = until - Date.now();
+        if (left <= 0 || waiters.isClosed || signal?.aborted) return null;
+        if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
+        continue;
+      }
       const outcome = await store.poll(ref.queue, body.workerId, max, body.pollId);
       this.observe(ref, outcome);
       // A retried poll whose leases are all settled: nothing to hand out, and no new leases for it.
       if (outcome.replayed && outcome.jobs.length === 0) return null;
+      if (outcome.jobs.length > 0 && !outcome.replayed) this.deps.onDelivered?.(ref, body.workerId, outcome);
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
@@ -111,6 +122,12 @@ export class WorkerProtocol {
       }),
     );
     return messages;
+  }
+
+  /** Dispatch of a queue resumed: its waiting polls look again at once. */
+  resumed(queue: string): void {
+    const waiting = this.deps.waiters.waitingOn(queue);
+    if (waiting > 0) this.deps.waiters.wake(queue, waiting);
   }
 
   /** Shutdown: stop the deadline timers (waiting polls are answered by Waiters.closeAll). */

@@ -43,7 +43,11 @@ function localKeyPair(name: string): LocalKeyPair {
   return { publicKey: readFileSync(publicPath, 'utf8'), privateKey: readFileSync(privatePath, 'utf8'), dir, publicPath };
 }
 
-export function mintLocalToken(scope: 'admin' | 'sdapi', expiresInSeconds: number, username = `local-${scope}`): string {
+export function mintLocalToken(
+  scope: 'admin' | 'sdapi' | 'viewer',
+  expiresInSeconds: number,
+  username = `local-${scope}`,
+): string {
   const { privateKey } = localApiKeys();
   return jwt.sign({ scope: [scope], username }, privateKey, { algorithm: 'RS256', expiresIn: expiresInSeconds });
 }

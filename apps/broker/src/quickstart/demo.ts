@@ -84,6 +84,9 @@ export async function startDemo(base: string, say: (line: string) => void): Prom
       eventId: 1,
       pipelineId: 1,
       jobName: 'main',
+      // Named, so every demo build goes to the demo cluster (whose worker runs here), never to
+      // another Screwdriver-managed cluster that may have no worker.
+      buildClusterName: CLUSTER,
       pipeline: { id: 1, name: 'demo-org/hello', scmContext: 'github:github.com' },
     };
     api(base, 'POST', '/v1/queue/message', sdapi, message).catch(() => {});

@@ -75,8 +75,15 @@ export async function startLocalRedis(
       '--daemonize',
       'no',
     ],
-    { stdio: 'ignore' },
+    // Its own process group: Ctrl-C reaches the quickstart only, which stops the demo's worker and
+    // the broker first and Redis last, instead of Redis dying under them.
+    { stdio: 'ignore', detached: true },
   );
+  // However the quickstart ends (an error, process.exit), no redis-server is left behind.
+  const orphanGuard = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
   for (let i = 0; i < 100; i++) {
     if (await answers(url)) {
       return {

@@ -20,12 +20,29 @@ const say = (line: string) => process.stderr.write(`[quickstart] ${line}\n`);
 
 async function main(argv: string[]): Promise<void> {
   const demo = argv.includes('--demo');
-  const unknown = argv.filter((a) => a !== '--demo');
+  // Quiet by default: one line per request (polls included) would scroll the sign-in link away.
+  const verbose = argv.includes('--verbose');
+  const unknown = argv.filter((a) => a !== '--demo' && a !== '--verbose');
   if (unknown.length > 0) {
-    say(`unknown option ${unknown[0]}; usage: bash scripts/start.sh [--demo]`);
+    say(`unknown option ${unknown[0]}; usage: bash scripts/start.sh [--demo] [--verbose]`);
     process.exit(2);
   }
   const env: Record<string, string | undefined> = { ...process.env };
+  // Check the configuration before starting anything: a bad PORT must not leave a Redis running.
+  try {
+    loadConfig({
+      ...env,
+      PORT: env.PORT ?? '8080',
+      DATABASE_URL: env.DATABASE_URL ?? 'postgres://local@127.0.0.1/check',
+      API_JWT_PUBLIC_KEY: env.API_JWT_PUBLIC_KEY ?? localApiKeys().publicKey,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      say(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
   const stops: Array<() => Promise<void>> = [];
   let localKeys = false;
 
@@ -75,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
   const stream = process.stdout.isTTY
     ? pretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' })
     : process.stdout;
-  const app = await buildApp(config, { logger: { level: config.logLevel, stream } });
+  const app = await buildApp(config, { logger: { level: config.logLevel, stream }, disableRequestLogging: !verbose });
 
   let stopDemo: (() => Promise<void>) | null = null;
   let closing = false;
@@ -103,7 +120,7 @@ async function main(argv: string[]): Promise<void> {
     `  API docs:  ${base}/docs`,
     `  Health:    ${base}/v4/status/ready`,
     '',
-    localKeys ? '  Tokens for curl:  pnpm api-token admin   |   pnpm api-token sdapi' : '',
+    localKeys ? '  Tokens for curl:  pnpm api-token admin   |   pnpm api-token sdapi   |   pnpm api-token viewer' : '',
     localKeys ? `    curl -H "Authorization: Bearer $(pnpm --silent api-token admin)" ${base}/v4/buildClusters` : '',
     '',
     '  State is kept in .data/ across restarts. Stop with Ctrl-C.',

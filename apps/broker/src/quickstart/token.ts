@@ -1,11 +1,14 @@
 import { mintLocalToken } from './api-keys.js';
 
-/** `pnpm api-token admin|sdapi [--expires SECONDS]`: an API token signed with the quick start's local key. */
+/**
+ * `pnpm api-token admin|sdapi|viewer [--expires SECONDS]`: an API token signed with the quick start's
+ * local key (`viewer`: a cluster maintainer who sees everything and changes nothing).
+ */
 function main(argv: string[]): void {
   const scope = argv[0];
-  if (scope !== 'admin' && scope !== 'sdapi') {
+  if (scope !== 'admin' && scope !== 'sdapi' && scope !== 'viewer') {
     process.stderr.write(
-      'usage: pnpm api-token admin|sdapi [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n',
+      'usage: pnpm api-token admin|sdapi|viewer [--expires SECONDS]\n  mints an API token with the local key of the quick start (.data/keys)\n',
     );
     process.exit(2);
   }

@@ -100,7 +100,8 @@ function send(socket: WebSocket, frame: string, droppable: boolean): void {
  */
 export default fp(
   async (app) => {
-    const requireAdmin = app.requireApiScope('admin');
+    // Cluster maintainers (viewer) watch the same live view.
+    const requireAdmin = app.requireApiScope('admin', 'viewer');
     const feed = new StatsFeed(app);
 
     // Encapsulated: @fastify/websocket wraps the handlers of every route registered beside it.

@@ -26,3 +26,21 @@ export function NoWorkerBadge() {
     </span>
   );
 }
+
+/** Dispatch paused: builds queue, workers get nothing. */
+export function PausedBadge({ note }: { note: string }) {
+  return (
+    <span className="badge badge--warn" title={`Dispatch paused: ${note}`}>
+      paused
+    </span>
+  );
+}
+
+/** Workers seen in the last hour that stopped polling and hold no lease. */
+export function StaleBadge({ count }: { count?: number }) {
+  return (
+    <span className="badge badge--danger" title="A worker stopped polling (no poll for a minute and no live lease)">
+      {count === undefined ? 'stale' : count === 1 ? '1 stale worker' : `${count} stale workers`}
+    </span>
+  );
+}

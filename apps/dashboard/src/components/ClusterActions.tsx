@@ -9,6 +9,8 @@ import { formatCount, formatDateTime } from '../lib/format';
 import { notify } from '../lib/notices';
 import { href, navigate } from '../lib/router';
 import { Dialog } from './Dialog';
+import { PauseButton } from './PauseControl';
+import { useCanWrite } from '../lib/role';
 import { PemInput } from './PemInput';
 
 interface Props {
@@ -20,6 +22,7 @@ interface Props {
 export function ClusterActions({ cluster, stats }: Props) {
   const client = useQueryClient();
   const [dialog, setDialog] = useState<'rotate' | 'delete' | null>(null);
+  const canWrite = useCanWrite();
 
   const toggle = useMutation({
     mutationFn: () => updateCluster(cluster.name, { isActive: !cluster.isActive }),
@@ -34,8 +37,11 @@ export function ClusterActions({ cluster, stats }: Props) {
     onError: (err) => notify(`Could not change ${cluster.name}: ${errorText(err)}`, 'error', 10_000),
   });
 
+  // A viewer token changes nothing: no button that could only earn a 403.
+  if (!canWrite) return <span className="badge badge--muted">read-only</span>;
   return (
     <div className="actions-bar" role="group" aria-label="Cluster actions">
+      <PauseButton cluster={cluster.name} stats={stats} />
       <a className="button" href={href.editCluster(cluster.name)}>
         Edit
       </a>

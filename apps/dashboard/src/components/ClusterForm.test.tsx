@@ -41,14 +41,14 @@ function errorOf(input: HTMLElement): string | null {
 describe('the register form', () => {
   it('starts with the documented defaults and derives the claims from the name', async () => {
     const { user } = renderRegister();
-    expect(screen.getByLabelText(/Longest token lifetime/)).toHaveProperty('value', '3600');
+    expect(screen.getByLabelText(/Longest token lifetime/)).toHaveProperty('value', '600');
     expect(screen.getByLabelText(/Algorithm/)).toHaveProperty('value', 'ES256');
     expect(screen.getByLabelText(/Weightage/)).toHaveProperty('value', '100');
     expect(screen.getByLabelText(/Active: gets new builds/)).toHaveProperty('checked', true);
     await user.type(screen.getByLabelText(/^Name/), 'edge-7');
     expect(screen.getByLabelText(/Issuer/)).toHaveProperty('value', 'edge-7');
-    expect(screen.getByLabelText(/Subject/)).toHaveProperty('value', 'edge-7-worker');
-    expect(screen.getByLabelText(/Audience/)).toHaveProperty('value', 'buildcluster-broker:edge-7');
+    expect(screen.getByLabelText(/Subject/)).toHaveProperty('value', 'edge-7/worker');
+    expect(screen.getByLabelText(/Audience/)).toHaveProperty('value', 'buildcluster-broker');
     // Once the user edits a claim, renaming no longer overwrites it.
     await user.clear(screen.getByLabelText(/Issuer/));
     await user.type(screen.getByLabelText(/Issuer/), 'my-issuer');

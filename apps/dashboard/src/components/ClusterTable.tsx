@@ -3,7 +3,7 @@ import type { BuildCluster, QueueStats } from '@buildcluster/protocol';
 import { href } from '../lib/router';
 import { formatCount, formatDuration } from '../lib/format';
 import { isStranded } from '../lib/backlog';
-import { ActiveBadge, NoWorkerBadge } from './Badges';
+import { ActiveBadge, NoWorkerBadge, PausedBadge, StaleBadge } from './Badges';
 import { Empty } from './States';
 
 type SortKey = 'name' | 'depth' | 'inFlight' | 'oldest' | 'dead' | 'workers' | 'weightage';
@@ -76,6 +76,9 @@ export function ClusterTable({ clusters, stats, total }: Props) {
             {header('oldest', 'Oldest', true, 'Age of the oldest queued build')}
             {header('dead', 'Dead')}
             {header('workers', 'Workers', true, 'Workers that polled in the last minute')}
+            <th scope="col" title="Queue wait p50 / p95 over the last hour (queued → first delivery)">
+              Wait 1 h
+            </th>
             <th scope="col">Managed by</th>
             <th scope="col" title="SCM organization and context">
               SCM
@@ -102,6 +105,18 @@ export function ClusterTable({ clusters, stats, total }: Props) {
                       <NoWorkerBadge />
                     </>
                   ) : null}
+                  {q?.paused ? (
+                    <>
+                      {' '}
+                      <PausedBadge note={q.paused.note} />
+                    </>
+                  ) : null}
+                  {q?.staleWorkers ? (
+                    <>
+                      {' '}
+                      <StaleBadge count={q.staleWorkers} />
+                    </>
+                  ) : null}
                 </td>
                 <td className="num" data-label="Queued">
                   {formatCount(q?.depth)}
@@ -117,6 +132,11 @@ export function ClusterTable({ clusters, stats, total }: Props) {
                 </td>
                 <td className="num" data-label="Workers 1 min">
                   {formatCount(q?.workersLastMinute)}
+                </td>
+                <td className="num" data-label="Wait 1 h">
+                  {q?.waitTimes && q.waitTimes.wait['1h'].count > 0
+                    ? `${formatDuration(q.waitTimes.wait['1h'].p50Ms)} / ${formatDuration(q.waitTimes.wait['1h'].p95Ms)}`
+                    : '—'}
                 </td>
                 <td data-label="Managed by">{c.managedBy}</td>
                 <td data-label="SCM">

@@ -42,17 +42,30 @@ export function QueueFigures({ stats }: { stats: QueueStats | undefined }) {
           </div>
         ))}
       </dl>
+      {stats?.staleWorkers ? (
+        <div className="callout callout--warn" role="status">
+          <span aria-hidden="true">⚠ </span>
+          <strong>{stats.staleWorkers === 1 ? '1 worker' : `${stats.staleWorkers} workers`} stopped polling</strong> (no poll for
+          a minute, no build held): see the workers below.
+        </div>
+      ) : null}
       <dl className="watermarks" aria-label="Watermarks">
         <div>
-          <dt title="Stream id of the last entry handed to a worker">Delivered watermark</dt>
+          <dt title="Builds handed to a worker and not yet acked (between the two watermarks)">Delivered, not acked</dt>
           <dd>
-            <code>{stats?.deliveredWatermark ?? '—'}</code>
+            {formatCount(stats?.unackedBehind)} build{stats?.unackedBehind === 1 ? '' : 's'}
+            <span className="cell-sub">
+              delivered watermark <code>{stats?.deliveredWatermark ?? '—'}</code>
+            </span>
           </dd>
         </div>
         <div>
-          <dt title="Every entry at or below this stream id is acked (and trimmed)">Acked watermark</dt>
+          <dt title="Every entry at or below the acked watermark is acked (and trimmed)">Oldest unacked</dt>
           <dd>
-            <code>{stats?.ackedWatermark ?? '—'}</code>
+            {stats?.oldestUnackedAgeMs == null ? 'none' : `${formatDuration(stats.oldestUnackedAgeMs)} old`}
+            <span className="cell-sub">
+              acked watermark <code>{stats?.ackedWatermark ?? '—'}</code>
+            </span>
           </dd>
         </div>
       </dl>

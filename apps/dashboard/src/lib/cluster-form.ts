@@ -6,6 +6,8 @@ import type {
   SignOption,
   UpdateClusterBody,
 } from '@buildcluster/protocol';
+// A schema-free module: the convention without the schema library.
+import { conventionalSignOption, DEFAULT_TOKEN_SECONDS } from '@buildcluster/protocol/conventions';
 
 /**
  * Form state of the register/edit page, and its conversion to the API bodies of SPEC §4. Only
@@ -70,7 +72,8 @@ export const FORM_FIELDS = [
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
-export const DEFAULT_EXPIRES_IN = 3600;
+// keygen's convention (conventionalSignOption): a worker set up from the README matches the form.
+export const DEFAULT_EXPIRES_IN = DEFAULT_TOKEN_SECONDS;
 export const DEFAULT_ALGORITHM: SignAlgorithm = 'ES256';
 export const DEFAULT_SCM_CONTEXT = 'github:github.com';
 
@@ -79,7 +82,7 @@ export function signOptionDefaults(name: string): Pick<ClusterFormValues, 'issue
   const n = name.trim();
   return n === ''
     ? { issuer: '', subject: '', audience: '' }
-    : { issuer: n, subject: `${n}-worker`, audience: `buildcluster-broker:${n}` };
+    : (({ issuer, subject, audience }) => ({ issuer, subject, audience }))(conventionalSignOption(n));
 }
 
 export function emptyForm(): ClusterFormValues {

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'cluster'; cluster: string }
   | { page: 'cluster-edit'; cluster: string }
   | { page: 'builds'; buildId: number | null }
+  | { page: 'import' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -15,6 +16,7 @@ export function parseRoute(hash: string): Route {
   const [first, second, third] = parts;
   if (parts.length === 0 || (first === 'clusters' && parts.length === 1)) return { page: 'clusters' };
   if (first === 'clusters' && second === 'new' && parts.length === 2) return { page: 'cluster-new' };
+  if (first === 'clusters' && second === 'import' && parts.length === 2) return { page: 'import' };
   if (first === 'clusters' && second && parts.length === 2) return { page: 'cluster', cluster: second };
   if (first === 'clusters' && second && third === 'edit' && parts.length === 3) return { page: 'cluster-edit', cluster: second };
   if (first === 'builds' && parts.length <= 2) {
@@ -27,6 +29,7 @@ export function parseRoute(hash: string): Route {
 export const href = {
   clusters: () => '#/clusters',
   newCluster: () => '#/clusters/new',
+  importClusters: () => '#/clusters/import',
   cluster: (name: string) => `#/clusters/${encodeURIComponent(name)}`,
   editCluster: (name: string) => `#/clusters/${encodeURIComponent(name)}/edit`,
   builds: (buildId?: number) => (buildId ? `#/builds/${buildId}` : '#/builds'),

@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState, type FormEvent } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { buildQuery, pendingBuildsQuery } from '../api/builds';
 import { ApiError } from '../api/client';
 import { pendingCount, recentBuildEvents } from '../api/build-events';
@@ -11,8 +11,13 @@ import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from '../components/Badges';
 import { describedBy } from '../components/Field';
 import { Empty, ErrorNotice, Loading } from '../components/States';
+import { BuildList, BuildSearch } from '../components/BuildSearch';
+import { CancelQueued } from '../components/CancelQueued';
+import { buildSearchQuery, consoleKeys } from '../api/console';
+import { useCanWrite } from '../lib/role';
 
 export function BuildsPage({ buildId }: { buildId: number | null }) {
+  const canWrite = useCanWrite();
   return (
     <>
       <h1>Builds</h1>
@@ -20,6 +25,16 @@ export function BuildsPage({ buildId }: { buildId: number | null }) {
         <h2 id="sec-lookup">Look up a build</h2>
         <BuildLookup buildId={buildId} />
       </section>
+      <section aria-labelledby="sec-search" className="section">
+        <h2 id="sec-search">Find builds</h2>
+        <BuildSearch />
+      </section>
+      {canWrite ? (
+        <section aria-labelledby="sec-cancel" className="section">
+          <h2 id="sec-cancel">Cancel queued builds of a pipeline or job</h2>
+          <CancelQueued />
+        </section>
+      ) : null}
       <section aria-labelledby="sec-pending" className="section">
         <h2 id="sec-pending">Pending builds</h2>
         <Pending />
@@ -174,7 +189,7 @@ function Pending() {
         <Empty>No build is pending: every build found an eligible cluster.</Empty>
       ) : (
         <div className="table-wrap">
-          <table className="table table--cards">
+          <table className="table table--cards pending-table">
             <caption className="sr-only">Pending builds, oldest first, with why</caption>
             <thead>
               <tr>
@@ -221,51 +236,24 @@ function Pending() {
 }
 
 const ACTIVITY_ROWS = 15;
+const RECENT = `limit=${ACTIVITY_ROWS}`;
 
+/**
+ * The latest builds, one row each with its current state: read from the broker (so a reload
+ * keeps them), refetched when the live socket reports a build change.
+ */
 function Activity() {
+  const client = useQueryClient();
   const events = useStore(recentBuildEvents);
-  const now = useNow(5000);
-  const [all, setAll] = useState(false);
-  if (events.length === 0) return <Empty>No build changed state since this page opened.</Empty>;
-  const shown = all ? events : events.slice(0, ACTIVITY_ROWS);
-  return (
-    <div className="table-wrap">
-      <table className="table table--cards">
-        <caption className="sr-only">Build state changes, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Build</th>
-            <th scope="col">State</th>
-            <th scope="col">Cluster</th>
-            <th scope="col">Detail</th>
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((e, i) => (
-            <tr key={`${e.buildId}-${e.at}-${i}`}>
-              <td title={formatClock(e.at)} data-label="When">
-                {formatAge(e.at, now)}
-              </td>
-              <th scope="row" className="card-title">
-                <a href={href.builds(e.buildId)}>{e.buildId}</a>
-              </th>
-              <td>
-                <BuildStateBadge state={e.state} />
-              </td>
-              <td data-label="Cluster">{e.cluster ? <a href={href.cluster(e.cluster)}>{e.cluster}</a> : '—'}</td>
-              <td className="muted">{e.detail ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {events.length > ACTIVITY_ROWS ? (
-        <p className="table-note">
-          <button type="button" className="link-button" onClick={() => setAll(!all)}>
-            {all ? `Show the latest ${ACTIVITY_ROWS}` : `Show all ${events.length} (kept since this tab opened)`}
-          </button>
-        </p>
-      ) : null}
-    </div>
-  );
+  const recent = useQuery(buildSearchQuery(RECENT));
+  const latest = events[0]?.at;
+  useEffect(() => {
+    if (!latest) return;
+    const timer = setTimeout(() => void client.invalidateQueries({ queryKey: consoleKeys.search(RECENT) }), 400);
+    return () => clearTimeout(timer);
+  }, [client, latest]);
+  if (recent.isPending) return <Loading what="recent builds" />;
+  if (recent.error) return <ErrorNotice error={recent.error} title="Could not load the recent builds" />;
+  if (recent.data.builds.length === 0) return <Empty>No build was sent to the broker yet.</Empty>;
+  return <BuildList builds={recent.data.builds} caption="The latest builds, newest first" />;
 }

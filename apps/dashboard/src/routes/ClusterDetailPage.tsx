@@ -12,6 +12,10 @@ import { DeadLetters } from '../components/DeadLetters';
 import { QueueFigures } from '../components/QueueFigures';
 import { LeasesTable, NextQueuedTable } from '../components/QueueTables';
 import { ErrorNotice, Loading } from '../components/States';
+import { PauseStatus } from '../components/PauseControl';
+import { WaitTimesPanel } from '../components/WaitTimes';
+import { WorkersTable } from '../components/WorkersTable';
+import { PausedBadge } from '../components/Badges';
 
 // recharts is most of the bundle: load it only when a chart is on screen.
 const QueueChart = lazy(() => import('../components/QueueChart').then((m) => ({ default: m.QueueChart })));
@@ -61,12 +65,19 @@ export function ClusterDetailPage({ name }: { name: string }) {
         <div>
           <h1>
             {c.name} <ActiveBadge active={c.isActive} />
+            {stats?.paused ? (
+              <>
+                {' '}
+                <PausedBadge note={stats.paused.note} />
+              </>
+            ) : null}
           </h1>
           {c.description ? <p className="muted page__sub">{c.description}</p> : null}
         </div>
         <ClusterActions cluster={c} stats={stats} />
       </div>
 
+      <PauseStatus cluster={name} stats={stats} />
       <section aria-labelledby="sec-queue" className="section">
         <h2 id="sec-queue">Queue</h2>
         <QueueFigures stats={stats} />
@@ -75,6 +86,14 @@ export function ClusterDetailPage({ name }: { name: string }) {
         </Suspense>
       </section>
 
+      <section aria-labelledby="sec-wait" className="section">
+        <h2 id="sec-wait">Wait times</h2>
+        <WaitTimesPanel cluster={name} />
+      </section>
+      <section aria-labelledby="sec-workers" className="section">
+        <h2 id="sec-workers">Workers (last hour)</h2>
+        <WorkersTable cluster={name} />
+      </section>
       <div className="two-col">
         <section aria-labelledby="sec-leases" className="section">
           <h2 id="sec-leases">In-flight leases</h2>

@@ -2,7 +2,15 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { clusterQuery, createCluster, storeCluster, updateCluster } from '../api/clusters';
 import { ClusterForm } from '../components/ClusterForm';
 import { ErrorNotice, Loading } from '../components/States';
-import { emptyForm, formFromCluster, toCreateBody, toUpdateBody } from '../lib/cluster-form';
+import {
+  emptyForm,
+  formFromCluster,
+  signOptionDefaults,
+  toCreateBody,
+  toUpdateBody,
+  type ClusterFormValues,
+} from '../lib/cluster-form';
+import { awaitingQuery } from '../api/console';
 import { notify } from '../lib/notices';
 import { href, navigate } from '../lib/router';
 
@@ -10,17 +18,46 @@ export function ClusterFormPage({ mode, name }: { mode: 'create' | 'edit'; name?
   return mode === 'create' ? <RegisterCluster /> : <EditCluster name={name ?? ''} />;
 }
 
+/** `#/clusters/new?from=NAME`: a cluster imported from Screwdriver, awaiting its key, fills the form. */
+function importedName(): string | null {
+  const query = window.location.hash.split('?')[1] ?? '';
+  return new URLSearchParams(query).get('from');
+}
+
 function RegisterCluster() {
   const client = useQueryClient();
+  const from = importedName();
+  const awaiting = useQuery({ ...awaitingQuery(), enabled: from !== null });
+  const imported = from ? awaiting.data?.find((a) => a.name === from) : undefined;
+  const initial: ClusterFormValues = imported
+    ? {
+        ...emptyForm(),
+        name: imported.name,
+        scmOrganization: imported.scmOrganization,
+        scmContext: imported.scmContext,
+        managedBy: imported.managedBy === 'external' ? 'external' : 'screwdriver',
+        isActive: imported.isActive,
+        weightage: String(imported.weightage),
+        maintainer: imported.maintainer ?? '',
+        description: imported.description ?? '',
+        ...signOptionDefaults(imported.name),
+      }
+    : emptyForm();
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumb">
         <a href={href.clusters()}>Clusters</a> / <span aria-current="page">Register</span>
       </nav>
       <h1>Register a build cluster</h1>
+      {imported ? (
+        <p className="callout" role="status">
+          Filled from {imported.name}, imported from {imported.source}: add the public key of its workers to finish.
+        </p>
+      ) : null}
       <ClusterForm
+        key={imported?.name ?? 'new'}
         mode="create"
-        initial={emptyForm()}
+        initial={initial}
         onCancel={() => navigate(href.clusters())}
         onSubmit={async (values) => {
           const cluster = await createCluster(toCreateBody(values));

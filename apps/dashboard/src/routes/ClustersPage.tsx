@@ -12,6 +12,9 @@ import { ErrorNotice, Loading } from '../components/States';
 import { ClusterFilters, applyFilters, NO_FILTERS, type Filters } from '../components/ClusterFilters';
 import { ClusterTable } from '../components/ClusterTable';
 import { formatCount } from '../lib/format';
+import { useCanWrite } from '../lib/role';
+import { AwaitingClusters } from '../components/AwaitingClusters';
+import { WaitTimesPanel } from '../components/WaitTimes';
 
 export function ClustersPage() {
   const interval = useFallbackInterval();
@@ -28,14 +31,25 @@ export function ClustersPage() {
   const all = clusters.data ?? [];
   const shown = useMemo(() => applyFilters(all, filters), [all, filters]);
   const stranded = all.filter((c) => isStranded(statsByCluster.get(c.name)));
+  const withStale = all.filter((c) => (statsByCluster.get(c.name)?.staleWorkers ?? 0) > 0);
+  const canWrite = useCanWrite();
 
   return (
     <>
       <div className="page__head">
         <h1>Clusters</h1>
-        <a className="button button--primary" href={href.newCluster()}>
-          Register cluster
-        </a>
+        {canWrite ? (
+          <div className="actions-bar">
+            <a className="button" href={href.importClusters()}>
+              Import from Screwdriver
+            </a>
+            <a className="button button--primary" href={href.newCluster()}>
+              Register cluster
+            </a>
+          </div>
+        ) : (
+          <span className="badge badge--muted">read-only</span>
+        )}
       </div>
       <Totals clusters={all} stats={queues.data ?? []} pending={pending} />
       {stranded.length > 0 ? (
@@ -54,6 +68,22 @@ export function ClustersPage() {
           . Check that its workers run and can reach the broker.
         </div>
       ) : null}
+      {withStale.length > 0 ? (
+        <div className="callout callout--warn" role="status">
+          <strong>
+            <span aria-hidden="true">⚠ </span>
+            Workers stopped polling
+          </strong>{' '}
+          (no poll for a minute and no build held) on{' '}
+          {withStale.map((c, i) => (
+            <span key={c.name}>
+              {i > 0 ? ', ' : ''}
+              <a href={href.cluster(c.name)}>{c.name}</a> ({statsByCluster.get(c.name)?.staleWorkers} stale)
+            </span>
+          ))}
+          .
+        </div>
+      ) : null}
       {queues.error ? <ErrorNotice error={queues.error} title="Queue figures unavailable" /> : null}
       <ClusterFilters clusters={all} filters={filters} onChange={setFilters} shown={shown.length} />
       {clusters.isPending ? (
@@ -63,6 +93,11 @@ export function ClustersPage() {
       ) : (
         <ClusterTable clusters={shown} stats={statsByCluster} total={all.length} />
       )}
+      <AwaitingClusters />
+      <section className="section" aria-labelledby="sec-wait-all">
+        <h2 id="sec-wait-all">Wait times, every cluster</h2>
+        <WaitTimesPanel cluster={null} />
+      </section>
     </>
   );
 }

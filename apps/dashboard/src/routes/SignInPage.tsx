@@ -26,8 +26,8 @@ export function SignInPage() {
       setError(`This token expired at ${new Date(claims.expiresAt).toLocaleString()}. Ask for a new one.`);
       return;
     }
-    if (!claims.scope.includes('admin')) {
-      setError(`This token's scope is [${claims.scope.join(', ')}]; the dashboard needs the admin scope.`);
+    if (!claims.scope.includes('admin') && !claims.scope.includes('viewer')) {
+      setError(`This token's scope is [${claims.scope.join(', ')}]; the dashboard needs the admin or viewer scope.`);
       return;
     }
     setBusy(true);
@@ -38,7 +38,7 @@ export function SignInPage() {
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) {
         session.signOut();
-        setError('The broker accepted the token but it lacks the admin scope.');
+        setError('The broker accepted the token but it lacks the admin or viewer scope.');
       } else if (err instanceof ApiError && err.status !== 401) {
         // The token may be fine; the broker is not. Keep the session and let the pages retry.
       } else {
@@ -54,14 +54,16 @@ export function SignInPage() {
     <main className="signin" id="main">
       <form className="signin__card" onSubmit={submit} noValidate aria-labelledby="signin-title">
         <h1 id="signin-title">Build clusters</h1>
-        <p className="muted">Sign in with a Screwdriver API token that carries the admin scope.</p>
+        <p className="muted">
+          Sign in with a Screwdriver API token that carries the admin scope (or viewer, to look without changing anything).
+        </p>
         {shownError ? (
           <div className="callout callout--danger" role="alert" id="token-error">
             {shownError}
           </div>
         ) : null}
         <div className="field">
-          <label htmlFor="token">Admin API token</label>
+          <label htmlFor="token">API token</label>
           <textarea
             {...describedBy('token', shownError ?? undefined, 'token-hint')}
             aria-describedby={shownError ? 'token-error token-hint' : 'token-hint'}

@@ -21,7 +21,7 @@ export default fp(
           querystring: PendingBuildsQuery,
           response: { 200: PendingBuildList, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
         },
-        onRequest: app.requireApiScope('admin', 'sdapi'),
+        onRequest: app.requireApiScope('admin', 'sdapi', 'viewer'),
       },
       async (request) => app.queue.scheduler.pending(request.query.limit ?? 100),
     );
@@ -35,7 +35,7 @@ export default fp(
           params: BuildIdParams,
           response: { 200: BuildStatus, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
         },
-        onRequest: app.requireApiScope('admin', 'sdapi'),
+        onRequest: app.requireApiScope('admin', 'sdapi', 'viewer'),
       },
       async (request) => {
         const { buildId } = request.params;

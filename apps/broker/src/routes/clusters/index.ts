@@ -25,6 +25,8 @@ export default fp(
   async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const admin = app.requireApiScope('admin');
+    // Reads are open to cluster maintainers too (viewer: sees everything, changes nothing).
+    const reader = app.requireApiScope('admin', 'viewer');
     const username = (request: { apiUser?: { username: string } }) => request.apiUser?.username ?? 'unknown';
 
     // Screwdriver's registry uses PUT on the collection; POST is the REST habit. Both create.
@@ -55,7 +57,7 @@ export default fp(
           querystring: ListClustersQuery,
           response: { 200: Type.Array(BuildCluster), ...errors },
         },
-        onRequest: admin,
+        onRequest: reader,
       },
       async (request) => app.clusterRegistry.list(request.em, request.query),
     );
@@ -70,7 +72,7 @@ export default fp(
           params: ClusterNameParams,
           response: { 200: BuildCluster, 404: ErrorBody, ...errors },
         },
-        onRequest: admin,
+        onRequest: reader,
       },
       async (request) => app.clusterRegistry.get(request.em, request.params.name),
     );

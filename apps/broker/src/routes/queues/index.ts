@@ -34,6 +34,8 @@ export default fp(
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const worker = app.queue.worker;
     const admin = app.requireApiScope('admin');
+    // Reads are open to cluster maintainers too (viewer: sees everything, changes nothing).
+    const reader = app.requireApiScope('admin', 'viewer');
     // authenticateCluster has checked the token against the cluster named in the path.
     const refOf = (request: { buildCluster?: { name: string; queue: string; queueKey: string } }): QueueRef => ({
       cluster: request.buildCluster!.name,
@@ -134,7 +136,7 @@ export default fp(
           summary: 'Every queue with its figures',
           response: { 200: Type.Array(QueueStats), ...errors },
         },
-        onRequest: admin,
+        onRequest: reader,
       },
       async () => app.queue.admin.listStats(),
     );
@@ -149,7 +151,7 @@ export default fp(
           params: QueueClusterParams,
           response: { 200: QueueDetail, 404: ErrorBody, ...errors },
         },
-        onRequest: admin,
+        onRequest: reader,
       },
       async (request) => app.queue.admin.detail(request.params.cluster),
     );
@@ -164,7 +166,7 @@ export default fp(
           params: QueueClusterParams,
           response: { 200: Type.Array(DeadBuild), 404: ErrorBody, ...errors },
         },
-        onRequest: admin,
+        onRequest: reader,
       },
       async (request) => app.queue.admin.dead(request.params.cluster),
     );

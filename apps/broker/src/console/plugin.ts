@@ -1,0 +1,176 @@
+import fp from 'fastify-plugin';
+import { Histogram } from 'prom-client';
+import type { QueueStats, StartMessage } from '@buildcluster/protocol';
+import { queueKeys } from '../queue/keys.js';
+import type { QueueRef } from '../queue/worker-protocol.js';
+import { BuildIndex } from './build-index.js';
+import { BulkActions } from './bulk.js';
+import { AwaitingClusterSchema } from './entities.js';
+import { refusePlaceholders } from './placeholders.js';
+import { acceptScrewdriverShape } from './screwdriver-shape.js';
+import { WaitTimes } from './wait-times.js';
+import { WorkersSeen } from './workers-seen.js';
+
+/**
+ * The operators' console: wait times, workers, build search and timelines, bulk actions, imports.
+ * It watches the queue from the outside (a delivery hook, and the answers of the worker and
+ * Screwdriver routes), so the queue's scripts and routes stay as they are.
+ */
+export interface ConsoleModule {
+  waitTimes: WaitTimes;
+  workers: WorkersSeen;
+  index: BuildIndex;
+  bulk: BulkActions;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    console: ConsoleModule;
+  }
+}
+
+const REGISTRY_WRITES = new Set(['PUT /v4/buildClusters', 'POST /v4/buildClusters', 'PUT /v4/buildClusters/:name']);
+
+function parse<T>(payload: unknown): T | null {
+  if (typeof payload !== 'string' || payload === '') return null;
+  try {
+    return JSON.parse(payload) as T;
+  } catch {
+    return null;
+  }
+}
+
+const buildOf = (leaseId: string): { buildId: number; type: string } | null => {
+  const m = /^(\d+):([sx]):\d+$/.exec(leaseId);
+  return m ? { buildId: Number(m[1]), type: m[2]! } : null;
+};
+
+export default fp(
+  async (app) => {
+    const keepMs = app.config.buildRetentionSeconds * 1000;
+    const waitTimes = new WaitTimes(app.redis);
+    const workers = new WorkersSeen(app.redis);
+    const index = new BuildIndex(app.redis, keepMs);
+    const bulk = new BulkActions({ redis: app.redis, queue: app.queue, index, keepMs });
+    app.decorate('console', { waitTimes, workers, index, bulk });
+    const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);
+
+    const runTime = new Histogram({
+      name: 'broker_build_run_seconds',
+      help: 'Time from the delivery of a build to its ack (its last attempt), per queue',
+      labelNames: ['queue'],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400],
+      registers: [app.metrics],
+    });
+
+    // First deliveries: the queue wait; every delivery: the lease behind the build's timeline.
+    app.queue.onDelivered = (ref, workerId, outcome) => {
+      const waits = outcome.jobs
+        .filter((j) => j.type === 'start' && j.attempt === 1)
+        .map((j) => Math.max(0, outcome.now - j.enqueuedMs));
+      waitTimes.record(ref.queue, 'wait', waits, outcome.now).catch(warn('wait times'));
+      index.delivered(workerId, outcome.jobs, outcome.now).catch(warn('deliveries'));
+    };
+
+    // Acks: the run time and the worker's done count; nacks: its failed count. Read from the build
+    // records after the answer is sent, so the worker never waits for it.
+    const settled = async (queue: string, leaseIds: string[], acked: boolean) => {
+      const builds = leaseIds.map(buildOf).filter((b): b is { buildId: number; type: string } => b?.type === 's');
+      if (builds.length === 0) return;
+      const k = queueKeys(queue);
+      const pipeline = app.redis.pipeline();
+      for (const b of builds) pipeline.hmget(`${k.base}b:${b.buildId}`, 'slt', 'ak', 'sw');
+      const rows = ((await pipeline.exec()) ?? []).map(([, r]) => (r ?? []) as Array<string | null>);
+      const runs: number[] = [];
+      const who: string[] = [];
+      for (const [leased, ackedAt, worker] of rows) {
+        if (worker) who.push(worker);
+        if (acked && leased && ackedAt) runs.push(Math.max(0, Number(ackedAt) - Number(leased)));
+      }
+      for (const ms of runs) runTime.observe({ queue }, ms / 1000);
+      await Promise.all([
+        acked ? waitTimes.record(queue, 'run', runs) : Promise.resolve(),
+        workers.count(queue, who, acked ? 'done' : 'failed'),
+      ]);
+    };
+
+    app.addHook('preValidation', async (request) => {
+      if (!REGISTRY_WRITES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return;
+      refusePlaceholders(request.body);
+      await acceptScrewdriverShape(request);
+    });
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      const route = request.routeOptions.url;
+      if (request.method !== 'POST' || !route || reply.statusCode >= 300) return payload;
+      if (route === '/v1/queue/message') {
+        // 201 only: a retried post (200) was indexed the first time.
+        if (reply.statusCode !== 201) return payload;
+        const answer = parse<{ cluster: string | null }>(payload);
+        index.note(request.body as StartMessage, answer?.cluster ?? null).catch(warn('the build index'));
+      } else if (route === '/v4/queues/:cluster/ack' || route === '/v4/queues/:cluster/nack') {
+        const queue = request.buildCluster?.queueKey;
+        const answer = parse<{ acked?: string[]; nacked?: string[] }>(payload);
+        const ids = answer?.acked ?? answer?.nacked ?? [];
+        if (queue && ids.length > 0) settled(queue, ids, answer?.acked !== undefined).catch(warn('settled builds'));
+      } else if (route === '/v4/queues/:cluster/poll') {
+        const queue = request.buildCluster?.queueKey;
+        const workerId = (request.body as { workerId?: string } | undefined)?.workerId;
+        if (queue && workerId) workers.touch(queue, workerId, request.ip, String(request.headers['user-agent'] ?? ''));
+      }
+      return payload;
+    });
+
+    // A registration that was awaiting its key is done once the cluster is registered.
+    app.bus.on('cluster', (event) => {
+      if (event.action !== 'created') return;
+      app.orm.em
+        .fork()
+        .nativeDelete(AwaitingClusterSchema, { name: event.name })
+        .catch(warn('the end of an awaited registration'));
+    });
+
+    // Figures are kept under each queue's Redis key (`refs[i].queue`); `stats[i].queue` is its display name.
+    app.queue.admin.decorate = async (stats: QueueStats[], refs: QueueRef[]) => {
+      const now = Date.now();
+      const { perQueue } = await waitTimes.report(
+        refs.map((r) => r.queue),
+        [],
+        now,
+      );
+      await Promise.all(
+        stats.map(async (s, i) => {
+          const queue = refs[i]!.queue;
+          s.paused = app.queue.pauses.get(queue);
+          s.waitTimes = perQueue.get(queue);
+          const k = queueKeys(queue);
+          const [seen, pending] = await Promise.all([
+            workers.quiet(queue, now),
+            app.redis.xpending(k.stream, 'g').catch(() => [0, null]) as Promise<unknown[]>,
+          ]);
+          const unacked = Number(pending[0] ?? 0);
+          const oldest = typeof pending[1] === 'string' ? Number(pending[1].split('-')[0]) : null;
+          s.unackedBehind = unacked;
+          s.oldestUnackedAgeMs = unacked > 0 && oldest !== null ? Math.max(0, now - oldest) : null;
+          s.workersLastHour = seen.total;
+          s.staleWorkers = seen.quiet.length > 0 ? await staleAmong(queue, seen.quiet, now) : 0;
+        }),
+      );
+    };
+
+    /** Of the workers that stopped polling, those that hold no live lease either. */
+    const staleAmong = async (queue: string, quiet: string[], now: number): Promise<number> => {
+      const k = queueKeys(queue);
+      const live = await app.redis.zrangebyscore(k.leases, now, '+inf', 'LIMIT', 0, 1000);
+      if (live.length === 0) return quiet.length;
+      const pipeline = app.redis.pipeline();
+      for (const lid of live) {
+        const b = buildOf(lid);
+        if (b) pipeline.hget(`${k.base}b:${b.buildId}`, `${b.type}w`);
+      }
+      const holders = new Set(((await pipeline.exec()) ?? []).map(([, w]) => String(w ?? '')));
+      return quiet.filter((w) => !holders.has(w)).length;
+    };
+  },
+  { name: 'console', dependencies: ['config', 'redis', 'bus', 'metrics', 'orm', 'queue'] },
+);
