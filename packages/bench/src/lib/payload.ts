@@ -12,7 +12,9 @@ export function startMessage(buildId: number, cluster: string | null): Record<st
     eventId: 50_000 + buildId,
     pipelineId: 4242,
     jobName: 'main',
-    blockedBy: [1000 + (buildId % 97)],
+    // No blockedBy: with it, the broker's build rules hold each job's next build until Screwdriver
+    // stops the one before, and this load plays no Screwdriver stops. The queue is what is measured
+    // here; the rules have their own tests (apps/broker/test/screwdriver, packages/screwdriver-compat).
     pipeline: { id: 4242, name: `${SCM_ORGANIZATION}/bench`, scmContext: SCM_CONTEXT },
     apiUri: 'https://api.sd.example',
     container: 'node:20',
