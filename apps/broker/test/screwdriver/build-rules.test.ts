@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartMessage } from '@buildcluster/protocol';
 import {
@@ -11,17 +10,13 @@ import {
   type TestCluster,
 } from '../../src/queue/testing.js';
 import { startTestBroker, type TestBroker } from '../../src/testing/index.js';
-import { startRecordingApi, type RecordingApi } from './recording-api.js';
+import { QUEUE_KEYS, startRecordingApi, type RecordingApi } from './recording-api.js';
 
 /**
  * Screwdriver's blockedBy and collapse rules through the broker's routes, with two replicas on one
  * PostgreSQL and Redis, and a loopback server in the place of Screwdriver's API.
  */
-const queueKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-}).privateKey;
+const queueKey = QUEUE_KEYS.privateKey;
 
 let nextId = 80_000;
 let nextJob = 500;

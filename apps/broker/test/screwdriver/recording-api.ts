@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -69,3 +70,10 @@ export async function startRecordingApi(activeStep = 'test'): Promise<RecordingA
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The broker's own key pair for these tests (QUEUE_JWT_PRIVATE_KEY and what Screwdriver would verify it with). */
+export const QUEUE_KEYS = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});

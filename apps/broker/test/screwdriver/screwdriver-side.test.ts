@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,17 +10,13 @@ import {
   type TestCluster,
 } from '../../src/queue/testing.js';
 import { createTestDatabase, flushPrefix, mintApiToken, startTestBroker, type TestBroker } from '../../src/testing/index.js';
-import { startRecordingApi, type RecordingApi } from './recording-api.js';
+import { QUEUE_KEYS, startRecordingApi, type RecordingApi } from './recording-api.js';
 
 /**
  * What the broker does for Screwdriver beyond queuing, against a real broker (PostgreSQL, Redis)
  * and a loopback server in the place of Screwdriver's API that records what the broker sends.
  */
-const queueKeys = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-});
+const queueKeys = QUEUE_KEYS;
 
 interface LauncherClaims extends jwt.JwtPayload {
   username: number;
