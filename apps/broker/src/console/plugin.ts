@@ -74,7 +74,7 @@ export default fp(
 
     // Acks: the run time and the worker's done count; nacks: its failed count. Read from the build
     // records after the answer is sent, so the worker never waits for it.
-    const settled = async (queue: string, leaseIds: string[], acked: boolean) => {
+    const settled = async (queue: string, shown: string, leaseIds: string[], acked: boolean) => {
       const builds = leaseIds.map(buildOf).filter((b): b is { buildId: number; type: string } => b?.type === 's');
       if (builds.length === 0) return;
       const k = queueKeys(queue);
@@ -87,7 +87,8 @@ export default fp(
         if (worker) who.push(worker);
         if (acked && leased && ackedAt) runs.push(Math.max(0, Number(ackedAt) - Number(leased)));
       }
-      for (const ms of runs) runTime.observe({ queue }, ms / 1000);
+      // Metrics are labelled with the queue's display name; Redis keeps figures under its key.
+      for (const ms of runs) runTime.observe({ queue: shown }, ms / 1000);
       await Promise.all([
         acked ? waitTimes.record(queue, 'run', runs) : Promise.resolve(),
         workers.count(queue, who, acked ? 'done' : 'failed'),
@@ -112,7 +113,9 @@ export default fp(
         const queue = request.buildCluster?.queueKey;
         const answer = parse<{ acked?: string[]; nacked?: string[] }>(payload);
         const ids = answer?.acked ?? answer?.nacked ?? [];
-        if (queue && ids.length > 0) settled(queue, ids, answer?.acked !== undefined).catch(warn('settled builds'));
+        const shown = request.buildCluster?.queue ?? queue;
+        if (queue && shown && ids.length > 0)
+          settled(queue, shown, ids, answer?.acked !== undefined).catch(warn('settled builds'));
       } else if (route === '/v4/queues/:cluster/poll') {
         const queue = request.buildCluster?.queueKey;
         const workerId = (request.body as { workerId?: string } | undefined)?.workerId;
