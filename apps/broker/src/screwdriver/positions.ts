@@ -59,7 +59,7 @@ export class Positions {
     );
     if (held !== 'OK') return;
     for (const ref of await queue.admin.queues()) {
-      const { next } = await queue.admin.detail(ref.cluster).catch(() => ({ next: [] }));
+      const next = await queue.admin.next(ref);
       const key = SD_KEYS.positions(ref.queue);
       const told = await redis.hgetall(key);
       const now: Record<string, string> = {};
