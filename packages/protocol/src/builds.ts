@@ -2,8 +2,11 @@ import { Type, type Static } from 'typebox';
 import { BuildId } from './common.js';
 import { Provider } from './clusters.js';
 
-/** `blocked`: held by Screwdriver's blockedBy rule until the build that blocks it ends. */
-export const BUILD_STATES = ['pending', 'blocked', 'queued', 'leased', 'acked', 'cancelled', 'dead'] as const;
+/**
+ * `blocked`: held by Screwdriver's blockedBy rule until the build that blocks it ends. `frozen`: inside one of
+ * its job's freeze windows; the broker starts the job again through the API when the window ends.
+ */
+export const BUILD_STATES = ['pending', 'blocked', 'frozen', 'queued', 'leased', 'acked', 'cancelled', 'dead'] as const;
 export type BuildState = (typeof BUILD_STATES)[number];
 
 /**
@@ -89,6 +92,38 @@ export const TimerResult = Type.Object({
 });
 export type TimerResult = Static<typeof TimerResult>;
 
+/**
+ * `?type=frozen` (executor-queue `startFrozen`/`stopFrozen`): POST starts the job's build again at once (through
+ * the API, as its pipeline's admin); DELETE forgets the job's frozen build. Only the fields the broker reads are
+ * described.
+ */
+export const FrozenMessage = Type.Object(
+  {
+    jobId: Type.Integer({ minimum: 1 }),
+    buildId: Type.Optional(BuildId),
+    jobName: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    eventId: Type.Optional(Type.Integer()),
+    pipelineId: Type.Optional(Type.Integer()),
+    pipeline: Type.Optional(
+      Type.Object(
+        { id: Type.Optional(Type.Integer()), scmContext: Type.Optional(Type.String({ maxLength: 200 })) },
+        { additionalProperties: true },
+      ),
+    ),
+    apiUri: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: true },
+);
+export type FrozenMessage = Static<typeof FrozenMessage>;
+
+/** Answer of the `?type=frozen` calls: what is frozen for the job now. */
+export const FrozenResult = Type.Object({
+  jobId: Type.Integer(),
+  frozen: Type.Enum(['starting', 'stopped', 'none'] as const),
+  buildId: Type.Optional(BuildId),
+});
+export type FrozenResult = Static<typeof FrozenResult>;
+
 /** Answer of a `?type=` call the operator chose to have ignored (IGNORE_QUEUE_FEATURES). */
 export const IgnoredResult = Type.Object({ ignored: Type.String(), message: Type.String() });
 export type IgnoredResult = Static<typeof IgnoredResult>;
@@ -112,13 +147,18 @@ export const BuildStatus = Type.Object({
   leaseExpiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   ackedAt: Type.Optional(Type.String({ format: 'date-time' })),
   pendingReason: Type.Optional(Type.String()),
+  /** A frozen build: when its freeze window ends and the broker starts it again. */
+  frozenUntil: Type.Optional(Type.String({ format: 'date-time' })),
+  /** While blocked: the running builds that hold it (build and job), and since when it waits. */
+  blockedBy: Type.Optional(Type.Array(Type.Object({ buildId: BuildId, jobId: Type.Integer() }))),
+  blockedSince: Type.Optional(Type.String({ format: 'date-time' })),
   history: Type.Optional(Type.Array(BuildHistoryEntry)),
 });
 export type BuildStatus = Static<typeof BuildStatus>;
 
 export const BuildIdParams = Type.Object({ buildId: BuildId });
 
-/** A build no eligible cluster could take yet (SPEC §5 rule 4), and why. */
+/** A build no eligible cluster could take yet (README "API", Which cluster runs a build: pending), and why. */
 export const PendingBuild = Type.Object({
   buildId: BuildId,
   pendingSince: Type.String({ format: 'date-time' }),
@@ -126,6 +166,8 @@ export const PendingBuild = Type.Object({
   requestedCluster: Type.Union([Type.String(), Type.Null()]),
   scmContext: Type.String(),
   pipeline: Type.String({ description: "the pipeline's name" }),
+  jobId: Type.Union([Type.Integer(), Type.Null()]),
+  pipelineId: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type PendingBuild = Static<typeof PendingBuild>;
 

@@ -1,10 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { ClusterName } from './common.js';
+import { MANAGED_BY, QUEUE_NAME_PATTERN, SIGN_ALGORITHMS } from './constants.js';
 
-export const SIGN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const;
-export type SignAlgorithm = (typeof SIGN_ALGORITHMS)[number];
-
-/** The claims a cluster's worker tokens must carry (SPEC §3). `expiresIn` is the longest allowed lifetime, in seconds. */
+/** The claims a cluster's worker tokens must carry (README "API", Authentication). `expiresIn` is the longest allowed lifetime, in seconds. */
 export const SignOption = Type.Object(
   {
     issuer: Type.String({ minLength: 1, maxLength: 200 }),
@@ -27,14 +25,11 @@ export const Provider = Type.Object(
 );
 export type Provider = Static<typeof Provider>;
 
-export const MANAGED_BY = ['screwdriver', 'external'] as const;
-export type ManagedBy = (typeof MANAGED_BY)[number];
-
 const editable = {
   scmOrganization: Type.String({ minLength: 1, maxLength: 200 }),
   scmContext: Type.String({ minLength: 1, maxLength: 200 }),
   isActive: Type.Boolean(),
-  queue: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' }),
+  queue: Type.String({ minLength: 1, maxLength: 100, pattern: QUEUE_NAME_PATTERN }),
   managedBy: Type.Enum(MANAGED_BY),
   weightage: Type.Integer({ minimum: 0, maximum: 100 }),
   description: Type.String({ maxLength: 1000 }),
@@ -65,22 +60,10 @@ export const CreateClusterBody = Type.Object(
 export type CreateClusterBody = Static<typeof CreateClusterBody>;
 
 /** PUT /v4/buildClusters/{name}: any field but the name; a new publicKey rotates the key. */
-export const UpdateClusterBody = Type.Object(
-  {
-    scmOrganization: Type.Optional(editable.scmOrganization),
-    scmContext: Type.Optional(editable.scmContext),
-    managedBy: Type.Optional(editable.managedBy),
-    publicKey: Type.Optional(editable.publicKey),
-    signOption: Type.Optional(editable.signOption),
-    isActive: Type.Optional(editable.isActive),
-    queue: Type.Optional(editable.queue),
-    weightage: Type.Optional(editable.weightage),
-    description: Type.Optional(editable.description),
-    maintainer: Type.Optional(editable.maintainer),
-    provider: Type.Optional(editable.provider),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
+export const UpdateClusterBody = Type.Partial(Type.Omit(CreateClusterBody, ['name']), {
+  additionalProperties: false,
+  minProperties: 1,
+});
 export type UpdateClusterBody = Static<typeof UpdateClusterBody>;
 
 export const ClusterNameParams = Type.Object({ name: ClusterName });

@@ -1,3 +1,4 @@
+export * from './constants.js';
 export * from './common.js';
 export * from './clusters.js';
 export * from './builds.js';
@@ -5,3 +6,5 @@ export * from './queue.js';
 export * from './events.js';
 export * from './console.js';
 export * from './sign-option-convention.js';
+export * from './periodic.js';
+export * from './waiting.js';

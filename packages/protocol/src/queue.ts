@@ -1,11 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { BuildId } from './common.js';
+import { WORKER_ID_PATTERN } from './constants.js';
 import { QueuePause, WaitFigures } from './console.js';
 
 export const JOB_TYPES = ['start', 'stop'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
-const WorkerId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$' });
+const WorkerId = Type.String({ minLength: 1, maxLength: 200, pattern: WORKER_ID_PATTERN });
 const LeaseId = Type.String({ minLength: 1, maxLength: 200 });
 const LeaseIds = Type.Array(LeaseId, { minItems: 1, maxItems: 100 });
 

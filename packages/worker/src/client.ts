@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { WORKER_ID_PATTERN as WORKER_ID_SOURCE } from '@buildcluster/protocol/constants';
 import type { AckResult, ExtendResult, Job, NackResult, PollBody, PollResult, SignOption } from '@buildcluster/protocol';
 import { BrokerClock } from './clock.js';
 import { AbortedError, BrokerHttpError, BrokerUnreachableError } from './errors.js';
@@ -30,8 +31,8 @@ export interface PollOptions {
   signal?: AbortSignal;
 }
 
-/** The broker's limits on a worker id (see PollBody in @buildcluster/protocol). */
-export const WORKER_ID_PATTERN = /^[\x21-\x7E]{1,200}$/;
+/** The broker's limits on a worker id (PollBody in @buildcluster/protocol is built from the same pattern). */
+export const WORKER_ID_PATTERN = new RegExp(WORKER_ID_SOURCE);
 
 export function defaultWorkerId(): string {
   const host =
@@ -44,7 +45,7 @@ export function defaultWorkerId(): string {
 const VERSION = '0.1.0';
 
 /**
- * A typed client of the worker protocol (SPEC §6): poll, ack, extend and nack on one cluster's
+ * A typed client of the worker protocol (README "Worker protocol"): poll, ack, extend and nack on one cluster's
  * queue, each call carrying a cluster token minted from the private key and renewed before it
  * expires. Calls are single attempts; retrying is the caller's choice (see Worker for a policy).
  *

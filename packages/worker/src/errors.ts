@@ -6,7 +6,7 @@
 export class BrokerHttpError extends Error {
   constructor(
     readonly status: number,
-    /** The broker's stable error code (`FORBIDDEN`, `VALIDATION_FAILED`, ...), or `HTTP_<status>` from a proxy. */
+    /** The broker's stable error code (ERROR_CODES of @buildcluster/protocol/constants), or `HTTP_<status>` from a proxy. */
     readonly code: string,
     /** The broker's message, meant for people ("cluster x is not registered"). */
     readonly brokerMessage: string,

@@ -1,4 +1,5 @@
-import { SIGN_ALGORITHMS, type SignAlgorithm, type SignOption } from '@buildcluster/protocol';
+import type { SignOption } from '@buildcluster/protocol';
+import { SIGN_ALGORITHMS, type SignAlgorithm } from '@buildcluster/protocol/constants';
 
 /**
  * Checks a signOption read from a file or the environment and names every problem, so a typo in

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { rsaPair } from '@buildcluster/testkit/keys';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import type { SignOption } from '@buildcluster/protocol';
@@ -72,11 +72,7 @@ describe('ClusterTokenSource', () => {
   });
 
   it('refuses at construction a key that does not fit the algorithm', () => {
-    const rsa = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    });
+    const rsa = rsaPair();
     expect(() => new ClusterTokenSource({ privateKey: rsa.privateKey, signOption })).toThrow(/cannot sign a ES256 token/);
   });
 

@@ -23,7 +23,7 @@ export interface ClusterToken {
 }
 
 /**
- * Mints the cluster's JWT (SPEC §3): exactly the claims of the signOption (`iss`, `sub`, `aud`),
+ * Mints the cluster's JWT (README "API", Authentication): exactly the claims of the signOption (`iss`, `sub`, `aud`),
  * `iat`, and `exp = iat + expiresIn`, signed with the registered algorithm. Mints lazily and
  * renews once `renewAt` of the token's life has passed.
  */

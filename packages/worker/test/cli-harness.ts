@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestBroker } from '@buildcluster/broker/testing';
+import type { TestBroker } from './broker.js';
 import { waitFor } from './tiny-server.js';
 
 /** The CLI exactly as users run it: bin/buildcluster-worker.js → dist/cli.js (built by global-setup). */
@@ -30,8 +30,8 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
   children.add(child);
   let out = '';
   let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => {
       children.delete(child);

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { TestBroker } from '@buildcluster/broker/testing';
+import type { TestBroker } from './broker.js';
 import { api, startMessage, type RegisteredCluster } from './cli-harness.js';
 
 /** The test executor plugin, loaded by the CLI through `--executor <path>`. */

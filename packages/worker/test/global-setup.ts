@@ -8,5 +8,5 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const packageDir = fileURLToPath(new URL('..', import.meta.url));
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
-  execFileSync(process.execPath, [tsc, '-b'], { cwd: packageDir, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: packageDir, stdio: 'inherit' });
 }

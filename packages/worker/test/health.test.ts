@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '@buildcluster/broker/testing';
+import { startTestBroker, type TestBroker } from './broker.js';
 import { api, closedPort, keygenAndRegister, killAll, startCli, waitForState, type CliProcess } from './cli-harness.js';
 import { TEST_EXECUTOR, enqueueBuild, executorArgs, startScrewdriverStandIn, testExecutorConfig } from './executor-harness.js';
 import { waitFor } from './tiny-server.js';

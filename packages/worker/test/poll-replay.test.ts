@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '@buildcluster/broker/testing';
+import { startTestBroker, type TestBroker } from './broker.js';
 import { WorkerClient } from '../src/client.js';
 import { BrokerUnreachableError } from '../src/errors.js';
 import { generateClusterKeys, registrationBody } from '../src/keygen.js';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   relay = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    const relayOnce = async () => {
       const upstream = await fetch(`${broker.url}${req.url}`, {
         method: req.method,
         headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
@@ -36,6 +36,9 @@ beforeAll(async () => {
         return;
       }
       res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(text);
+    };
+    req.on('end', () => {
+      relayOnce().catch((err: unknown) => res.destroy(err instanceof Error ? err : new Error(String(err))));
     });
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));

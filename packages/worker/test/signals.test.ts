@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '@buildcluster/broker/testing';
+import { startTestBroker, type TestBroker } from './broker.js';
 import { keygenAndRegister, killAll, startCli, waitForState } from './cli-harness.js';
 import {
   TEST_EXECUTOR,
@@ -50,8 +50,8 @@ describe('signals through pnpm exec', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.stdout!.resume();
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.stdout.resume();
     const exited = new Promise<number | string>((resolve) =>
       child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
     );

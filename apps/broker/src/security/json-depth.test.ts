@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../testing/index.js';
-import { registration } from '../clusters/fixtures.js';
-import { startMessage } from '../queue/testing.js';
+import { startTestBroker, type TestBroker } from '../../test/support/broker.js';
+import { registration } from '@buildcluster/testkit/clusters';
+import { startMessage } from '@buildcluster/testkit/queue';
 import { MAX_JSON_DEPTH, jsonDepthProblem } from './json-depth.js';
 
 /** Deeply nested JSON is refused before anything recurses over it (parse, schema, guards). */

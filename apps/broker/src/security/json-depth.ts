@@ -47,7 +47,8 @@ export default fp(
       const text = body as string;
       const problem = jsonDepthProblem(text);
       if (problem) return done(new Errors.BadRequest(problem), undefined);
-      parse(request, text, done);
+      // Fastify's default parser answers through `done`; it returns nothing to wait for.
+      void parse(request, text, done);
     });
   },
   { name: 'json-depth' },

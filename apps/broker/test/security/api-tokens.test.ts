@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_PRIVATE_KEY, API_PUBLIC_KEY } from '../../src/testing/index.js';
-import { apiClaims, forgeJwt, nowSeconds, rsaPair } from '../../src/security/forge.js';
+import { API_PRIVATE_KEY, API_PUBLIC_KEY } from '../support/broker.js';
+import { apiClaims, forgeJwt, nowSeconds, rsaPair } from '@buildcluster/testkit/forge';
 import { bearer, expectLogged, expectRefusal, send, sendLogged, startSecurityBroker, type SecurityBroker } from './helpers.js';
 
 /**
- * Attacks on API tokens (SPEC §3, kind 1) through the real routes: the admin registry and
+ * Attacks on API tokens (README "API", Authentication: API tokens) through the real routes: the admin registry and
  * Screwdriver's /v1/queue/message. Each must be refused with a 4xx that names no internals and
  * echoes no token, and the refusal must be in the log without the token.
  */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterClaims, ecPair, forgeJwt, nowSeconds, rsaPair } from '../../src/security/forge.js';
+import { clusterClaims, ecPair, forgeJwt, nowSeconds, rsaPair } from '@buildcluster/testkit/forge';
 import {
   bearer,
   clusterFixture,
@@ -13,7 +13,7 @@ import {
 } from './helpers.js';
 
 /**
- * Attacks on cluster tokens (SPEC §3, kind 2) on the worker routes. alpha signs ES256, beta RS256.
+ * Attacks on cluster tokens (README "API", Authentication: cluster tokens) on the worker routes. alpha signs ES256, beta RS256.
  */
 let s: SecurityBroker;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { casesFor, seededRandom, urlOf, type FuzzHints } from '../../src/security/fuzz.js';
-import { routesOf, type RouteSpec } from '../../src/security/openapi.js';
-import { leakProblems, refusalProblems } from '../../src/security/answers.js';
+import { casesFor, seededRandom, urlOf, type FuzzHints } from '@buildcluster/testkit/fuzz';
+import { routesOf, type RouteSpec } from '@buildcluster/testkit/openapi';
+import { leakProblems, refusalProblems } from '@buildcluster/testkit/answers';
 import { bearer, clusterFixture, register, send, startSecurityBroker, type SecurityBroker } from './helpers.js';
 
 /**
@@ -70,7 +70,7 @@ describe('fuzz over the OpenAPI document', () => {
         if (hasBody) headers['content-type'] = 'application/json';
         const before = Date.now();
         const answer = await send(s.broker.app, {
-          method: route.method as 'GET',
+          method: route.method,
           url: urlOf(route, c),
           headers,
           ...(hasBody ? { payload: c.rawBody ?? JSON.stringify(c.body) } : {}),

@@ -1,9 +1,9 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { SignOption } from '@buildcluster/protocol';
-import { startTestBroker, type TestBroker } from '../../src/testing/index.js';
-import { startLoggedReplica, type LoggedBroker } from '../../src/security/logged-broker.js';
-import { ecPair, forgeJwt, clusterClaims, rsaPair, type PemPair } from '../../src/security/forge.js';
-import { refusalProblems, type Answer } from '../../src/security/answers.js';
+import { startTestBroker, type TestBroker } from '../support/broker.js';
+import { startLoggedReplica, type LoggedBroker } from '../support/broker.js';
+import { ecPair, forgeJwt, clusterClaims, rsaPair, type PemPair } from '@buildcluster/testkit/forge';
+import { refusalProblems, type Answer } from '@buildcluster/testkit/answers';
 
 /** A registered cluster as its workers know it. */
 export interface TestCluster {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CLUSTER_NAME_PATTERN } from '@buildcluster/protocol';
+import { CLUSTER_NAME_PATTERN } from '@buildcluster/protocol/constants';
 import { KEYGEN_ALGORITHMS, generateClusterKeys, registrationBody, type KeygenAlgorithm } from '../keygen.js';
 import { parseFlags } from './parse.js';
 import { KEYGEN_HELP, UsageError } from './usage.js';

@@ -16,7 +16,7 @@ export function parseFlags(command: string, argv: string[], options: Options): R
       allowPositionals: true,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
-    return values as Record<string, string | boolean | undefined>;
+    return values;
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as { code?: string }).code;

@@ -104,7 +104,7 @@ describe('resolveRunConfig', () => {
     [[...full.slice(0, 7), badJson, ...full.slice(8)], /bad.json is not valid JSON/],
     [[...full.slice(0, 7), keyFile, ...full.slice(8)], /is not valid JSON/],
   ])('refuses %j', (argv, message) => {
-    expect(() => resolveRunConfig(argv as string[], {})).toThrow(message);
+    expect(() => resolveRunConfig(argv, {})).toThrow(message);
   });
 
   it('executor mode: --executor with its config, 10 at a time, health on request', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { CLUSTER_NAME_PATTERN, type SignOption } from '@buildcluster/protocol';
+import type { SignOption } from '@buildcluster/protocol';
+import { CLUSTER_NAME_PATTERN } from '@buildcluster/protocol/constants';
 import { WORKER_ID_PATTERN, defaultWorkerId } from '../client.js';
 import { loadExecutorConfig, type ExecutorConfig } from '../executor/config.js';
 import { EXECUTOR_NAME_PATTERN, isExecutorPath, pathExecutorName } from '../executor/load.js';

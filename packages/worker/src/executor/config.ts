@@ -91,7 +91,8 @@ function toRouterEntry(name: string, entry: ConfigObject, file: string | undefin
     out.pluginName = entry.pluginName;
   }
   if (entry.weightage !== undefined) {
-    if (!/^\d+$/.test(String(entry.weightage)))
+    const weightage = entry.weightage;
+    if (!((typeof weightage === 'number' || typeof weightage === 'string') && /^\d+$/.test(String(weightage))))
       throw new Error(`${where}.weightage must be a whole number, got ${JSON.stringify(entry.weightage)}`);
     out.weightage = Number(entry.weightage);
   }

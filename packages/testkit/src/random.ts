@@ -1,4 +1,7 @@
-/** A small seeded PRNG (mulberry32) so a chaos run's choices can be replayed with the same --seed. */
+/**
+ * A small seeded generator (mulberry32): the same seed gives the same sequence, so a fuzz pass or
+ * a chaos run can be replayed.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,5 +1,5 @@
 /**
- * What every refusal must look like (SPEC §10): a 4xx, a JSON body with a `message` for people,
+ * What every refusal must look like (README "API", Bad input and faults): a 4xx, a JSON body with a `message` for people,
  * no stack trace or source path, and never the caller's token. Returns the problems found (empty
  * when the answer is a proper refusal) so tests can report all of them at once.
  */
@@ -30,14 +30,15 @@ export function refusalProblems(answer: Answer, options: { status?: number | num
   if (answer.statusCode < 400 || answer.statusCode >= 500) problems.push(`status ${answer.statusCode}, expected a 4xx`);
   else if (allowed && !allowed.includes(answer.statusCode))
     problems.push(`status ${answer.statusCode}, expected ${allowed.join(' or ')}`);
-  let parsed: unknown;
+  // Whatever JSON the body holds; only an object's `message` counts.
+  let parsed: { message?: unknown } | null | undefined;
   try {
-    parsed = JSON.parse(answer.body);
+    parsed = JSON.parse(answer.body) as { message?: unknown } | null;
   } catch {
     problems.push(`body is not JSON: ${answer.body.slice(0, 120)}`);
   }
   if (parsed !== undefined) {
-    const message = (parsed as { message?: unknown } | null)?.message;
+    const message = parsed?.message;
     if (typeof message !== 'string' || message === '') problems.push('body has no `message`');
   }
   return problems;

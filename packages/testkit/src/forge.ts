@@ -1,8 +1,10 @@
-import { createHmac, createPrivateKey, createSign, generateKeyPairSync, constants, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createSign, constants, type KeyObject } from 'node:crypto';
+
+export { ecPair, rsaPair, type PemPair } from './keys.js';
 
 /**
  * Builds JWTs by hand, including the ones no honest library signs (alg "none", HMAC keyed with a
- * public key, claims that break the rules), for the security tests. Test support only.
+ * public key, claims that break the rules), for the security tests.
  */
 export type JwtAlgorithm = 'none' | 'HS256' | 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'PS256';
 
@@ -41,30 +43,9 @@ export function forgeJwt(
   return `${input}.${b64url(signature)}`;
 }
 
-export interface PemPair {
-  publicKey: string;
-  privateKey: string;
-}
-
-export function rsaPair(): PemPair {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
-
-export function ecPair(curve: 'P-256' | 'P-384' = 'P-256'): PemPair {
-  return generateKeyPairSync('ec', {
-    namedCurve: curve,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
-
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** API token claims (SPEC §3 kind 1) with overrides; `undefined` in `over` removes a claim. */
+/** API token claims (README "API", Authentication: API tokens) with overrides; `undefined` in `over` removes a claim. */
 export function apiClaims(over: Record<string, unknown> = {}): Record<string, unknown> {
   const iat = nowSeconds();
   return strip({ scope: ['admin'], username: 'mallory', iat, exp: iat + 600, ...over });

@@ -1,24 +1,15 @@
-import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { CreateClusterBody, SignAlgorithm, SignOption } from '@buildcluster/protocol';
+import { keyPairFor, type PemPair } from './keys.js';
 
 /**
- * Test helpers for anything that registers clusters or authenticates as a cluster's worker
- * (registry, auth and queue tests). Real keys, real signatures.
+ * For anything that registers clusters or authenticates as a cluster's worker (registry, auth,
+ * queue, worker, dashboard and bench). Real keys, real signatures.
  */
-export interface ClusterKeyPair {
-  publicKey: string;
-  privateKey: string;
-}
+export type ClusterKeyPair = PemPair;
 
 export function clusterKeyPair(algorithm: SignAlgorithm = 'ES256'): ClusterKeyPair {
-  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
-  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
-  if (algorithm === 'ES256' || algorithm === 'ES384') {
-    const namedCurve = algorithm === 'ES256' ? 'P-256' : 'P-384';
-    return generateKeyPairSync('ec', { namedCurve, publicKeyEncoding, privateKeyEncoding });
-  }
-  return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding });
+  return keyPairFor(algorithm);
 }
 
 export function signOptionFor(name: string, algorithm: SignAlgorithm = 'ES256', expiresIn = 3600): SignOption {
@@ -29,7 +20,7 @@ export function signOptionFor(name: string, algorithm: SignAlgorithm = 'ES256', 
 export function registration(
   name: string,
   overrides: Partial<CreateClusterBody> = {},
-  algorithm: SignAlgorithm = (overrides.signOption?.algorithm as SignAlgorithm | undefined) ?? 'ES256',
+  algorithm: SignAlgorithm = overrides.signOption?.algorithm ?? 'ES256',
 ): { body: CreateClusterBody; keys: ClusterKeyPair } {
   const keys = clusterKeyPair(algorithm);
   const body: CreateClusterBody = {

@@ -1,15 +1,23 @@
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { buildApp, fastifyOptions } from '../app.js';
-import type { BrokerConfig } from '../config.js';
+
+export interface LoggedApp {
+  ready(): PromiseLike<unknown>;
+  close(): PromiseLike<unknown>;
+}
+
+/** How to build one more broker app with other logger options (the broker's buildApp and fastifyOptions). */
+export interface AppFactory<Config, App extends LoggedApp> {
+  buildApp(config: Config, overrides?: { logger?: unknown }): Promise<App>;
+  fastifyOptions(config: Config): { logger?: unknown };
+}
 
 /**
  * Another replica of a test broker (same PostgreSQL, Redis and key prefix) whose log lines are
  * kept in memory, at info level, with the production logger options (redaction included), so a
  * test can check that a refusal was logged and that no log line carries a token.
  */
-export interface LoggedBroker {
-  app: FastifyInstance;
+export interface LoggedBroker<App> {
+  app: App;
   lines: Array<Record<string, unknown>>;
   /** Raw text of every line, for "never contains" checks. */
   text(): string;
@@ -20,7 +28,10 @@ export interface LoggedBroker {
   close(): Promise<void>;
 }
 
-export async function startLoggedReplica(config: BrokerConfig): Promise<LoggedBroker> {
+export async function startLoggedReplica<Config, App extends LoggedApp>(
+  config: Config,
+  factory: AppFactory<Config, App>,
+): Promise<LoggedBroker<App>> {
   const raw: string[] = [];
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
@@ -37,8 +48,8 @@ export async function startLoggedReplica(config: BrokerConfig): Promise<LoggedBr
       callback();
     },
   });
-  const base = fastifyOptions(config).logger as Record<string, unknown>;
-  const app = await buildApp(config, { logger: { ...base, level: 'info', stream } });
+  const base = factory.fastifyOptions(config).logger as Record<string, unknown>;
+  const app = await factory.buildApp(config, { logger: { ...base, level: 'info', stream } });
   await app.ready();
   return {
     app,
@@ -49,6 +60,6 @@ export async function startLoggedReplica(config: BrokerConfig): Promise<LoggedBr
       raw.length = 0;
       lines.length = 0;
     },
-    close: () => app.close(),
+    close: async () => void (await app.close()),
   };
 }

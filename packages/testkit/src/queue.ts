@@ -1,11 +1,12 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { CreateClusterBody, PollBody, StartMessage } from '@buildcluster/protocol';
-import { mintClusterToken, registration } from '../clusters/fixtures.js';
+import { mintClusterToken, registration } from './clusters.js';
+
+export { connectionsTo } from './sockets.js';
 
 /**
- * Helpers for the queue route tests: clusters registered through the real registry API with real
- * key pairs, workers authenticated with real cluster tokens, Screwdriver start messages.
+ * For the queue route tests: clusters registered through the real registry API with real key
+ * pairs, workers authenticated with real cluster tokens, Screwdriver start messages.
  */
 export interface TestCluster {
   name: string;
@@ -132,49 +133,4 @@ export function workerOf(app: FastifyInstance, cluster: TestCluster) {
   };
 }
 
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false> | T,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
- * TCP connections this process holds to a port (e.g. Redis's 6379): sockets of this process
- * (its /proc fds) matched to the kernel's TCP table. Independent of what other tests run.
- */
-export function connectionsTo(port: number): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m?.[1]) inodes.add(m[1]);
-    } catch {
-      // fd closed meanwhile
-    }
-  }
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  let count = 0;
-  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      // local_address rem_address st ... inode (col 9); state 01 = ESTABLISHED
-      if (cols.length > 9 && cols[2]?.endsWith(`:${hexPort}`) && cols[3] === '01' && inodes.has(cols[9]!)) count++;
-    }
-  }
-  return count;
-}
+export { waitFor } from './wait.js';

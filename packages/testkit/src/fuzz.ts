@@ -1,5 +1,7 @@
 import type { JsonSchema, RouteSpec } from './openapi.js';
 
+export { seededRandom } from './random.js';
+
 /**
  * Bad inputs generated from a route's schemas: wrong types, missing and extra fields, values just
  * past each boundary (and on it), pattern breakers (control and unicode characters, path tricks),
@@ -22,17 +24,6 @@ export interface FuzzHints {
   fields: Record<string, unknown>;
   /** fields whose valid values make a request slow (a long poll's waitMs): only invalid values are tried */
   slowFields: string[];
-}
-
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PATTERN_BREAKERS = [
@@ -190,6 +181,10 @@ export function badValues(schema: JsonSchema, hints: FuzzHints, name = ''): Vari
   return out;
 }
 
+/** A value as path or query text; null for what has no text form there (null, objects, arrays). */
+const scalarText = (value: unknown): string | null =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+
 /** The cases of one route: the valid base request, then one broken part at a time. */
 export function casesFor(route: RouteSpec, hints: FuzzHints, random: () => number, limit: number): FuzzCase[] {
   const params: Record<string, string> = {};
@@ -206,14 +201,16 @@ export function casesFor(route: RouteSpec, hints: FuzzHints, random: () => numbe
   for (const p of route.parameters) {
     if (p.in === 'path') {
       for (const v of badValues(p.schema, hints, p.name)) {
-        if (v.value === null || typeof v.value === 'object') continue;
-        withParam(p.name, encodeURIComponent(String(v.value)), `path ${p.name}: ${v.label}`);
+        const text = scalarText(v.value);
+        if (text === null) continue;
+        withParam(p.name, encodeURIComponent(text), `path ${p.name}: ${v.label}`);
       }
       for (const trick of PATH_TRICKS) withParam(p.name, trick, `path ${p.name}: trick ${trick.slice(0, 40)}`);
     } else if (p.in === 'query') {
       for (const v of badValues(p.schema, hints, p.name)) {
-        if (v.value === null || typeof v.value === 'object') continue;
-        cases.push({ ...base, query: { [p.name]: String(v.value) }, label: `query ${p.name}: ${v.label}` });
+        const text = scalarText(v.value);
+        if (text === null) continue;
+        cases.push({ ...base, query: { [p.name]: text }, label: `query ${p.name}: ${v.label}` });
       }
     }
   }
