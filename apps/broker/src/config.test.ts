@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
-import { API_PUBLIC_KEY } from './testing/index.js';
+import { API_PUBLIC_KEY } from '../test/support/broker.js';
 
 const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', API_JWT_PUBLIC_KEY: API_PUBLIC_KEY };
 
@@ -19,7 +19,7 @@ function problems(env: Record<string, string>): string {
 }
 
 describe('loadConfig', () => {
-  it('fills in the defaults of SPEC §9', () => {
+  it('fills in the defaults of README "Configuration"', () => {
     const config = loadConfig(base);
     expect(config).toMatchObject({
       port: 8080,
@@ -111,5 +111,20 @@ describe('Screwdriver settings', () => {
       'webhook',
     ]);
     expect(problems({ IGNORE_QUEUE_FEATURES: 'unzip,timer' })).toMatch(/IGNORE_QUEUE_FEATURES may list .*; unknown: timer/);
+  });
+
+  it('polls for periodic ticks every second on a real-time clock by default, and checks both variables', () => {
+    expect(loadConfig(base)).toMatchObject({ periodicPollMs: 1000, periodicClockRate: 1 });
+    expect(loadConfig({ ...base, PERIODIC_POLL_MS: '0', PERIODIC_CLOCK_RATE: '180' })).toMatchObject({
+      periodicPollMs: 0,
+      periodicClockRate: 180,
+    });
+    expect(problems({ PERIODIC_POLL_MS: '90000' })).toMatch(/PERIODIC_POLL_MS must be a whole number between 0 and 60000/);
+    expect(problems({ PERIODIC_CLOCK_RATE: '0' })).toMatch(/PERIODIC_CLOCK_RATE must be a whole number between 1 and 3600/);
+    expect(problems({ PERIODIC_CLOCK_RATE: 'fast' })).toMatch(/PERIODIC_CLOCK_RATE must be a whole number/);
+  });
+
+  it('accepts frozen in IGNORE_QUEUE_FEATURES from an older setting, without effect: the broker offers freeze windows', () => {
+    expect(loadConfig({ ...base, IGNORE_QUEUE_FEATURES: 'frozen,cache' }).ignoredQueueFeatures).toEqual(['cache']);
   });
 });

@@ -9,18 +9,18 @@ import type { ApiUser } from './types.js';
  * caller (see callerName). Throws 401 for anything else.
  */
 export function verifyApiToken(decoded: DecodedToken, publicKey: string): ApiUser & { expMs: number } {
-  if (decoded.alg !== 'RS256') throw new Errors.Unauthorized(`API tokens must be signed with RS256, not ${decoded.alg}`);
+  if (decoded.alg !== 'RS256') throw new Errors.ApiTokenAlgorithm({ alg: decoded.alg });
   let payload: jwt.JwtPayload;
   try {
     payload = jwt.verify(decoded.token, publicKey, { algorithms: ['RS256'], clockTolerance: 5 }) as jwt.JwtPayload;
   } catch (err) {
-    if (err instanceof jwt.TokenExpiredError) throw new Errors.Unauthorized('the API token has expired');
-    throw new Errors.Unauthorized('the API token is not signed by the Screwdriver API key');
+    if (err instanceof jwt.TokenExpiredError) throw new Errors.ApiTokenExpired();
+    throw new Errors.ApiTokenSignature();
   }
-  if (typeof payload.exp !== 'number') throw new Errors.Unauthorized('the API token has no exp claim');
+  if (typeof payload.exp !== 'number') throw new Errors.ApiTokenClaimMissing({ missing: 'exp claim' });
   const scope: unknown = payload.scope;
   if (!Array.isArray(scope) || !scope.every((s) => typeof s === 'string')) {
-    throw new Errors.Unauthorized('the API token has no scope array');
+    throw new Errors.ApiTokenClaimMissing({ missing: 'scope array' });
   }
   const scopes = scope.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s));
   return { username: callerName(payload, scopes), scopes, expMs: payload.exp * 1000 };
@@ -45,9 +45,5 @@ function callerName(payload: jwt.JwtPayload, scopes: ApiScope[]): string {
       if (positiveId(payload.pipelineId)) return `pipeline:${payload.pipelineId}`;
     }
   }
-  throw new Errors.Unauthorized(
-    screwdriverOnly
-      ? 'the API token has no username and names no build, job or pipeline (numeric username, jobId or pipelineId)'
-      : 'the API token has no username claim',
-  );
+  throw screwdriverOnly ? new Errors.ApiTokenNoCaller() : new Errors.ApiTokenClaimMissing({ missing: 'username claim' });
 }

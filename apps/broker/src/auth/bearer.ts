@@ -12,9 +12,9 @@ export interface DecodedToken {
 /** The raw bearer token of a request; 401 when there is none. Cheap: the token caches are keyed by it. */
 export function bearerString(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  if (!header) throw new Errors.Unauthorized('missing bearer token (Authorization: Bearer <JWT>)');
+  if (!header) throw new Errors.BearerMissing();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new Errors.Unauthorized('the Authorization header must be "Bearer <JWT>"');
+  if (!match) throw new Errors.BearerMalformed();
   return match[1]!;
 }
 
@@ -32,7 +32,7 @@ export function decodeToken(token: string): DecodedToken {
     decoded = null;
   }
   if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) {
-    throw new Errors.Unauthorized('the bearer token is not a well-formed JWT');
+    throw new Errors.TokenNotJwt();
   }
   return { token, alg: String(decoded.header.alg), payload: decoded.payload };
 }

@@ -23,7 +23,7 @@ export function usableKeys(cluster: CachedCluster, now: number): Array<{ key: Cl
     .map((key) => ({ key, option: key.signOption ?? cluster.signOption }));
 }
 
-/** The claim checks of SPEC §3; returns why the payload fails, or null. */
+/** The claim checks of README "API", Authentication; returns why the payload fails, or null. */
 function claimProblem(payload: JwtPayload, option: SignOption, now: number): string | null {
   if (typeof payload.exp !== 'number') return 'the token has no exp claim';
   if (typeof payload.iat !== 'number') return 'the token has no iat claim (needed to check its lifetime)';
@@ -38,7 +38,7 @@ function claimProblem(payload: JwtPayload, option: SignOption, now: number): str
 }
 
 /**
- * Verifies a cluster token (SPEC §3, kind 2) against the cluster's usable keys: exact `alg`
+ * Verifies a cluster token (README "API", Authentication: cluster tokens) against the cluster's usable keys: exact `alg`
  * (asymmetric only, so never `none` or HMAC), valid signature, exact iss/sub/aud, `exp` required,
  * `exp - iat <= expiresIn`. Throws 401 naming the failed check, never the token.
  */
@@ -66,7 +66,7 @@ export function verifyClusterToken(decoded: DecodedToken, cluster: CachedCluster
       continue;
     }
     const claims = claimProblem(payload, option, now);
-    if (claims) throw new Errors.Unauthorized(claims);
+    if (claims) throw new Errors.ClusterTokenRefused(claims);
     return {
       cluster: cluster.name,
       fingerprint: key.fingerprint,
@@ -74,7 +74,7 @@ export function verifyClusterToken(decoded: DecodedToken, cluster: CachedCluster
       expMs: (payload.exp as number) * 1000,
     };
   }
-  throw new Errors.Unauthorized(problem);
+  throw new Errors.ClusterTokenRefused(problem);
 }
 
 /** Field by field: this runs on every worker request that hits the token cache, so no serializing. */

@@ -2,21 +2,22 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import {
   API_PUBLIC_KEY,
-  TEST_REDIS_URL,
+  testRedis,
+  testRedisEnv,
   createTestDatabase,
   flushPrefix,
   mintApiToken,
   startTestBroker,
   type TestBroker,
-} from '../testing/index.js';
+} from '../../test/support/broker.js';
 import { CacheKeys } from './cache.js';
-import { registration } from './fixtures.js';
+import { registration } from '@buildcluster/testkit/clusters';
 
 const WITHIN_1S = { timeout: 1000, interval: 20 };
 
@@ -25,7 +26,7 @@ describe('cluster cache and replicas', () => {
   let redis: Redis;
   beforeAll(async () => {
     broker = await startTestBroker();
-    redis = new Redis(TEST_REDIS_URL, { keyPrefix: broker.redisKeyPrefix });
+    redis = testRedis({ keyPrefix: broker.redisKeyPrefix });
   });
   afterAll(async () => {
     redis.disconnect();
@@ -122,7 +123,7 @@ describe('audit log', () => {
     drop = db.drop;
     const config = loadConfig({
       DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
+      ...testRedisEnv(),
       REDIS_KEY_PREFIX: prefix,
       API_JWT_PUBLIC_KEY: API_PUBLIC_KEY,
       LOG_LEVEL: 'info',

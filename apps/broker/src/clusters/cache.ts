@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis/client.js';
+import { replicaWait, waitingScript } from '../redis/replica-wait.js';
+import type { ScriptCall } from '../redis/script-dir.js';
 import { MANAGED_BY, type ManagedBy, type Provider, type SignOption } from '@buildcluster/protocol';
 import type { CachedCluster, ClusterKey } from './types.js';
 
@@ -32,11 +34,6 @@ export interface CacheSnapshot {
   generation: number | null;
   built: boolean;
 }
-
-type Scripted = Redis & {
-  clusterCachePut(k1: string, k2: string, k3: string, ...argv: string[]): Promise<number>;
-  clusterCacheRemove(k1: string, k2: string, k3: string, name: string): Promise<number>;
-};
 
 function script(file: string): string {
   return readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
@@ -91,31 +88,39 @@ function toArgs(fields: Record<string, string>): string[] {
 }
 
 export class ClusterCache {
-  private readonly redis: Scripted;
+  private readonly redis: RedisClient;
+  private readonly putScript: ScriptCall;
+  private readonly removeScript: ScriptCall;
 
-  constructor(redis: Redis) {
-    this.redis = redis as Scripted;
+  constructor(redis: RedisClient) {
+    this.redis = redis;
     if (!('clusterCachePut' in redis)) {
       redis.defineCommand('clusterCachePut', { numberOfKeys: 3, lua: script('cache-put-3.lua') });
       redis.defineCommand('clusterCacheRemove', { numberOfKeys: 3, lua: script('cache-remove-3.lua') });
     }
+    // With REDIS_WAIT_REPLICAS, a registration is on the replicas before it is answered.
+    const replicas = replicaWait(redis);
+    const direct = redis as unknown as Record<'clusterCachePut' | 'clusterCacheRemove', ScriptCall>;
+    this.putScript = replicas > 0 ? waitingScript(redis, 'clusterCachePut', replicas) : direct.clusterCachePut.bind(redis);
+    this.removeScript =
+      replicas > 0 ? waitingScript(redis, 'clusterCacheRemove', replicas) : direct.clusterCacheRemove.bind(redis);
   }
 
   /** Writes one cluster; returns the new generation (0 when a newer copy was already cached). */
   put(entry: CacheEntry): Promise<number> {
     const { name } = entry.cluster;
-    return this.redis.clusterCachePut(
+    return this.putScript(
       CacheKeys.cluster(name),
       CacheKeys.names,
       CacheKeys.generation,
       String(entry.version),
       name,
       ...toArgs(encode(entry)),
-    );
+    ) as Promise<number>;
   }
 
   remove(name: string): Promise<number> {
-    return this.redis.clusterCacheRemove(CacheKeys.cluster(name), CacheKeys.names, CacheKeys.generation, name);
+    return this.removeScript(CacheKeys.cluster(name), CacheKeys.names, CacheKeys.generation, name) as Promise<number>;
   }
 
   async read(name: string): Promise<CachedCluster | null> {
@@ -170,7 +175,7 @@ export class ClusterCache {
    */
   async replaceAll(load: () => Promise<CacheEntry[]>): Promise<number> {
     // WATCH/MULTI need a connection of their own: the shared one pipelines other requests' commands.
-    const conn = this.redis.duplicate({ enableAutoPipelining: false, lazyConnect: false });
+    const conn = duplicateClient(this.redis);
     conn.on('error', () => {});
     try {
       for (let attempt = 0; attempt < 5; attempt++) {

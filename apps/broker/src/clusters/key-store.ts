@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
- * The key store (SPEC §4): public keys and signOptions under their content-addressed file names,
+ * The key store (README "API", the /v4/buildClusters routes): public keys and signOptions under their content-addressed file names,
  * in PostgreSQL so that every replica sees them. Files are immutable: a name always means the
  * same content, so writing one that exists is a no-op.
  */

@@ -22,7 +22,7 @@ function describe(key: KeyObject): string {
   return `a ${key.asymmetricKeyType ?? 'unknown'} key`;
 }
 
-/** Whether a key may verify tokens of this algorithm (the families of SPEC §3). */
+/** Whether a key may verify tokens of this algorithm (the key families of README "API", Authentication). */
 function fits(key: KeyObject, algorithm: SignAlgorithm): boolean {
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails ?? {};
@@ -50,21 +50,19 @@ export function fingerprintOf(hexDigest: string): string {
 export function parsePublicKey(pem: string, algorithm: SignAlgorithm): ParsedPublicKey {
   const text = pem.replace(/\\n/g, '\n').trim();
   if (/PRIVATE KEY/.test(text)) {
-    throw new Errors.InvalidPublicKey('publicKey must be a public key; a private key was given (keep it on the cluster)');
+    throw new Errors.PublicKeyIsPrivate();
   }
   if (!PEM_PUBLIC.test(text)) {
-    throw new Errors.InvalidPublicKey('publicKey must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+    throw new Errors.PublicKeyNotPem();
   }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: text, format: 'pem' });
   } catch {
-    throw new Errors.InvalidPublicKey('publicKey is not a readable PEM public key');
+    throw new Errors.PublicKeyUnreadable();
   }
   if (!fits(key, algorithm)) {
-    throw new Errors.InvalidPublicKey(
-      `publicKey is ${describe(key)}, but signOption.algorithm ${algorithm} needs ${expected(algorithm)}`,
-    );
+    throw new Errors.PublicKeyWrongType({ key: describe(key), algorithm, needs: expected(algorithm) });
   }
   const der = key.export({ type: 'spki', format: 'der' });
   const digest = createHash('sha256').update(der).digest('hex');

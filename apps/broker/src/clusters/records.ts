@@ -62,7 +62,7 @@ export async function loadAllRecords(em: EntityManager): Promise<ClusterRecord[]
   return loadRecords(em, rows);
 }
 
-/** The API view (SPEC §4): every column, the key's fingerprint, never the key text. */
+/** The API view (README "API", the /v4/buildClusters routes): every column, the key's fingerprint, never the key text. */
 export function toApiCluster(record: ClusterRecord): BuildCluster {
   const { row } = record;
   return {

@@ -11,8 +11,8 @@ import type {
 } from '@buildcluster/protocol';
 import { BuildClusterSchema, KeyRotationSchema, type BuildClusterRow } from '../db/entities.js';
 import { Errors } from '../errors.js';
-import type { Bus } from '../plugins/bus.js';
-import type { ClusterHooks } from '../plugins/cluster-hooks.js';
+import type { Bus } from '../plugins/app/bus.js';
+import type { ClusterHooks } from '../plugins/app/cluster-hooks.js';
 import type { ClusterCache } from './cache.js';
 import type { LocalClusterDirectory } from './directory.js';
 import { dropUnusedKeyFiles, putKeyFiles } from './key-store.js';
@@ -36,7 +36,7 @@ export interface RegistryDeps {
 }
 
 /**
- * The cluster registry (SPEC §4): PostgreSQL is the truth; after each commit the Redis cache and
+ * The cluster registry (README "API", the /v4/buildClusters routes): PostgreSQL is the truth; after each commit the Redis cache and
  * every replica's copy are updated, the write is audited and announced on the bus.
  */
 export class ClusterRegistry {
@@ -53,7 +53,7 @@ export class ClusterRegistry {
 
   async get(em: EntityManager, name: string): Promise<BuildCluster> {
     const row = await em.findOne(BuildClusterSchema, { name });
-    if (!row) throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
+    if (!row) throw new Errors.ClusterNotFound({ cluster: name });
     const [record] = await loadRecords(em, [row]);
     return toApiCluster(record!);
   }
@@ -63,7 +63,7 @@ export class ClusterRegistry {
     const optionFile = signOptionFileName(body.name, body.signOption);
     const record = await this.write(em, async (tx) => {
       if ((await tx.count(BuildClusterSchema, { name: body.name })) > 0) {
-        throw new Errors.ClusterExists(`cluster ${body.name} already exists`);
+        throw new Errors.ClusterExists({ cluster: body.name });
       }
       await this.assertKeyUnused(tx, key, null);
       await putKeyFiles(tx, [
@@ -96,7 +96,7 @@ export class ClusterRegistry {
   async update(em: EntityManager, name: string, body: UpdateClusterBody, username: string): Promise<BuildCluster> {
     const record = await this.write(em, async (tx) => {
       const row = await tx.findOne(BuildClusterSchema, { name }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!row) throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
+      if (!row) throw new Errors.ClusterNotFound({ cluster: name });
       const [current] = await loadRecords(tx, [row]);
       const signOption: SignOption = body.signOption ?? current!.signOption;
       const replaced: string[] = [];
@@ -113,9 +113,7 @@ export class ClusterRegistry {
         try {
           parsePublicKey(current!.publicKeyPem, signOption.algorithm);
         } catch (err) {
-          throw new Errors.InvalidPublicKey(
-            `signOption.algorithm ${signOption.algorithm} does not fit the registered publicKey; send a new publicKey with it (${(err as Error).message})`,
-          );
+          throw new Errors.AlgorithmDoesNotFitKey({ algorithm: signOption.algorithm, problem: (err as Error).message });
         }
       }
       const optionFile = signOptionFileName(name, signOption);
@@ -144,7 +142,7 @@ export class ClusterRegistry {
     const existing = await em.findOne(BuildClusterSchema, { name });
     if (!existing) {
       if (await this.forgetOrphan(name, username)) return;
-      throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
+      throw new Errors.ClusterNotFound({ cluster: name });
     }
     for (const guard of this.deps.hooks.beforeDelete) await guard(name, existing.queue);
     const queues = this.deps.hooks.queues;
@@ -155,7 +153,7 @@ export class ClusterRegistry {
         // Well under the age at which another replica lifts a mark as left by a dead broker.
         await tx.execute(`set local lock_timeout = '${DELETE_LOCK_TIMEOUT_S}s'`);
         const row = await tx.findOne(BuildClusterSchema, { name }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (!row || row.id !== existing.id) throw new Errors.ClusterNotFound(`cluster ${name} is not registered`);
+        if (!row || row.id !== existing.id) throw new Errors.ClusterNotFound({ cluster: name });
         const rotation = await tx.findOne(KeyRotationSchema, { cluster: row.id });
         const files = [row.authKeyFileName, row.signOptionFileName];
         if (rotation) files.push(rotation.previousAuthKeyFileName, rotation.previousSignOptionFileName);
@@ -212,7 +210,7 @@ export class ClusterRegistry {
   private async assertKeyUnused(tx: EntityManager, key: ParsedPublicKey, ownId: number | null): Promise<void> {
     const other = await tx.findOne(BuildClusterSchema, { authKeyFileName: key.fileName });
     if (other && other.id !== ownId) {
-      throw new Errors.ClusterExists(`publicKey is already registered for cluster ${other.name}; each cluster needs its own key`);
+      throw new Errors.PublicKeyTaken({ owner: other.name });
     }
   }
 
@@ -227,10 +225,7 @@ export class ClusterRegistry {
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) {
         // Two registrations racing past the checks above: the database's unique constraints decide.
-        const what = /authKeyFileName/.test(err.message)
-          ? 'publicKey is already registered for another cluster'
-          : 'the cluster already exists';
-        throw new Errors.ClusterExists(what);
+        throw /authKeyFileName/.test(err.message) ? new Errors.PublicKeyTaken({ owner: null }) : new Errors.ClusterExistsRace();
       }
       throw err;
     }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { ClusterHooks } from '../plugins/cluster-hooks.js';
+import type { ClusterHooks } from '../plugins/app/cluster-hooks.js';
 import type { ClusterCache } from './cache.js';
 import type { LocalClusterDirectory } from './directory.js';
 import { loadAllRecords, queueKeyOf, toCacheEntry } from './records.js';
@@ -36,7 +36,7 @@ export class CacheSync {
   constructor(
     private readonly deps: {
       orm: MikroORM;
-      redis: Redis;
+      redis: RedisClient;
       channel: string;
       cache: ClusterCache;
       directory: LocalClusterDirectory;

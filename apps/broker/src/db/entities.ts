@@ -1,9 +1,10 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { ManagedBy, Provider } from '@buildcluster/protocol';
 import { AwaitingClusterSchema } from '../console/entities.js';
+import { periodicEntities } from '../periodic/entities.js';
 
 /**
- * Table `buildClusters`: the seed's columns plus the SPEC §4 extras, named in camelCase as the
+ * Table `buildClusters`: the seed's columns plus the extras of README "API" (a cluster as the API shows it), named in camelCase as the
  * seed spells them (the ORM keeps property names as column names, see orm-options.ts).
  */
 export const BuildClusterSchema = defineEntity({
@@ -60,4 +61,4 @@ export const KeyRotationSchema = defineEntity({
 });
 export type KeyRotationRow = InferEntity<typeof KeyRotationSchema>;
 
-export const entities = [BuildClusterSchema, KeyFileSchema, KeyRotationSchema, AwaitingClusterSchema];
+export const entities = [BuildClusterSchema, KeyFileSchema, KeyRotationSchema, AwaitingClusterSchema, ...periodicEntities];

@@ -5,8 +5,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registration } from '../clusters/fixtures.js';
-import { API_PUBLIC_KEY, TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL, flushPrefix, startTestBroker } from '../testing/index.js';
+import { registration } from '@buildcluster/testkit/clusters';
+import {
+  API_PUBLIC_KEY,
+  TEST_DATABASE_ADMIN_URL,
+  TEST_REDIS_URL,
+  flushPrefix,
+  startTestBroker,
+} from '../../test/support/broker.js';
 import { migrate } from './migrate.js';
 
 /** An empty database (no template), dropped afterwards. */
@@ -46,7 +52,7 @@ describe('migrate()', () => {
     await db.drop();
   });
 
-  it('creates buildClusters with exactly the seed columns plus the SPEC extras, camelCase', async () => {
+  it('creates buildClusters with exactly the seed columns plus our extras (README "API", a cluster as the API shows it), camelCase', async () => {
     // Two replicas starting at once: the advisory lock makes them take turns.
     await Promise.all([migrate(db.url), migrate(db.url)]);
     const columns = await query<{
@@ -98,6 +104,8 @@ describe('migrate()', () => {
       'clusterKeyRotations',
       'keyFiles',
       'mikroOrmMigrations',
+      'periodicSchedules',
+      'periodicTicks',
     ]);
   });
 

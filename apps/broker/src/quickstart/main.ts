@@ -1,4 +1,5 @@
 import pretty from 'pino-pretty';
+import { LogController } from 'fastify';
 import { buildApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
@@ -92,7 +93,10 @@ async function main(argv: string[]): Promise<void> {
   const stream = process.stdout.isTTY
     ? pretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' })
     : process.stdout;
-  const app = await buildApp(config, { logger: { level: config.logLevel, stream }, disableRequestLogging: !verbose });
+  const app = await buildApp(config, {
+    logger: { level: config.logLevel, stream },
+    logController: new LogController({ disableRequestLogging: !verbose }),
+  });
 
   let stopDemo: (() => Promise<void>) | null = null;
   let closing = false;

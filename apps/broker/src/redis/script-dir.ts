@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
+import { replicaWait, waitingScript } from './replica-wait.js';
 
 /**
  * Loads a folder of Lua scripts onto a Redis client with ioredis `defineCommand`, so each call is
@@ -40,14 +41,23 @@ function loadSources(dir: URL): ScriptSource[] {
   return sources;
 }
 
-const defined = new WeakMap<Redis, Map<string, Record<string, ScriptCall>>>();
+const defined = new WeakMap<RedisClient, Map<string, Record<string, ScriptCall>>>();
 
-/** The scripts of `dir` bound to a client (defined on it the first time), by file name without the key count. */
-export function scriptDir<Name extends string>(redis: Redis, dir: URL, prefix: string): Record<Name, ScriptCall> {
+/**
+ * The scripts of `dir` bound to a client (defined on it the first time), by file name without the key
+ * count. With REDIS_WAIT_REPLICAS set on the client, each one but those in `readOnly` also WAITs for
+ * the replicas; otherwise a call is the one EVALSHA.
+ */
+export function scriptDir<Name extends string>(
+  redis: RedisClient,
+  dir: URL,
+  prefix: string,
+  readOnly: readonly NoInfer<Name>[] = [],
+): Record<Name, ScriptCall> {
   let perClient = defined.get(redis);
-  if (!perClient) defined.set(redis, (perClient = new Map()));
+  if (!perClient) defined.set(redis, (perClient = new Map<string, Record<string, ScriptCall>>()));
   const known = perClient.get(dir.href);
-  if (known) return known as Record<Name, ScriptCall>;
+  if (known) return known;
   const table: Record<string, ScriptCall> = {};
   const commands = redis as unknown as Record<string, ScriptCall>;
   for (const source of loadSources(dir)) {
@@ -58,8 +68,9 @@ export function scriptDir<Name extends string>(redis: Redis, dir: URL, prefix: s
     });
     const call = commands[command];
     if (!call) throw new Error(`script ${source.name} did not load`);
-    table[source.name] = call.bind(redis);
+    const replicas = (readOnly as readonly string[]).includes(source.name) ? 0 : replicaWait(redis);
+    table[source.name] = replicas > 0 ? waitingScript(redis, command, replicas) : call.bind(redis);
   }
   perClient.set(dir.href, table);
-  return table as Record<Name, ScriptCall>;
+  return table;
 }

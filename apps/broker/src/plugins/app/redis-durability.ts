@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../../redis/client.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,9 +14,22 @@ const CHECK_TIMEOUT_MS = 1000;
 
 /**
  * The broker's durability is Redis's: a build answered 201 is lost with Redis unless Redis keeps
- * an append-only file. Read from INFO (and CONFIG when allowed), once per RECHECK_MS at most.
+ * an append-only file. Read from INFO (and CONFIG when allowed), once per RECHECK_MS at most; on a
+ * Redis Cluster from every master, each warning naming its node.
  */
-export async function persistenceWarnings(redis: Redis): Promise<string[]> {
+export async function persistenceWarnings(redis: RedisClient): Promise<string[]> {
+  if (!isCluster(redis)) return serverWarnings(redis);
+  const masters = redis.nodes('master');
+  const each = await Promise.all(
+    masters.map(async (node) => {
+      const at = `${node.options.host}:${node.options.port}`;
+      return (await serverWarnings(node)).map((warning) => `${at}: ${warning}`);
+    }),
+  );
+  return each.flat();
+}
+
+async function serverWarnings(redis: Redis): Promise<string[]> {
   const info = await redis.info('persistence');
   const aof = /^aof_enabled:(\d)/m.exec(info)?.[1];
   if (aof !== '1') {

@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { TEST_REDIS_URL } from '../testing/index.js';
+import { TEST_REDIS_URL } from '../../../test/support/broker.js';
 import { failUnansweredOnReconnect, redisOptions } from './redis.js';
 
 /**

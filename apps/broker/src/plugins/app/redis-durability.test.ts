@@ -1,16 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestBroker } from '../testing/index.js';
-import { startOwnRedis, type OwnRedis } from '../testing/redis-server.js';
+import { startTestBroker } from '../../../test/support/broker.js';
+import { startOwnRedis, type OwnRedis } from '@buildcluster/testkit/redis-server';
+import { rsaPair } from '@buildcluster/testkit/keys';
 
 /** GET /v4/status warns when the Redis holding the queues keeps no append-only file. */
 const servers: OwnRedis[] = [];
 // With a queue key the broker has nothing else to warn about: only Redis's persistence is told.
-const QUEUE_JWT_PRIVATE_KEY = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-}).privateKey;
+const QUEUE_JWT_PRIVATE_KEY = rsaPair().privateKey;
 
 afterAll(() => {
   for (const server of servers) server.stop();

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/connect.js';
 import { redisOptions } from './redis.js';
 
 type Handler = (message: string) => void;
@@ -7,7 +7,9 @@ type Handler = (message: string) => void;
 /**
  * One subscriber connection per broker replica, shared by everything that listens: cluster cache
  * invalidation, queue wake-ups for long polls, and dashboard events. Waiting polls never hold a
- * Redis connection of their own.
+ * Redis connection of their own. On a Redis Cluster it is one connection to one node (a classic
+ * PUBLISH reaches every node), and ioredis subscribes again elsewhere when that node goes; a wake-up
+ * lost meanwhile is made up by the sweeper's missed wake-up pass.
  */
 export interface Subscriptions {
   on(channel: string, handler: Handler): Promise<void>;
@@ -22,12 +24,12 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const subscriber = new Redis(app.config.redisUrl, {
+    const subscriber = connectRedis(app.config, {
       ...redisOptions(''),
       connectionName: 'broker-subscriber',
       maxRetriesPerRequest: null,
     });
-    subscriber.on('error', (err) => app.log.warn({ err: err.message }, 'redis subscriber error'));
+    subscriber.on('error', (err: Error) => app.log.warn({ err: err.message }, 'redis subscriber error'));
     const handlers = new Map<string, Set<Handler>>();
     subscriber.on('message', (channel: string, message: string) => {
       for (const handler of handlers.get(channel) ?? []) {

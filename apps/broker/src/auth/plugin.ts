@@ -1,17 +1,17 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { ApiScope } from '@buildcluster/protocol';
-import { verifyApiToken } from '../auth/api-tokens.js';
-import { bearerString, decodeToken, type DecodedToken } from '../auth/bearer.js';
-import { grantStillValid, owningCluster, verifyClusterToken, type ClusterTokenGrant } from '../auth/cluster-tokens.js';
-import { TokenCache } from '../auth/token-cache.js';
-import type { ApiUser } from '../auth/types.js';
+import { verifyApiToken } from './api-tokens.js';
+import { bearerString, decodeToken, type DecodedToken } from './bearer.js';
+import { grantStillValid, owningCluster, verifyClusterToken, type ClusterTokenGrant } from './cluster-tokens.js';
+import { TokenCache } from './token-cache.js';
+import type { ApiUser } from './types.js';
 import { BrokerError, Errors } from '../errors.js';
 
 type ApiGrant = ApiUser & { expMs: number };
 
 /**
- * Authentication (SPEC §3): `app.requireApiScope(...)` for admin and Screwdriver API routes,
+ * Authentication (README "API", Authentication): `app.requireApiScope(...)` for admin and Screwdriver API routes,
  * `app.authenticateCluster` for worker routes. The two token kinds are never interchangeable.
  * Cluster keys come from `app.clusters` (Redis cache and in-process copy), never from PostgreSQL.
  */
@@ -50,15 +50,13 @@ export default fp(
             user = apiUser(decoded);
           } catch (err) {
             if (err instanceof BrokerError && owningCluster(decoded, app.clusters.list())) {
-              throw new Errors.Forbidden(
-                `cluster tokens are not accepted here; this route needs an API token with scope ${needed}`,
-              );
+              throw new Errors.ClusterTokenOnApiRoute({ needed });
             }
             throw err;
           }
         }
         if (!scopes.some((s) => user.scopes.includes(s))) {
-          throw new Errors.Forbidden(`this route needs an API token with scope ${needed}`);
+          throw new Errors.ScopeRequired({ needed });
         }
         request.apiUser = { username: user.username, scopes: user.scopes };
       };
@@ -67,9 +65,9 @@ export default fp(
     app.decorate('authenticateCluster', async (request: FastifyRequest) => {
       const token = bearerString(request);
       const name = (request.params as { cluster?: unknown } | undefined)?.cluster;
-      if (typeof name !== 'string') throw new Errors.Forbidden('this route names no cluster');
+      if (typeof name !== 'string') throw new Errors.RouteNamesNoCluster();
       const cluster = await app.clusters.get(name);
-      if (!cluster) throw new Errors.Forbidden(`cluster ${name} is not registered`);
+      if (!cluster) throw new Errors.ClusterNotRegistered({ cluster: name });
       const cached = clusterTokens.get(token);
       if (cached && grantStillValid(cached, cluster)) {
         request.buildCluster = cluster;
@@ -80,13 +78,13 @@ export default fp(
         clusterTokens.set(decoded.token, verifyClusterToken(decoded, cluster));
       } catch (err) {
         if (isApiToken(decoded)) {
-          throw new Errors.Forbidden("API tokens are not accepted on worker routes; use the cluster's own token");
+          throw new Errors.ApiTokenOnWorkerRoute();
         }
         const owner = owningCluster(
           decoded,
           app.clusters.list().filter((c) => c.name !== name),
         );
-        if (owner) throw new Errors.Forbidden(`this token belongs to cluster ${owner.name}, not to cluster ${name}`);
+        if (owner) throw new Errors.WrongClusterToken({ cluster: name, owner: owner.name });
         throw err;
       }
       // Inactive clusters still authenticate: their workers drain what is already queued.
@@ -98,5 +96,5 @@ export default fp(
       app.clusters.onChange?.((changed) => clusterTokens.deleteWhere((grant) => grant.cluster === changed));
     });
   },
-  { name: 'auth', dependencies: ['config'] },
+  { name: 'auth', dependencies: ['config', 'clusters'] },
 );

@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { clusterKeyPair, mintClusterToken, registration } from '../clusters/fixtures.js';
+import { clusterKeyPair, mintClusterToken, registration } from '@buildcluster/testkit/clusters';
 import {
   API_PRIVATE_KEY,
   API_PUBLIC_KEY,
@@ -12,10 +12,10 @@ import {
   createTestDatabase,
   flushPrefix,
   mintApiToken,
-} from '../testing/index.js';
+} from '../../test/support/broker.js';
 
 /**
- * Every refusal of SPEC §3, through real routes guarded by the real hooks, against clusters
+ * Every refusal of README "API", Authentication, through real routes guarded by the real hooks, against clusters
  * registered through the API (so keys come from the real Redis cache).
  */
 /** A broker app with stand-ins for other modules' worker and admin routes, guarded the same way. */
@@ -39,7 +39,7 @@ async function startGuardedApp(env: Record<string, string> = {}) {
   await app.ready();
   return {
     app,
-    async close() {
+    close: async () => {
       await app.close();
       await db.drop();
       await flushPrefix(prefix);

@@ -32,5 +32,5 @@ export default fp(
   async (app) => {
     app.decorate('clusterHooks', { beforeDelete: [], queues: null } satisfies ClusterHooks);
   },
-  { name: 'cluster-hooks' },
+  { name: 'cluster-hooks', dependencies: [] },
 );

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BuildClusterSchema } from '../../db/entities.js';
+import { ormOptions } from '../../db/orm-options.js';
+import { Errors } from '../../errors.js';
+import { TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL } from '../../../test/support/broker.js';
+import { databaseUnavailable } from './orm.js';
+import { redisOptions, redisUnavailable } from './redis.js';
+
+/** Real clients against real servers, and against ports where nothing answers. */
+async function rejection(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('the call succeeded');
+}
+
+describe('Redis errors', () => {
+  it('are Unavailable when Redis cannot be reached', async () => {
+    const redis = new Redis('redis://127.0.0.1:1', { ...redisOptions('x:'), maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    redis.on('error', () => {});
+    try {
+      const err = await rejection(() => redis.get('k'));
+      expect(redisUnavailable(err, redis)).toBeInstanceOf(Errors.Unavailable);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('are not when Redis answers with an error', async () => {
+    const prefix = `t-${randomUUID().slice(0, 8)}:`;
+    const redis = new Redis(TEST_REDIS_URL, redisOptions(prefix));
+    try {
+      await redis.set('text', 'a');
+      const err = await rejection(() => redis.lpush('text', 'b'));
+      expect(redisUnavailable(err, redis)).toBeNull();
+      await redis.del('text');
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('PostgreSQL errors', () => {
+  let silent: Server;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    // Accepts connections and never answers: a PostgreSQL that hangs.
+    silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  async function queryError(url: string): Promise<unknown> {
+    const orm = await MikroORM.init({ ...ormOptions(url, 1), connect: false });
+    try {
+      return await rejection(() => orm.em.fork().find(BuildClusterSchema, {}));
+    } finally {
+      await orm.close(true);
+    }
+  }
+
+  it('are Unavailable when PostgreSQL refuses the connection or never answers', async () => {
+    expect(databaseUnavailable(await queryError('postgres://postgres@127.0.0.1:1/none'))).toBeInstanceOf(Errors.Unavailable);
+    const { port } = silent.address() as AddressInfo;
+    expect(databaseUnavailable(await queryError(`postgres://postgres@127.0.0.1:${port}/none`))).toBeInstanceOf(
+      Errors.Unavailable,
+    );
+  }, 30_000);
+
+  it('are not when PostgreSQL answers with an error', async () => {
+    const missing = new URL(TEST_DATABASE_ADMIN_URL);
+    missing.pathname = `/no_such_database_${randomUUID().slice(0, 8)}`;
+    expect(databaseUnavailable(await queryError(missing.toString()))).toBeNull();
+  });
+});
