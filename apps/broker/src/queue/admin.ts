@@ -9,7 +9,7 @@ import type { Scheduler } from './scheduler.js';
 import type { QueueStore, RawQueued } from './store.js';
 import type { QueueRef } from './worker-protocol.js';
 
-/** Queue administration (SPEC §6, admin scope) and the figures behind stats, metrics and the live view. */
+/** Queue administration (README "API", the /v4/queues routes, admin scope) and the figures behind stats, metrics and the live view. */
 export interface QueueAdminDeps {
   store: QueueStore;
   directory: BuildDirectory;
@@ -50,7 +50,7 @@ export class QueueAdmin {
     const registered = await this.deps.clusters.get(cluster);
     if (registered) return { cluster, queue: registered.queueKey, name: registered.queue };
     for (const [queue, owner] of await this.deps.known.all()) if (owner === cluster) return { cluster, queue, name: queue };
-    throw new Errors.ClusterNotFound(`build cluster ${cluster} does not exist`);
+    throw new Errors.ClusterNotFound({ cluster });
   }
 
   async stats(ref: QueueRef): Promise<QueueStats> {
@@ -104,6 +104,11 @@ export class QueueAdmin {
     return (await this.deps.store.detail(ref.queue, DETAIL_LIMIT)).next.map(toQueued);
   }
 
+  /** When each of a queue's leases began (ms), for the console's workers view; null where unknown. */
+  async leaseStarts(ref: QueueRef, leases: Array<{ buildId: number; type: 'start' | 'stop' }>): Promise<Array<number | null>> {
+    return this.deps.store.leaseStarts(ref.queue, leases);
+  }
+
   async dead(cluster: string): Promise<DeadBuild[]> {
     const ref = await this.resolve(cluster);
     return (await this.deps.store.dead(ref.queue)).map((d) => ({
@@ -119,7 +124,7 @@ export class QueueAdmin {
   async requeue(cluster: string, buildId: number): Promise<BuildStatus> {
     const ref = await this.resolve(cluster);
     if (!(await this.deps.store.requeueDead(ref.queue, buildId))) {
-      throw new Errors.BuildNotFound(`build ${buildId} is not in the dead letters of cluster ${cluster}`);
+      throw new Errors.DeadLetterNotFound({ buildId, cluster });
     }
     this.deps.events.publish(buildId, 'queued', ref.cluster, 'requeued from the dead letters');
     return this.deps.scheduler.status(buildId);

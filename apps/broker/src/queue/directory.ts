@@ -1,28 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { DIRECTORY } from './keys.js';
+import type { RedisClient } from '../redis/client.js';
+import {
+  assignSpec,
+  cancelPendingSpec,
+  claimSpec,
+  rependSpec,
+  runScript,
+  settleSpec,
+  type CancelOutcome,
+  type Claim,
+  type DirectoryState,
+  type Journal,
+} from './directory-scripts.js';
+import { allBuckets, bucketOf, DIRECTORY, type BucketKeys } from './keys.js';
 import { scriptsFor, type Scripts } from './scripts.js';
 
-/**
- * The build directory: for every build, where it went (the global index `build → queue`), and the
- * builds still pending (no eligible cluster yet), in arrival order. A build is claimed exactly once
- * here (one Lua script), which is what keeps 50 concurrent duplicates from queueing it twice.
- */
-export type DirectoryState = '' | 'pending' | 'cancelled';
+export type { CancelOutcome, Claim, DirectoryState, Journal } from './directory-scripts.js';
 
 /**
- * How long an assignment marks its queue: new posts for it queue behind the pending builds
- * meanwhile. Short, so a drainer that died holds up nobody's posts for long.
+ * The build directory: for every build, where it went (the index `build → queue`), and the builds
+ * still pending (no eligible cluster yet), in arrival order. Split into buckets by build id (keys.ts),
+ * each in a slot of its own; a build is claimed exactly once in its bucket (one Lua script), which
+ * is what keeps 50 concurrent duplicates from queueing it twice. Reads that span the buckets
+ * (pending lists, journals) ask every bucket and merge by arrival number.
  */
-export const ASSIGNING_MARK_MS = 2000;
-
-export interface Claim {
-  created: boolean;
-  queue: string;
-  cluster: string;
-  state: DirectoryState;
-}
-
 export interface DirectoryEntry {
   queue: string;
   cluster: string;
@@ -39,38 +40,43 @@ export interface PendingEntry {
   message: string;
 }
 
-export type CancelOutcome =
-  { kind: 'missing' } | { kind: 'cancelled'; changed: boolean } | { kind: 'queue'; queue: string; cluster: string };
+/** A build waiting in a journal, with its message. */
+export interface Journaled {
+  buildId: number;
+  message: string;
+}
+
+const nowOf = ([seconds, micros]: Array<string | number>): number => Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
 export class BuildDirectory {
   private readonly scripts: Scripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keepMs: number,
   ) {
     this.scripts = scriptsFor(redis);
   }
 
-  /** Claims a build for a queue, or as pending (queue ''); an earlier claim wins and is returned. */
+  /**
+   * Claims a build for a queue (journaled until `appended`), or as pending (target null: one more
+   * round trip, for its arrival number); an earlier claim wins and is returned.
+   */
   async claim(
     buildId: number,
     target: { queue: string; cluster: string } | null,
     message: string,
     reason: string,
   ): Promise<Claim> {
-    const r = (await this.scripts.claim(
-      DIRECTORY.entry(buildId),
-      DIRECTORY.pending,
-      DIRECTORY.pendingMessages,
-      DIRECTORY.pendingSequence,
+    const arrival = target ? 0 : await this.nextArrival();
+    return runScript(this.scripts, claimSpec, {
       buildId,
-      target?.queue ?? '',
-      target?.cluster ?? '',
-      target ? '' : message,
+      queue: target?.queue ?? '',
+      cluster: target?.cluster ?? '',
+      message,
       reason,
-    )) as [number, string, string, string];
-    return { created: r[0] === 1, queue: r[1], cluster: r[2], state: r[3] as DirectoryState };
+      arrival,
+    });
   }
 
   async lookup(buildId: number): Promise<DirectoryEntry | null> {
@@ -87,117 +93,121 @@ export class BuildDirectory {
 
   /** First step of a stop: cancels a pending build, or says which queue holds it. */
   async cancelPending(buildId: number): Promise<CancelOutcome> {
-    const r = (await this.scripts['cancel-pending'](
-      DIRECTORY.entry(buildId),
-      DIRECTORY.pending,
-      DIRECTORY.pendingMessages,
-      buildId,
-      this.keepMs,
-    )) as string[];
-    if (r[0] === 'missing') return { kind: 'missing' };
-    if (r[0] === 'cancelled') return { kind: 'cancelled', changed: Number(r[1]) === 1 };
-    return { kind: 'queue', queue: r[1] ?? '', cluster: r[2] ?? '' };
+    return runScript(this.scripts, cancelPendingSpec, { buildId, keepMs: this.keepMs });
   }
 
-  /** Settled builds' directory entries expire with them (fire and forget: never on the latency path). */
+  /**
+   * Settled builds' directory entries expire with them (fire and forget: never on the latency
+   * path). One PEXPIRE each, pipelined per bucket, so one slot per pipeline.
+   */
   forgetLater(buildIds: number[]): void {
-    if (buildIds.length === 0) return;
-    this.scripts.forget(buildIds.length, ...buildIds.map((id) => DIRECTORY.entry(id)), this.keepMs).catch(() => {});
+    for (const [, ids] of byBucket(buildIds)) {
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.pexpire(DIRECTORY.entry(id), this.keepMs);
+      pipeline.exec().catch(() => {});
+    }
   }
 
   async pendingCount(): Promise<number> {
-    return this.redis.zcard(DIRECTORY.pending);
+    const counts = await Promise.all(allBuckets().map((b) => this.redis.zcard(b.pending)));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Pending builds after the arrival number `after`, oldest first, with their messages. */
+  /** Pending builds after the arrival number `after`, oldest first across the buckets, with their messages. */
   async pendingBatch(after: number, limit: number): Promise<Array<{ buildId: number; seq: number; message: string | null }>> {
-    const flat = await this.redis.zrangebyscore(DIRECTORY.pending, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
-    const ids: string[] = [];
-    const seqs: number[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      ids.push(flat[i]!);
-      seqs.push(Number(flat[i + 1]));
-    }
-    if (ids.length === 0) return [];
-    const messages = await this.redis.hmget(DIRECTORY.pendingMessages, ...ids);
-    return ids.map((id, i) => ({ buildId: Number(id), seq: seqs[i]!, message: messages[i] ?? null }));
+    const perBucket = await Promise.all(
+      allBuckets().map(async (b) => {
+        const flat = await this.redis.zrangebyscore(b.pending, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
+        return withScores(flat).map((p) => ({ ...p, bucket: b }));
+      }),
+    );
+    const oldest = perBucket
+      .flat()
+      .sort((a, b) => a.score - b.score)
+      .slice(0, limit);
+    const messages = await this.messagesOf(oldest);
+    return oldest.map((p) => ({ buildId: p.buildId, seq: p.score, message: messages.get(p.buildId) ?? null }));
   }
 
   /**
    * The oldest `limit` pending builds with their reason, claim time and message, and how many are
-   * pending in all. Two round trips: the list and its count, then every entry and message. A build
-   * assigned or cancelled in between is left out.
+   * pending in all. Two rounds over the buckets: the lists and counts, then the entries and
+   * messages (one pipeline per bucket). A build assigned or cancelled in between is left out.
    */
   async pendingList(limit: number): Promise<{ builds: PendingEntry[]; total: number }> {
-    const listed = await this.redis
-      .multi()
-      .zrange(DIRECTORY.pending, '0', String(limit - 1))
-      .zcard(DIRECTORY.pending)
-      .exec();
-    const [ids, total] = repliesOf(listed) as [string[], number];
-    if (ids.length === 0) return { builds: [], total };
-    const read = this.redis.pipeline();
-    for (const id of ids) read.hmget(DIRECTORY.entry(id), 'st', 'r', 'at');
-    read.hmget(DIRECTORY.pendingMessages, ...ids);
-    const replies = repliesOf(await read.exec()) as Array<Array<string | null>>;
-    const messages = replies[ids.length] ?? [];
+    const listed = await Promise.all(
+      allBuckets().map(async (b) => {
+        // Two plain commands, not a transaction: MULTI under auto-pipelining on a cluster mixes slots.
+        const [flat, count] = await Promise.all([
+          this.redis.zrange(b.pending, '0', String(limit - 1), 'WITHSCORES'),
+          this.redis.zcard(b.pending),
+        ]);
+        return { ids: withScores(flat).map((p) => ({ ...p, bucket: b })), count };
+      }),
+    );
+    const total = listed.reduce((a, l) => a + l.count, 0);
+    const oldest = listed
+      .flatMap((l) => l.ids)
+      .sort((a, b) => a.score - b.score)
+      .slice(0, limit);
+    const read = await Promise.all(
+      [...groupBy(oldest)].map(async ([bucket, ids]) => {
+        const pipeline = this.redis.pipeline();
+        for (const id of ids) pipeline.hmget(DIRECTORY.entry(id), 'st', 'r', 'at');
+        pipeline.hmget(bucket.messages, ...ids.map(String));
+        const replies = repliesOf(await pipeline.exec()) as Array<Array<string | null>>;
+        const messages = replies[ids.length] ?? [];
+        return ids.map((buildId, i) => ({ buildId, fields: replies[i] ?? [], message: messages[i] ?? null }));
+      }),
+    );
+    const found = new Map(read.flat().map((r) => [r.buildId, r]));
     const builds: PendingEntry[] = [];
-    ids.forEach((id, i) => {
-      const [state, reason, at] = replies[i] ?? [];
-      const message = messages[i];
-      if (state !== 'pending' || message == null) return;
-      builds.push({ buildId: Number(id), reason: reason ?? '', claimedMs: Number(at ?? 0), message });
-    });
+    for (const { buildId } of oldest) {
+      const r = found.get(buildId);
+      const [state, reason, at] = r?.fields ?? [];
+      if (state !== 'pending' || r?.message == null) continue;
+      builds.push({ buildId, reason: reason ?? '', claimedMs: Number(at ?? 0), message: r.message });
+    }
     return { builds, total };
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
-  async assign(buildId: number, queue: string, cluster: string, markMs = ASSIGNING_MARK_MS): Promise<string | null> {
-    const r = (await this.scripts.assign(
-      DIRECTORY.entry(buildId),
-      DIRECTORY.pending,
-      DIRECTORY.pendingMessages,
-      DIRECTORY.assigning,
-      DIRECTORY.assigningMarker,
-      buildId,
-      queue,
-      cluster,
-      markMs,
-    )) as [number, string?];
-    return r[0] === 1 ? (r[1] ?? '{}') : null;
+  async assign(buildId: number, queue: string, cluster: string): Promise<string | null> {
+    return runScript(this.scripts, assignSpec, { buildId, queue, cluster });
   }
 
   /**
    * Puts a build claimed for `queue` back on the pending list (at its arrival place when it had
-   * one): that queue was retired before the build got into it. False when the claim moved on.
+   * one, else at a new arrival number): that queue refused it. Only while the build is still in
+   * the journal `from` (its claim or assignment not finished by anyone); false otherwise.
    */
-  async repend(buildId: number, queue: string, message: string, reason: string): Promise<boolean> {
-    const r = await this.scripts.repend(
-      DIRECTORY.entry(buildId),
-      DIRECTORY.pending,
-      DIRECTORY.pendingMessages,
-      DIRECTORY.assigning,
-      DIRECTORY.pendingSequence,
-      buildId,
-      queue,
-      message,
-      reason,
-    );
-    return r === 1;
+  async repend(buildId: number, queue: string, message: string, reason: string, from: Journal): Promise<boolean> {
+    const arrival = await this.nextArrival();
+    return runScript(this.scripts, rependSpec, { buildId, queue, message, reason, from, arrival });
   }
 
+  /** An assigned build is in its queue: out of the assigning journal. */
   async settle(buildId: number): Promise<void> {
-    await this.scripts.settle(DIRECTORY.assigning, DIRECTORY.pendingMessages, buildId);
+    await runScript(this.scripts, settleSpec, { bucket: bucketOf(buildId), from: 'assigning', buildIds: [buildId] });
+  }
+
+  /** Claimed builds are in their queue: out of the claims journal (a sweeper would do it too). */
+  async appended(buildIds: number[]): Promise<void> {
+    await Promise.all(
+      [...byBucket(buildIds)].map(([bucket, ids]) =>
+        runScript(this.scripts, settleSpec, { bucket, from: 'claims', buildIds: ids }),
+      ),
+    );
   }
 
   /** Assignments a broker left half done (it died between assign and settle). */
-  async stalledAssignments(olderThanMs: number): Promise<Array<{ buildId: number; message: string }>> {
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const ids = await this.redis.zrangebyscore(DIRECTORY.assigning, '-inf', now - olderThanMs, 'LIMIT', 0, 500);
-    if (ids.length === 0) return [];
-    const messages = await this.redis.hmget(DIRECTORY.pendingMessages, ...ids);
-    return ids.map((id, i) => ({ buildId: Number(id), message: messages[i] ?? '{}' }));
+  async stalledAssignments(olderThanMs: number): Promise<Journaled[]> {
+    return this.stalled('assigning', olderThanMs);
+  }
+
+  /** Claims a broker left half done (it died between claim and append), oldest first. */
+  async stalledClaims(olderThanMs: number): Promise<Journaled[]> {
+    return this.stalled('claims', olderThanMs);
   }
 
   /** One drainer at a time across replicas, so pending builds are queued in arrival order. */
@@ -219,18 +229,68 @@ export class BuildDirectory {
     return r === 1;
   }
 
+  /** Deletes only our own lock (it may have lapsed and been taken by another replica). */
   async unlock(token: string): Promise<void> {
-    // Delete only our own lock (it may have lapsed and been taken by another replica), and the
-    // marks that made new posts queue behind the builds this drain assigned.
     await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[2]) return redis.call('DEL', KEYS[1]) end return 0",
-      2,
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
       DIRECTORY.drainLock,
-      DIRECTORY.assigningMarker,
       token,
     );
   }
+
+  private async nextArrival(): Promise<number> {
+    return this.redis.incr(DIRECTORY.pendingSequence);
+  }
+
+  private async stalled(journal: Journal, olderThanMs: number): Promise<Journaled[]> {
+    const before = nowOf(await this.redis.time()) - olderThanMs;
+    const perBucket = await Promise.all(
+      allBuckets().map(async (b) => {
+        const flat = await this.redis.zrangebyscore(b[journal], '-inf', before, 'WITHSCORES', 'LIMIT', 0, 100);
+        return withScores(flat).map((p) => ({ ...p, bucket: b }));
+      }),
+    );
+    const due = perBucket.flat().sort((a, b) => a.score - b.score);
+    const messages = await this.messagesOf(due);
+    return due.map((p) => ({ buildId: p.buildId, message: messages.get(p.buildId) ?? '{}' }));
+  }
+
+  /** The stored messages of builds, one HMGET per bucket. */
+  private async messagesOf(builds: Array<{ buildId: number; bucket: BucketKeys }>): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    await Promise.all(
+      [...groupBy(builds)].map(async ([bucket, ids]) => {
+        const messages = await this.redis.hmget(bucket.messages, ...ids.map(String));
+        ids.forEach((id, i) => {
+          const m = messages[i];
+          if (m != null) out.set(id, m);
+        });
+      }),
+    );
+    return out;
+  }
 }
+
+/** A WITHSCORES reply as build ids and scores. */
+function withScores(flat: string[]): Array<{ buildId: number; score: number }> {
+  const out: Array<{ buildId: number; score: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ buildId: Number(flat[i]), score: Number(flat[i + 1]) });
+  return out;
+}
+
+function groupBy(builds: Array<{ buildId: number; bucket: BucketKeys }>): Map<BucketKeys, number[]> {
+  const out = new Map<BucketKeys, number[]>();
+  for (const { buildId, bucket } of builds) {
+    const ids = out.get(bucket);
+    if (ids) ids.push(buildId);
+    else out.set(bucket, [buildId]);
+  }
+  return out;
+}
+
+const byBucket = (buildIds: number[]): Map<BucketKeys, number[]> =>
+  groupBy(buildIds.map((buildId) => ({ buildId, bucket: bucketOf(buildId) })));
 
 /** The replies of a pipeline or transaction; the first failed command's error is thrown. */
 function repliesOf(results: Array<[Error | null, unknown]> | null): unknown[] {

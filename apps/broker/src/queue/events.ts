@@ -1,5 +1,5 @@
 import type { BuildState } from '@buildcluster/protocol';
-import type { Bus } from '../plugins/bus.js';
+import type { Bus } from '../plugins/app/bus.js';
 import type { JobEvent } from './store.js';
 
 /** A state change as seen by the replica that made it. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { KNOWN_QUEUES } from './keys.js';
 
 /**
@@ -9,7 +9,7 @@ import { KNOWN_QUEUES } from './keys.js';
 export class KnownQueues {
   private readonly noted = new Set<string>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   note(queue: string, cluster: string): void {
     const key = `${queue}\n${cluster}`;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { AuditLine, PauseMode, QueuePause } from '@buildcluster/protocol';
 import type { CachedCluster, ClusterDirectory } from '../clusters/types.js';
 
@@ -17,7 +17,7 @@ export class Pauses {
   private readonly byQueue = new Map<string, QueuePause & { cluster: string }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channel: string,
   ) {}
 
@@ -48,12 +48,9 @@ export class Pauses {
 
   async pause(cluster: string, queue: string, mode: PauseMode, note: string, by: string): Promise<QueuePause> {
     const pause: QueuePause = { mode, note, by, at: new Date().toISOString() };
-    await this.redis
-      .multi()
-      .hset(PAUSES_KEY, queue, JSON.stringify({ ...pause, cluster }))
-      .lpush(auditKey(cluster), JSON.stringify({ at: pause.at, by, action: `paused (${mode})`, note }))
-      .ltrim(auditKey(cluster), 0, AUDIT_KEEP - 1)
-      .exec();
+    // Two steps (the keys are of different slots on a Redis Cluster): the pause, then its audit line.
+    await this.redis.hset(PAUSES_KEY, queue, JSON.stringify({ ...pause, cluster }));
+    await this.audit(cluster, by, `paused (${mode})`, note, pause.at);
     await this.redis.publish(this.channel, queue);
     this.byQueue.set(queue, { ...pause, cluster });
     return pause;
@@ -69,10 +66,10 @@ export class Pauses {
     return true;
   }
 
-  async audit(cluster: string, by: string, action: string, note: string): Promise<void> {
+  async audit(cluster: string, by: string, action: string, note: string, at = new Date().toISOString()): Promise<void> {
     await this.redis
       .multi()
-      .lpush(auditKey(cluster), JSON.stringify({ at: new Date().toISOString(), by, action, note }))
+      .lpush(auditKey(cluster), JSON.stringify({ at, by, action, note }))
       .ltrim(auditKey(cluster), 0, AUDIT_KEEP - 1)
       .exec();
   }

@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildEvent, ClusterEvent } from '@buildcluster/protocol';
-import type { CachedCluster, ClusterDirectory } from '../clusters/types.js';
-import type { Bus } from '../plugins/bus.js';
-import { flushPrefix, TEST_REDIS_URL } from '../testing/index.js';
-import { BuildDirectory } from './directory.js';
-import { BuildEvents } from './events.js';
-import { KnownQueues } from './known-queues.js';
-import { PendingDrainer } from './pending.js';
-import { Scheduler } from './scheduler.js';
-import { QueueStore } from './store.js';
-import { startMessage, waitFor } from './testing.js';
+import { flushPrefix, testRedis } from '@buildcluster/testkit/redis';
+import { startMessage, waitFor } from '@buildcluster/testkit/queue';
+import { cluster, Clusters, queueReplica } from '../../test/support/queue-replica.js';
+import { bucketOf } from './keys.js';
 
 /**
  * Crash safety and concurrency of scheduling, on the real Redis: a broker dying between claiming
@@ -23,82 +14,12 @@ import { startMessage, waitFor } from './testing.js';
 const prefix = `t-pending-${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
 
-class Clusters implements ClusterDirectory {
-  constructor(readonly all: CachedCluster[] = []) {}
-  async get(name: string) {
-    return this.all.find((c) => c.name === name) ?? null;
-  }
-  async listActive() {
-    return this.all.filter((c) => c.isActive);
-  }
-  list() {
-    return [...this.all];
-  }
-}
-
-const cluster = (name: string): CachedCluster => ({
-  name,
-  queue: name,
-  queueKey: name,
-  scmOrganization: 'screwdriver-cd',
-  scmContext: 'github:github.com',
-  isActive: true,
-  managedBy: 'screwdriver',
-  weightage: 100,
-  provider: null,
-  signOption: { issuer: 'i', subject: 's', audience: 'a', expiresIn: 60, algorithm: 'ES256' },
-  keys: [],
-});
-
-class RecordingBus implements Bus {
-  readonly events: BuildEvent[] = [];
-  private readonly emitter = new EventEmitter();
-  publish(event: ClusterEvent | BuildEvent) {
-    if (event.type === 'build') this.events.push(event);
-  }
-  on(type: 'cluster' | 'build', listener: (event: never) => void) {
-    this.emitter.on(type, listener);
-  }
-  off(type: string, listener: (event: never) => void) {
-    this.emitter.off(type, listener);
-  }
-}
-
-const noop = () => {};
-const silentLog = {
-  level: 'silent',
-  info: noop,
-  warn: noop,
-  error: noop,
-  debug: noop,
-  fatal: noop,
-  trace: noop,
-  silent: noop,
-  child: () => silentLog,
-} as unknown as FastifyBaseLogger;
-
 function replica(clusters: Clusters, stalledMs = 10_000, lockMs?: number) {
-  const store = new QueueStore({ redis, wakeChannel: `${prefix}wake`, leaseMs: 60_000, maxAttempts: 5, keepMs: 60_000 });
-  const directory = new BuildDirectory(redis, 60_000);
-  const bus = new RecordingBus();
-  const events = new BuildEvents(bus);
-  const known = new KnownQueues(redis);
-  const drainer: PendingDrainer = new PendingDrainer({
-    store,
-    directory,
-    clusters,
-    events,
-    known,
-    log: silentLog,
-    stalledMs,
-    ...(lockMs ? { lockMs } : {}),
-  });
-  const scheduler = new Scheduler({ store, directory, clusters, events, known, requestDrain: () => drainer.request() });
-  return { store, directory, scheduler, drainer, bus };
+  return queueReplica(redis, prefix, clusters, { stalledMs, ...(lockMs ? { lockMs } : {}) });
 }
 
 beforeAll(() => {
-  redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
+  redis = testRedis({ keyPrefix: prefix });
 });
 afterAll(async () => {
   redis.disconnect();
@@ -144,7 +65,7 @@ describe('crash safety', () => {
     await survivor.drainer.idle();
     const { jobs } = await survivor.store.poll('crash-c', 'w', 10);
     expect(jobs.map((j) => j.buildId)).toEqual([3]);
-    expect(await redis.zcard('dir:{d}:assigning')).toBe(0);
+    expect(await redis.zcard(bucketOf(3).assigning)).toBe(0);
   });
 });
 

@@ -7,9 +7,10 @@ import type { BuildEvents } from './events.js';
 import type { KnownQueues } from './known-queues.js';
 import { selectCluster, withoutRequestedCluster, type Selection } from './select.js';
 import type { QueueStore } from './store.js';
+import { Errors } from '../errors.js';
 
 /**
- * Assigns pending builds, in arrival order, once an eligible cluster is active (SPEC §5 rule 4).
+ * Assigns pending builds, in arrival order, once an eligible cluster is active (README "API", Which cluster runs a build: pending).
  * Runs on every replica on each cluster event, but one replica at a time (a Redis lock), so the
  * order holds; and each build's move is atomic, so two drainers never queue a build twice.
  */
@@ -30,6 +31,11 @@ export interface PendingDeps {
 const LOCK_MS = 5_000;
 const RETRY_MS = 200;
 const STALLED_MS = 10_000;
+/**
+ * How long an assignment marks its queue: new posts for it queue behind the pending builds
+ * meanwhile. Short, so a drainer that died holds up nobody's posts for long.
+ */
+export const ASSIGNING_MARK_MS = 2000;
 
 export class PendingDrainer {
   private running: Promise<void> | null = null;
@@ -37,6 +43,8 @@ export class PendingDrainer {
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
   private lockLost = false;
+  /** Queues this drain marked (queue → when, local clock), unmarked when it ends. */
+  private readonly marked = new Map<string, number>();
 
   constructor(private readonly deps: PendingDeps) {}
 
@@ -109,6 +117,9 @@ export class PendingDrainer {
       await this.drain();
     } finally {
       clearInterval(renewal);
+      // The marks made new posts for these queues queue behind the builds this drain assigned.
+      await Promise.all([...this.marked.keys()].map((queue) => this.deps.store.unmark(queue).catch(() => {})));
+      this.marked.clear();
       await directory.unlock(token).catch(() => {});
     }
     return true;
@@ -127,6 +138,7 @@ export class PendingDrainer {
             entry.queue,
             stalled.message,
             `cluster ${entry.cluster} was deleted before the build reached its queue`,
+            'assigning',
           );
           continue;
         }
@@ -140,9 +152,20 @@ export class PendingDrainer {
   private async select(message: StartMessage, retired: ReadonlySet<string>): Promise<Selection> {
     const { clusters } = this.deps;
     const selection = selectCluster(message, await candidateClusters(clusters, message, retired));
-    if (selection.kind !== 'refused' || selection.statusCode !== 400) return selection;
+    if (selection.kind !== 'refused' || !(selection.error() instanceof Errors.RequestedClusterUnknown)) return selection;
     const unnamed = withoutRequestedCluster(message);
     return selectCluster(unnamed, await candidateClusters(clusters, unnamed, retired));
+  }
+
+  /**
+   * Marks a queue before its first assignment of this drain (each append renews the mark), so a
+   * post for it from here on queues behind the pending builds (enqueue-4, schedule-8).
+   */
+  private async mark(queue: string): Promise<void> {
+    const at = this.marked.get(queue);
+    if (at !== undefined && Date.now() - at < ASSIGNING_MARK_MS / 2) return;
+    await this.deps.store.mark(queue, ASSIGNING_MARK_MS);
+    this.marked.set(queue, Date.now());
   }
 
   private async drain(): Promise<void> {
@@ -167,13 +190,16 @@ export class PendingDrainer {
         const selection = await this.select(message, retired);
         if (selection.kind !== 'cluster') continue;
         const { queueKey: queue, name } = selection.cluster;
+        await this.mark(queue);
         const won = await directory.assign(pending.buildId, queue, name);
         if (won === null) continue;
-        const appended = await store.enqueue(queue, name, pending.buildId, won);
+        const appended = await store.enqueue(queue, name, pending.buildId, won, { kind: 'assign', markMs: ASSIGNING_MARK_MS });
+        this.marked.set(queue, Date.now());
         if (appended.gone) {
           // Deleted between the choice and the append: back to its place, and start over without it,
           // so that no later build overtakes it.
-          await directory.repend(pending.buildId, queue, won, `cluster ${name} was deleted before the build reached its queue`);
+          const reason = `cluster ${name} was deleted before the build reached its queue`;
+          await directory.repend(pending.buildId, queue, won, reason, 'assigning');
           retired.add(queue);
           after = 0;
           break;

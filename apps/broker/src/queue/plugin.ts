@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { isCluster } from '../redis/client.js';
 import { ScrewdriverTokens } from '../screwdriver/tokens.js';
 import { QueueAdmin } from './admin.js';
 import { BuildDirectory } from './directory.js';
@@ -11,6 +12,7 @@ import { QueueRetirement } from './retirement.js';
 import { Scheduler } from './scheduler.js';
 import { QueueStore } from './store.js';
 import { Sweeper } from './sweeper.js';
+import { upgradeDirectory } from './upgrade.js';
 import { Waiters } from './waiters.js';
 import { WorkerProtocol } from './worker-protocol.js';
 import type { QueueModule } from './types.js';
@@ -21,6 +23,9 @@ export default fp(
     const { leaseMs, maxAttempts } = app.config;
     // How long settled builds (acked, cancelled, dead) stay known to dedup, stop and GET /v4/builds.
     const keepMs = app.config.buildRetentionSeconds * 1000;
+    // Builds a previous version left under the one directory tag move into the buckets first.
+    const upgraded = await upgradeDirectory(app.redis);
+    if (upgraded.moved > 0) app.log.info({ moved: upgraded.moved }, 'build directory moved into its buckets');
     const wakeChannel = app.channel('wake');
     const store = new QueueStore({ redis: app.redis, wakeChannel, leaseMs, maxAttempts, keepMs });
     const directory = new BuildDirectory(app.redis, keepMs);
@@ -31,7 +36,18 @@ export default fp(
     // Scheduling sees clusters paused in divert mode with weightage 0 (left out of the weighted pick).
     const clusters = pauses.routing(app.clusters);
     // The drainer is made below; a build sent back to pending asks it to run.
-    const scheduler = new Scheduler({ store, directory, clusters, events, known, requestDrain: () => pending.request() });
+    // On a Redis Cluster a start takes two steps, claim then append (README "Rules": once per build).
+    // The lead may wire this from app.config.redisClusterNodes instead; the client says the same.
+    const splitSchedule = isCluster(app.redis);
+    const scheduler = new Scheduler({
+      store,
+      directory,
+      clusters,
+      events,
+      known,
+      requestDrain: () => pending.request(),
+      splitSchedule,
+    });
     const admin = new QueueAdmin({ store, directory, clusters: app.clusters, known, events, scheduler });
     const metrics = new QueueMetrics(
       app.metrics,
@@ -54,7 +70,7 @@ export default fp(
     });
     const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
     const sweeper = new Sweeper(
-      { admin, worker, directory, drainer: pending, log: app.log },
+      { admin, worker, directory, drainer: pending, scheduler, log: app.log },
       Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
       5,
     );

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, TEST_REDIS_URL } from '../testing/index.js';
-import { startOwnRedis } from '../testing/redis-server.js';
+import { flushPrefix, TEST_REDIS_URL } from '../../test/support/broker.js';
+import { startOwnRedis } from '@buildcluster/testkit/redis-server';
 import { QueueStore } from './store.js';
 
 /**

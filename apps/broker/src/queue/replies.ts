@@ -82,7 +82,8 @@ export interface RawDead {
 }
 
 export const jobType = (t: string): JobType => (t === 'x' ? 'stop' : 'start');
-export const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
+export const str = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : '';
 export const num = (v: unknown): number => Number(v ?? 0);
 
 export function pairs(list: unknown): Rejected[] {

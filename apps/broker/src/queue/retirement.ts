@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { QueueLifecycle } from '../plugins/cluster-hooks.js';
+import type { QueueLifecycle } from '../plugins/app/cluster-hooks.js';
 import { Errors } from '../errors.js';
 import type { QueueStore } from './store.js';
 
@@ -19,11 +19,8 @@ export class QueueRetirement implements QueueLifecycle {
     const token = `deleting:${Date.now()}:${randomUUID()}`;
     const outcome = await this.store.retire(queueKey, token);
     if (outcome.kind === 'retired') return token;
-    if (outcome.kind === 'deleting') throw new Errors.ClusterBusy(`cluster ${cluster} is being deleted by another request`);
-    throw new Errors.ClusterBusy(
-      `cluster ${cluster} still has ${outcome.queued} queued and ${outcome.leased} leased builds and ${outcome.dead} dead letters; ` +
-        'deactivate it, let its workers drain the queue, and requeue or stop its dead letters first',
-    );
+    if (outcome.kind === 'deleting') throw new Errors.ClusterBeingDeleted({ cluster });
+    throw new Errors.ClusterNotDrained({ cluster, queued: outcome.queued, leased: outcome.leased, dead: outcome.dead });
   }
 
   /** The queue stays known (its figures and retained builds stay readable), retired for good. */

@@ -18,7 +18,7 @@ import { requestedClusterName, selectCluster } from './select.js';
 import { BEHIND_PENDING, type QueueStore } from './store.js';
 
 /**
- * Screwdriver's side (SPEC §5): start a build (pick its cluster, claim it once, append it to the
+ * Screwdriver's side (README "API", Which cluster runs a build): start a build (pick its cluster, claim it once, append it to the
  * cluster's queue, or keep it pending), stop it, and tell where it is.
  */
 export interface SchedulerDeps {
@@ -29,7 +29,15 @@ export interface SchedulerDeps {
   known: KnownQueues;
   /** Asks for a drain of the pending builds (a build went back to pending). */
   requestDrain?: () => void;
+  /**
+   * Claim and append as two steps (a Redis Cluster, where the directory and the queue are in
+   * different slots) instead of one script spanning both (one Redis). Default false.
+   */
+  splitSchedule?: boolean;
 }
+
+/** How long a claim may wait for its append before a sweeper completes it (the broker that made it died). */
+export const CLAIM_GRACE_MS = 2000;
 
 export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {}
@@ -53,11 +61,17 @@ export class Scheduler {
       // A retry of a build accepted earlier is answered as before, even if the clusters changed since.
       const entry = await directory.lookup(buildId);
       if (!entry) {
-        throw selection.statusCode === 403 ? new Errors.Forbidden(selection.message) : new Errors.BadRequest(selection.message);
+        throw selection.error();
       }
       return { created: false, result: await this.current(buildId, entry) };
     }
     const json = JSON.stringify(message);
+    if (selection.kind === 'cluster' && this.deps.splitSchedule) {
+      // Two steps: the claim (the build's bucket, journaled), then the append (the queue's slot).
+      const { queueKey, name } = selection.cluster;
+      const claim = await directory.claim(buildId, { queue: queueKey, cluster: name }, json, '');
+      return { created: claim.created, result: await this.again(buildId, claim.queue, claim.cluster, claim.state, json) };
+    }
     if (selection.kind === 'cluster') {
       const { queueKey, queue, name } = selection.cluster;
       // The common case, one round trip: claimed and appended together.
@@ -84,23 +98,44 @@ export class Scheduler {
   }
 
   /**
-   * A build claimed before: answer its first assignment. Claimed for a queue, it is appended there
-   * (idempotent), so a retry after a broker died between a claim and its append completes it.
+   * Completes the claims whose broker died before appending them (the claims journal, older than
+   * `olderThanMs`): appended once (idempotent), or pending again when their queue refuses them.
+   * Any replica may run it at any time, alongside the POSTs' own appends. Returns how many it saw.
+   */
+  async finishClaims(olderThanMs = CLAIM_GRACE_MS): Promise<number> {
+    const { directory } = this.deps;
+    const stalled = await directory.stalledClaims(olderThanMs);
+    for (const { buildId, message } of stalled) {
+      const entry = await directory.lookup(buildId);
+      if (!entry || entry.state !== '' || entry.queue === '') await directory.appended([buildId]);
+      else await this.again(buildId, entry.queue, entry.cluster, '', message);
+    }
+    return stalled.length;
+  }
+
+  /**
+   * A build claimed for a queue: append it there (idempotent, and refused behind pending builds
+   * being assigned to it), then clear its claim; or answer its pending state. So a retry after a
+   * broker died between a claim and its append completes it, as does a sweeper.
    */
   private async again(buildId: number, queue: string, cluster: string, state: string, json: string): Promise<EnqueueResult> {
     if (state === 'pending' || state === 'cancelled') return { buildId, state, cluster: null, queue: null };
-    const appended = await this.deps.store.enqueue(queue, cluster, buildId, json);
-    if (appended.gone) {
-      // Its cluster was deleted before the append: pending again, assigned like any pending build.
-      const reason = `cluster ${cluster} was deleted before the build reached its queue`;
-      if (await this.deps.directory.repend(buildId, queue, json, reason))
-        this.deps.events.publish(buildId, 'pending', null, reason);
+    const { directory, events } = this.deps;
+    const appended = await this.deps.store.enqueue(queue, cluster, buildId, json, { kind: 'post' });
+    if (appended.gone || appended.behind) {
+      // Its cluster was deleted before the append, or pending builds are being assigned to its
+      // queue: pending again (behind those), assigned like any pending build.
+      const reason = appended.gone ? `cluster ${cluster} was deleted before the build reached its queue` : BEHIND_PENDING;
+      if (await directory.repend(buildId, queue, json, reason, 'claims')) events.publish(buildId, 'pending', null, reason);
+      else await directory.appended([buildId]);
       this.deps.requestDrain?.();
       return { buildId, state: 'pending', cluster: null, queue: null };
     }
+    // Off the latency path: a journal entry left behind is cleared by the next sweep.
+    directory.appended([buildId]).catch(() => {});
     if (appended.created) {
       this.deps.known.note(queue, cluster);
-      this.deps.events.publish(buildId, 'queued', cluster);
+      events.publish(buildId, 'queued', cluster);
     }
     return { buildId, state: appended.state, cluster, queue: queueName(this.deps.clusters, queue) };
   }
@@ -109,7 +144,7 @@ export class Scheduler {
     const { directory, store, events } = this.deps;
     const buildId = body.buildId;
     const found = await directory.cancelPending(buildId);
-    if (found.kind === 'missing') throw new Errors.BuildNotFound(`build ${buildId} is not known to the broker`);
+    if (found.kind === 'missing') throw new Errors.BuildNotFound({ buildId });
     if (found.kind === 'cancelled') {
       if (found.changed) events.publish(buildId, 'cancelled', null, 'stopped while pending');
       return { buildId, state: 'cancelled' };
@@ -128,7 +163,7 @@ export class Scheduler {
 
   async status(buildId: number): Promise<BuildStatus> {
     const entry = await this.deps.directory.lookup(buildId);
-    if (!entry) throw new Errors.BuildNotFound(`build ${buildId} is not known to the broker`);
+    if (!entry) throw new Errors.BuildNotFound({ buildId });
     if (entry.state !== '') {
       return {
         buildId,
@@ -156,7 +191,7 @@ export class Scheduler {
     return toBuildStatus(buildId, queueName(this.deps.clusters, entry.queue), raw);
   }
 
-  /** Builds no eligible cluster could take yet, oldest first, with why (SPEC §5 rule 4). */
+  /** Builds no eligible cluster could take yet, oldest first, with why (README "API", Which cluster runs a build: pending). */
   async pending(limit: number): Promise<PendingBuildList> {
     const { builds, total } = await this.deps.directory.pendingList(limit);
     return {
@@ -170,6 +205,8 @@ export class Scheduler {
           requestedCluster: requestedClusterName(start),
           scmContext: start.pipeline.scmContext,
           pipeline: start.pipeline.name,
+          jobId: start.jobId ?? null,
+          pipelineId: start.pipelineId ?? null,
         };
       }),
       total,

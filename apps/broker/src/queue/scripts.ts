@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { scriptDir, type ScriptArg, type ScriptCall } from '../redis/script-dir.js';
 
 export type { ScriptArg, ScriptCall };
@@ -23,15 +23,15 @@ export type ScriptName =
   | 'assign'
   | 'settle'
   | 'cancel-pending'
-  | 'forget'
   | 'schedule'
   | 'retire'
   | 'lift'
-  | 'repend';
+  | 'repend'
+  | 'upgrade';
 
 export type Scripts = Record<ScriptName, ScriptCall>;
 
 /** The queue scripts bound to a client (defined on it the first time). */
-export function scriptsFor(redis: Redis): Scripts {
-  return scriptDir<ScriptName>(redis, LUA_DIR, PREFIX);
+export function scriptsFor(redis: RedisClient): Scripts {
+  return scriptDir<ScriptName>(redis, LUA_DIR, PREFIX, ['stats', 'status', 'detail']);
 }

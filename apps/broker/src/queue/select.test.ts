@@ -54,7 +54,10 @@ describe('selectCluster', () => {
 
   it('lets only its own organization use an external cluster', () => {
     const ext = cluster('team', { managedBy: 'external', scmOrganization: 'acme' });
-    expect(selectCluster(build({ buildClusterName: 'team' }), [ext])).toMatchObject({ kind: 'cluster', cluster: { name: 'team' } });
+    expect(selectCluster(build({ buildClusterName: 'team' }), [ext])).toMatchObject({
+      kind: 'cluster',
+      cluster: { name: 'team' },
+    });
     const other = build({ buildClusterName: 'team', pipeline: { name: 'evil/app', scmContext: 'github:github.com' } });
     expect(selectCluster(other, [ext])).toMatchObject({ kind: 'refused', statusCode: 403 });
   });
@@ -84,12 +87,19 @@ describe('selectCluster', () => {
   });
 
   it('routes a build with a provider block only to a cluster of that provider, region and account', () => {
-    const clusters = [cluster('onprem'), cluster('aws-west', { provider: aws }), cluster('aws-east', { provider: { ...aws, region: 'us-east-1' } })];
+    const clusters = [
+      cluster('onprem'),
+      cluster('aws-west', { provider: aws }),
+      cluster('aws-east', { provider: { ...aws, region: 'us-east-1' } }),
+    ];
     for (let i = 0; i < 100; i++) {
       expect(selectCluster(build({ provider: aws }), clusters)).toMatchObject({ cluster: { name: 'aws-west' } });
       expect(selectCluster(build(), clusters)).toMatchObject({ cluster: { name: 'onprem' } });
     }
-    expect(selectCluster(build({ provider: aws, buildClusterName: 'onprem' }), clusters)).toMatchObject({ kind: 'refused', statusCode: 403 });
+    expect(selectCluster(build({ provider: aws, buildClusterName: 'onprem' }), clusters)).toMatchObject({
+      kind: 'refused',
+      statusCode: 403,
+    });
   });
 
   it('picks by weight', () => {

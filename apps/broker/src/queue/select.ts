@@ -1,12 +1,28 @@
 import type { Provider, StartMessage } from '@buildcluster/protocol';
 import type { CachedCluster } from '../clusters/types.js';
 import { servesOrganization } from '../console/screwdriver-shape.js';
+import { Errors, type BrokerError } from '../errors.js';
 
-/** Where a build goes (SPEC §5): a cluster, pending until one becomes eligible, or a refusal for the caller. */
-export type Selection =
-  | { kind: 'cluster'; cluster: CachedCluster }
-  | { kind: 'pending'; reason: string }
-  | { kind: 'refused'; statusCode: 400 | 403; message: string };
+/** A start message's requested cluster refused: the status and message of its catalogue entry, and the error to throw. */
+export class Refusal {
+  readonly kind = 'refused';
+  readonly statusCode: 400 | 403;
+  readonly message: string;
+  readonly #error: BrokerError;
+
+  constructor(error: BrokerError & { statusCode: 400 | 403 }) {
+    this.statusCode = error.statusCode;
+    this.message = error.message;
+    this.#error = error;
+  }
+
+  error(): BrokerError {
+    return this.#error;
+  }
+}
+
+/** Where a build goes (README "API", which cluster runs a build): a cluster, pending until one becomes eligible, or a refusal for the caller. */
+export type Selection = { kind: 'cluster'; cluster: CachedCluster } | { kind: 'pending'; reason: string } | Refusal;
 
 export const CLUSTER_ANNOTATION = 'screwdriver.cd/buildCluster';
 
@@ -34,6 +50,8 @@ export function scmOrganizationOf(message: StartMessage): string {
   const slash = name.indexOf('/');
   return slash === -1 ? name : name.slice(0, slash);
 }
+
+const refusal = (error: BrokerError) => new Refusal(error as BrokerError & { statusCode: 400 | 403 });
 
 function describeProvider(provider: Provider | null | undefined): string {
   return provider ? `${provider.name}/${provider.region}/${provider.accountId}` : 'none';
@@ -71,29 +89,27 @@ export function selectCluster(message: StartMessage, clusters: CachedCluster[], 
   if (requested !== null) {
     const cluster = clusters.find((c) => c.name === requested);
     if (!cluster) {
-      return { kind: 'refused', statusCode: 400, message: `build cluster "${requested}" does not exist` };
+      return refusal(new Errors.RequestedClusterUnknown({ cluster: requested }));
     }
     if (cluster.scmContext !== scmContext) {
-      return {
-        kind: 'refused',
-        statusCode: 403,
-        message: `build cluster "${requested}" serves scmContext "${cluster.scmContext}", not "${scmContext}"`,
-      };
+      return refusal(
+        new Errors.RequestedClusterScmContext({ cluster: requested, serves: cluster.scmContext, build: scmContext }),
+      );
     }
     const organization = scmOrganizationOf(message);
     if (cluster.managedBy === 'external' && !servesOrganization(cluster.scmOrganization, organization)) {
-      return {
-        kind: 'refused',
-        statusCode: 403,
-        message: `build cluster "${requested}" runs builds of organization "${cluster.scmOrganization}" only, not "${organization}"`,
-      };
+      return refusal(
+        new Errors.RequestedClusterOrganization({ cluster: requested, serves: cluster.scmOrganization, build: organization }),
+      );
     }
     if (!providerMatches(provider, cluster.provider)) {
-      return {
-        kind: 'refused',
-        statusCode: 403,
-        message: `build cluster "${requested}" has provider ${describeProvider(cluster.provider)}, the build needs ${describeProvider(provider)}`,
-      };
+      return refusal(
+        new Errors.RequestedClusterProvider({
+          cluster: requested,
+          has: describeProvider(cluster.provider),
+          needs: describeProvider(provider),
+        }),
+      );
     }
     if (cluster.isActive) return { kind: 'cluster', cluster };
     // Inactive: fall through to the managed pool (rule 2).

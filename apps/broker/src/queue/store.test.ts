@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, TEST_REDIS_URL } from '../testing/index.js';
+import { flushPrefix, testRedis } from '../../test/support/broker.js';
 import { queueKeys } from './keys.js';
 import { QueueStore, type QueueStoreOptions } from './store.js';
 
-/** The queue core straight against the real Redis (no HTTP): each rule of SPEC §6. */
+/** The queue core straight against the real Redis (no HTTP): each rule of README "Worker protocol". */
 const prefix = `t-store-${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
 
@@ -32,7 +32,7 @@ async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeo
 }
 
 beforeAll(() => {
-  redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
+  redis = testRedis({ keyPrefix: prefix });
 });
 afterAll(async () => {
   redis.disconnect();

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { BuildState } from '@buildcluster/protocol';
-import { buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
+import { bucketOf, buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
 import { scriptsFor, type ScriptArg, type Scripts } from './scripts.js';
 import {
   events,
@@ -37,7 +37,7 @@ export type {
  * changed and the callers publish it.
  */
 export interface QueueStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Pub/sub channel (full name) on which appends, nacks and expiries wake waiting polls. */
   wakeChannel: string;
   leaseMs: number;
@@ -46,7 +46,7 @@ export interface QueueStoreOptions {
   keepMs: number;
 }
 
-/** Why a new build waits as pending for a moment (see schedule-9.lua). */
+/** Why a new build waits as pending for a moment (see schedule-8.lua, enqueue-4.lua). */
 export const BEHIND_PENDING = 'queued behind pending builds being assigned';
 
 export class QueueStore {
@@ -87,8 +87,9 @@ export class QueueStore {
   }
 
   /**
-   * Claims a new build for this queue in the build directory and appends it, in one step. A build
-   * claimed before is not touched: its first claim is returned (`created` false).
+   * Claims a new build for this queue in the build directory and appends it, in one step (one
+   * Redis only: it spans the build's bucket and the queue). A build claimed before is not touched:
+   * its first claim is returned (`created` false).
    */
   async claimAndEnqueue(
     queue: string,
@@ -105,16 +106,16 @@ export class QueueStore {
     state: string;
   }> {
     const k = this.keys(queue);
+    const bucket = bucketOf(buildId);
     const r = (await this.scripts.schedule(
       DIRECTORY.entry(buildId),
       k.stream,
       k.meta,
       buildKey(k, buildId),
       historyKey(k, buildId),
-      DIRECTORY.pending,
-      DIRECTORY.pendingMessages,
+      bucket.pending,
+      bucket.messages,
       DIRECTORY.pendingSequence,
-      DIRECTORY.assigningMarker,
       buildId,
       queue,
       cluster,
@@ -133,13 +134,18 @@ export class QueueStore {
     };
   }
 
-  /** Appends a start message once per build. */
+  /**
+   * Appends a start message once per build. `post`: the second step of a claim, refused as
+   * `behind` while pending builds are being assigned to the queue (and for good once refused);
+   * `assign`: the drainer's, which marks the queue for `markMs` so new posts queue behind.
+   */
   async enqueue(
     queue: string,
     cluster: string,
     buildId: number,
     message: string,
-  ): Promise<{ created: boolean; gone: boolean; state: BuildState; enqueuedMs: number }> {
+    mode: { kind: 'post' } | { kind: 'assign'; markMs: number } | { kind: 'plain' } = { kind: 'plain' },
+  ): Promise<{ created: boolean; gone: boolean; behind: boolean; state: BuildState; enqueuedMs: number }> {
     const k = this.keys(queue);
     const r = (await this.scripts.enqueue(
       k.stream,
@@ -151,8 +157,32 @@ export class QueueStore {
       cluster,
       this.options.wakeChannel,
       queue,
+      mode.kind === 'plain' ? '' : mode.kind,
+      mode.kind === 'assign' ? mode.markMs : 0,
+      this.options.keepMs,
     )) as unknown[];
-    return { created: r[0] === 1, gone: r[0] === 2, state: str(r[1]) as BuildState, enqueuedMs: num(r[3]) };
+    return {
+      created: r[0] === 1,
+      gone: r[0] === 2,
+      behind: r[0] === 3,
+      state: str(r[1]) as BuildState,
+      enqueuedMs: num(r[3]),
+    };
+  }
+
+  /** Marks the queue as being assigned pending builds for `ms` (Redis clock): new posts queue behind. */
+  async mark(queue: string, ms: number): Promise<void> {
+    await this.options.redis.eval(
+      "local t = redis.call('TIME') return redis.call('HSET', KEYS[1], 'asg', t[1] * 1000 + math.floor(t[2] / 1000) + ARGV[1])",
+      1,
+      this.keys(queue).meta,
+      ms,
+    );
+  }
+
+  /** The drain is over: new posts for the queue go straight in again. */
+  async unmark(queue: string): Promise<void> {
+    await this.options.redis.hdel(this.keys(queue).meta, 'asg');
   }
 
   async poll(queue: string, workerId: string, max: number, pollId?: string): Promise<PollOutcome> {
@@ -379,6 +409,15 @@ export class QueueStore {
       });
     }
     return { leases, next };
+  }
+
+  /** When each listed lease began (ms, Redis clock), read from its build's record; null where the record is gone. */
+  async leaseStarts(queue: string, leases: Array<{ buildId: number; type: 'start' | 'stop' }>): Promise<Array<number | null>> {
+    if (leases.length === 0) return [];
+    const k = this.keys(queue);
+    const pipeline = this.options.redis.pipeline();
+    for (const lease of leases) pipeline.hget(buildKey(k, lease.buildId), `${lease.type === 'stop' ? 'x' : 's'}lt`);
+    return ((await pipeline.exec()) ?? []).map(([, value]) => (value ? Number(value) : null));
   }
 
   /** The dead letters of a queue, oldest death first. */

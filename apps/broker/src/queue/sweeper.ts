@@ -2,12 +2,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { QueueAdmin } from './admin.js';
 import type { BuildDirectory } from './directory.js';
 import type { PendingDrainer } from './pending.js';
+import type { Scheduler } from './scheduler.js';
 import type { WorkerProtocol } from './worker-protocol.js';
 
 /**
  * Each replica's background pass: ends expired leases on every queue even when nobody polls (so
  * builds reach the dead letters, and figures stay true), and retries pending builds now and then
- * in case a cluster event was missed. Idempotent scripts, so replicas may overlap freely.
+ * in case a cluster event was missed, and completes claims whose broker died before appending them
+ * (split schedule; older than CLAIM_GRACE_MS). Idempotent scripts, so replicas may overlap freely.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -20,6 +22,7 @@ export class Sweeper {
       worker: WorkerProtocol;
       directory: BuildDirectory;
       drainer: PendingDrainer;
+      scheduler: Scheduler;
       log: FastifyBaseLogger;
     },
     private readonly intervalMs: number,
@@ -41,9 +44,10 @@ export class Sweeper {
     if (this.busy) return;
     this.busy = true;
     try {
-      const { admin, worker, directory, drainer } = this.deps;
+      const { admin, worker, directory, drainer, scheduler } = this.deps;
       const refs = await admin.queues();
       await Promise.all(refs.map((ref) => worker.reap(ref)));
+      await scheduler.finishClaims();
       if (++this.ticks % this.pendingEvery === 0 && (await directory.pendingCount()) > 0) drainer.request();
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, 'queue sweep failed');

@@ -8,7 +8,7 @@ import type { JobEvent, PollOutcome, QueueStore } from './store.js';
 import type { Waiters } from './waiters.js';
 
 /**
- * The workers' side (SPEC §6): poll (long), ack, extend, nack. A poll that finds nothing waits in
+ * The workers' side (README "Worker protocol"): poll (long), ack, extend, nack. A poll that finds nothing waits in
  * this process (see Waiters) and is woken by the replica's one subscription, or by a timer when
  * the soonest lease deadline of its queue passes (expired builds are then delivered again).
  */

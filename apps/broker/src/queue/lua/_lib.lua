@@ -1,6 +1,7 @@
 -- Shared helpers, prepended to every queue script when it is loaded (see scripts.ts), so each
 -- script stays one self-contained EVALSHA. Every key a script touches lives under one queue's
--- hash tag "q:{<queue>}:" (or the directory's "dir:{d}:"), so a Redis Cluster serves it from one slot.
+-- hash tag "q:{<queue>}:" (or one directory bucket's, "dir:{<tag>}:"), so a Redis Cluster serves
+-- it from one slot (schedule-8 alone spans two: it runs on one Redis only).
 --
 -- Per build, in hash "<base>b:<buildId>", each delivery unit ("job") of type t ('s' start,
 -- 'x' stop) keeps: t..'st' state (queued|leased|acked|cancelled|dead), t..'id' stream id,
@@ -152,7 +153,7 @@ end
 -- of a plain build (acked at its first attempt, never stopped) goes at once: it holds nothing its
 -- fields do not, and most builds are plain, so this is most of the memory a settled build keeps.
 -- With an event list, a 'settled' event tells the caller to let the build's directory entry
--- expire with it (the directory lives in another slot).
+-- expire with it (the directory lives in other slots).
 local function settle_ttl(h, hk, keep_ms, ev, b)
   local s = redis.call('HMGET', h, 'sst', 'xst', 'sat', 'stop')
   local start_done = s[1] == 'acked' or s[1] == 'cancelled'

@@ -1,6 +1,6 @@
 -- cancel-pending: first step of a stop. A pending build is cancelled here (never assigned);
 -- a build in a queue is reported so the caller stops it there.
--- KEYS[1] directory entry  KEYS[2] pending zset  KEYS[3] pending messages
+-- KEYS[1] directory entry  KEYS[2] bucket's pending zset  KEYS[3] bucket's messages
 -- ARGV[1] buildId  ARGV[2] keep ms of settled entries
 -- Returns {'missing'} | {'cancelled', changed 0|1} | {'queue', queue, cluster}
 local idx, pending, messages = KEYS[1], KEYS[2], KEYS[3]

@@ -3,10 +3,11 @@
 -- entries in stream order. O(log n): the rank in the redeliver set, or the build's ordinal less
 -- the delivered watermark's (meta 'dlo') less the skipped ordinals in between; never a scan.
 -- KEYS[1] meta  KEYS[2] redeliver  KEYS[3] build hash  KEYS[4] history  KEYS[5] skip set
--- Returns {} when unknown, else {hash field/value list, history list, position or -1, now}
+-- Returns {} when unknown (never appended), else {hash field/value list, history list, position or -1, now}
 local meta, redeliver, h, hk, skip = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fields = redis.call('HGETALL', h)
-if #fields == 0 then return {} end
+-- a hash holding only a refused append's record ('bp') is no build of this queue
+if not field(fields, 'sst') then return {} end
 local position = -1
 if field(fields, 'sst') == 'queued' then
   local sid = field(fields, 'sid')
