@@ -3,14 +3,15 @@
  * refused for good (a 4xx: the build moved on, e.g. it already finished, and asking again cannot
  * change that) or worth another try later (no answer, 5xx, 429).
  */
-export type Outcome = { kind: 'sent'; body: unknown } | { kind: 'refused'; why: string } | { kind: 'retry'; why: string };
+export type Outcome =
+  { kind: 'sent'; body: unknown } | { kind: 'refused'; status: number; why: string } | { kind: 'retry'; why: string };
 
 const TIMEOUT_MS = 10_000;
 
 export class ScrewdriverApi {
   constructor(private readonly userAgent: string) {}
 
-  async call(method: 'GET' | 'PUT', url: string, token: string, body?: unknown): Promise<Outcome> {
+  async call(method: 'GET' | 'PUT' | 'POST', url: string, token: string, body?: unknown): Promise<Outcome> {
     let res: Response;
     try {
       res = await fetch(url, {
@@ -38,7 +39,7 @@ export class ScrewdriverApi {
     }
     const why = `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`;
     if (res.status >= 500 || res.status === 429 || res.status === 408) return { kind: 'retry', why };
-    return { kind: 'refused', why };
+    return { kind: 'refused', status: res.status, why };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { SD_KEYS } from './keys.js';
 import { claimsOf, type BuildClaims } from './tokens.js';
 
@@ -31,7 +31,7 @@ const STOP_FIELDS = [
 
 export class BuildContexts {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keepSeconds: number,
   ) {}
 

@@ -13,6 +13,14 @@ export const SD_KEYS = {
   timersDue: 'sd:{sd}:t',
   /** Base of each build's timer hash (`d` the timer JSON). */
   timerBase: 'sd:{sd}:t:',
+  /** Frozen builds, one per job: member jobId, score when to start it again (ms; a claim moves it ahead). */
+  frozenDue: 'sd:{sd}:fz',
+  /** Base of each job's frozen-build hash (`b` buildId, `e` the event to start, `u` until, `r` why, `at`, `n` failed starts). */
+  frozenBase: 'sd:{sd}:fz:',
+  /** Frozen builds by build: hash buildId → jobId. */
+  frozenBuilds: 'sd:{sd}:fzb',
+  /** Frozen jobs in the order their builds froze: member jobId, score ms. */
+  frozenOrder: 'sd:{sd}:fzo',
   /** Positions last told per queue: hash buildId → position. */
   positions: (queue: string): string => `sd:{sd}:pos:${queue}`,
   /** Held by the replica that refreshes positions, so one does it at a time. */

@@ -3,8 +3,10 @@ import { Gauge } from 'prom-client';
 import type { StartMessage } from '@buildcluster/protocol';
 import { BrokerError, Errors } from '../errors.js';
 import type { BuildChange } from '../queue/events.js';
+import { AdminEvents } from './admin-events.js';
 import { ScrewdriverApi } from './api.js';
 import { BuildContexts } from './contexts.js';
+import { FrozenBuilds } from './frozen.js';
 import { Positions, queuedMessage } from './positions.js';
 import { BuildRules, type Released } from './rules.js';
 import { StatusUpdates } from './status-updates.js';
@@ -16,10 +18,14 @@ export interface ScrewdriverSide {
   contexts: BuildContexts;
   timeouts: Timeouts;
   rules: BuildRules;
+  /** Builds held by their freeze windows; they freeze only when `adminEvents` can start them again. */
+  frozen: FrozenBuilds;
   /** Queues the builds the rules let go (each at most once, whatever fails), and takes them out of the journal. */
   release(released: Released[]): Promise<void>;
   /** Null without QUEUE_JWT_PRIVATE_KEY: the broker cannot sign for Screwdriver, so it tells it nothing. */
   updates: StatusUpdates | null;
+  /** Starts events as a pipeline's admin (freeze window ends, periodic ticks); null without QUEUE_JWT_PRIVATE_KEY. */
+  adminEvents: AdminEvents | null;
   /** What an operator must know about this broker's Screwdriver setup (also on /v4/status). */
   warnings: string[];
 }
@@ -32,7 +38,7 @@ declare module 'fastify' {
 
 export const NO_QUEUE_KEY_WARNING =
   'QUEUE_JWT_PRIVATE_KEY is not set: launchers get no token in their start messages and Screwdriver is not told ' +
-  "where its builds wait; set it to the private key whose public half is the API's auth.jwtQueueServicePublicKey";
+  "where its builds wait, and builds inside a freeze window are queued at once; set it to the private key whose public half is the API's auth.jwtQueueServicePublicKey";
 
 /** The message Screwdriver shows on a build the broker could not start. */
 const deadMessage = (change: BuildChange): string =>
@@ -72,14 +78,17 @@ export default fp(
     const warnings: string[] = [];
     let updates: StatusUpdates | null = null;
     let positions: Positions | null = null;
+    let adminEvents: AdminEvents | null = null;
 
     if (config.queueJwtPrivateKey) {
       const tokens = new ScrewdriverTokens(config.queueJwtPrivateKey);
+      const api = new ScrewdriverApi('buildcluster-broker');
+      adminEvents = new AdminEvents({ tokens, api, log: app.log.child({ module: 'screwdriver-events' }) });
       const live = new StatusUpdates({
         redis: app.redis,
         contexts,
         tokens,
-        api: new ScrewdriverApi('buildcluster-broker'),
+        api,
         log: app.log.child({ module: 'screwdriver-updates' }),
         metrics: app.metrics,
       });
@@ -102,6 +111,20 @@ export default fp(
     } else {
       warnings.push(NO_QUEUE_KEY_WARNING);
     }
+
+    const frozen = new FrozenBuilds({
+      redis: app.redis,
+      log: app.log.child({ module: 'screwdriver-frozen' }),
+      start: adminEvents ? (event) => adminEvents.start(event) : null,
+    });
+    new Gauge({
+      name: 'broker_builds_frozen',
+      help: "Builds held by their job's freeze window until it ends",
+      registers: [app.metrics],
+      async collect() {
+        this.set(await frozen.count());
+      },
+    });
 
     const timeouts = new Timeouts({
       redis: app.redis,
@@ -145,17 +168,27 @@ export default fp(
     }, 5000);
     journal.unref();
 
-    app.decorate('screwdriver', { contexts, timeouts, rules, release, updates, warnings } satisfies ScrewdriverSide);
+    app.decorate('screwdriver', {
+      contexts,
+      timeouts,
+      rules,
+      frozen,
+      release,
+      updates,
+      adminEvents,
+      warnings,
+    } satisfies ScrewdriverSide);
 
     app.addHook('onReady', async () => {
       for (const warning of warnings) app.log.warn(warning);
       updates?.start();
       positions?.start();
       timeouts.run();
+      frozen.run();
     });
     app.addHook('preClose', async () => {
       clearInterval(journal);
-      await Promise.all([updates?.stop(), positions?.stop(), timeouts.close()]);
+      await Promise.all([updates?.stop(), positions?.stop(), timeouts.close(), frozen.close()]);
     });
   },
   { name: 'screwdriver', dependencies: ['config', 'redis', 'metrics', 'queue'] },

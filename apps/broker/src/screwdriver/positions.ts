@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { QueueModule } from '../queue/types.js';
 import { SD_KEYS } from './keys.js';
 
@@ -10,7 +10,7 @@ import { SD_KEYS } from './keys.js';
  * comes near the front. A build whose position did not move is not told again.
  */
 export interface PositionsDeps {
-  redis: Redis;
+  redis: RedisClient;
   queue: QueueModule;
   log: FastifyBaseLogger;
   intervalMs: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { scriptDir } from '../redis/script-dir.js';
 
 /**
@@ -22,6 +22,24 @@ export interface Decision {
   collapsed: number[];
 }
 
+/** A build waiting on the rules: its job, since when it waits, and the running builds (and their jobs) that hold it. */
+export interface WaitingRule {
+  buildId: number;
+  jobId: number;
+  pipelineId: number | null;
+  since: number;
+  blocking: Array<{ buildId: number; jobId: number }>;
+}
+
+const pipelineOf = (message: string | null | undefined): number | null => {
+  try {
+    const id = (JSON.parse(message ?? 'null') as { pipelineId?: unknown } | null)?.pipelineId;
+    return typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
+  } catch {
+    return null;
+  }
+};
+
 export interface Released {
   buildId: number;
   message: string;
@@ -38,7 +56,7 @@ const SAME_JOB_WAIT_MINUTES = 5;
  * ends, so this only matters when that stop was lost.
  */
 const holdMinutes = (timeout: unknown): number => {
-  const minutes = Number.parseInt(String(timeout ?? ''), 10);
+  const minutes = Number.parseInt(typeof timeout === 'number' || typeof timeout === 'string' ? String(timeout) : '', 10);
   return Number.isFinite(minutes) && minutes > 0 ? minutes + 30 : 120;
 };
 
@@ -74,7 +92,7 @@ export class BuildRules {
   private readonly scripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly collapseDefault: boolean,
   ) {
     this.scripts = scriptDir<Name>(redis, new URL('./lua/', import.meta.url), 'sd_');
@@ -130,18 +148,44 @@ export class BuildRules {
     return Object.entries(until).flatMap(([job, at]) => (Number(at) < now && running[job] ? [Number(running[job])] : []));
   }
 
-  /** A waiting build: since when, and the running builds that hold it; null when it is not waiting. */
-  async waiting(buildId: number): Promise<{ since: number; blocking: number[] } | null> {
-    const [job, by, sj, wt, at] = await this.redis.hmget(`${BASE}w:${buildId}`, 'job', 'by', 'sj', 'wt', 'at');
-    if (!job) return null;
-    const running = await this.redis.hgetall(`${BASE}running`);
-    const since = await this.redis.hget(`${BASE}since`, job);
-    const blocking = (by ?? '')
-      .split(',')
-      .filter((j) => running[j] && running[j] !== String(buildId))
-      .filter((j) => !(j === job && sj === '0' && Date.now() - Number(since ?? 0) >= Number(wt)))
-      .map((j) => Number(running[j]));
-    return { since: Number(at), blocking };
+  /** A waiting build: since when, its job, and the running builds that hold it; null when it is not waiting. */
+  async waiting(buildId: number): Promise<WaitingRule | null> {
+    return (await this.describe([String(buildId)]))[0] ?? null;
+  }
+
+  /** The `limit` builds that waited longest on the rules, oldest first, and how many wait in all. */
+  async waitingList(limit: number): Promise<{ builds: WaitingRule[]; total: number }> {
+    const [ids, total] = await Promise.all([
+      this.redis.zrange(`${BASE}waiting`, '0', String(limit - 1)),
+      this.redis.zcard(`${BASE}waiting`),
+    ]);
+    return { builds: await this.describe(ids), total };
+  }
+
+  private async describe(ids: string[]): Promise<WaitingRule[]> {
+    if (ids.length === 0) return [];
+    const read = this.redis.pipeline();
+    for (const id of ids) read.hmget(`${BASE}w:${id}`, 'job', 'by', 'sj', 'wt', 'at', 'm');
+    read.hgetall(`${BASE}running`).hgetall(`${BASE}since`);
+    const replies = ((await read.exec()) ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    });
+    const running = replies[ids.length] as Record<string, string>;
+    const since = replies[ids.length + 1] as Record<string, string>;
+    const now = Date.now();
+    return ids.flatMap((id, i): WaitingRule[] => {
+      const [job, by, sj, wt, at, message] = replies[i] as Array<string | null>;
+      // Let go or stopped between the two reads: no longer waiting.
+      if (!job) return [];
+      const blocking = (by ?? '')
+        .split(',')
+        .filter((j) => running[j] && running[j] !== id)
+        // blockedBySameJob off: its own job's running build stops holding it after the wait time.
+        .filter((j) => !(j === job && sj === '0' && now - Number(since[j] ?? 0) >= Number(wt)))
+        .map((j) => ({ buildId: Number(running[j]), jobId: Number(j) }));
+      return [{ buildId: Number(id), jobId: Number(job), since: Number(at), pipelineId: pipelineOf(message), blocking }];
+    });
   }
 
   /** How many builds wait on the rules (for /metrics). */

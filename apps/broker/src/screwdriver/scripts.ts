@@ -1,10 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { scriptDir, type ScriptCall } from '../redis/script-dir.js';
 
 /** The Screwdriver side's Lua scripts (lua/), as the commands `sd_<name>`. */
-type Name = 'claim-due' | 'notify-put' | 'notify-done' | 'timer-start' | 'timer-stop';
+type Name =
+  'claim-due' | 'notify-put' | 'notify-done' | 'timer-start' | 'timer-stop' | 'frozen-put' | 'frozen-drop' | 'frozen-retry';
 
-export const sdScripts = (redis: Redis): Record<Name, ScriptCall> =>
+export const sdScripts = (redis: RedisClient): Record<Name, ScriptCall> =>
   scriptDir<Name>(redis, new URL('./lua/', import.meta.url), 'sd_');
 
 /** claim-due's reply: `[now, id, ...fields, id, ...fields]` → entries. */

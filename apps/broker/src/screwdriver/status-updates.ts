@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { Counter, type Registry } from 'prom-client';
 import { buildUrl, type Outcome, type ScrewdriverApi } from './api.js';
 import type { BuildContexts } from './contexts.js';
@@ -19,7 +19,11 @@ import type { BuildClaims, ScrewdriverTokens } from './tokens.js';
 export type Update =
   | {
       kind: 'status';
-      body: { status: 'QUEUED' | 'BLOCKED' | 'COLLAPSED' | 'FAILURE'; statusMessage: string; stats?: Record<string, string> };
+      body: {
+        status: 'QUEUED' | 'BLOCKED' | 'FROZEN' | 'COLLAPSED' | 'FAILURE';
+        statusMessage: string;
+        stats?: Record<string, string>;
+      };
     }
   | { kind: 'timeout' };
 
@@ -30,7 +34,7 @@ interface Stored {
 }
 
 export interface StatusUpdatesDeps {
-  redis: Redis;
+  redis: RedisClient;
   contexts: BuildContexts;
   tokens: ScrewdriverTokens;
   api: ScrewdriverApi;
@@ -75,6 +79,11 @@ export class StatusUpdates {
     return this.put(buildId, { kind: 'status', body: { status: 'BLOCKED', statusMessage } }, false);
   }
 
+  /** The build waits for its job's freeze window to end (the queue-service's wording, `frozenMessage`). */
+  frozen(buildId: number, statusMessage: string): Promise<void> {
+    return this.put(buildId, { kind: 'status', body: { status: 'FROZEN', statusMessage } }, false);
+  }
+
   /** A newer build of the same job runs instead (Screwdriver's collapseBuilds). */
   collapsed(buildId: number, newer: number): Promise<void> {
     return this.put(
@@ -111,8 +120,8 @@ export class StatusUpdates {
     const context = await this.deps.contexts.get(buildId);
     // Not a build Screwdriver sent with an API address (a test post, an old broker's build): nobody to tell.
     if (!context?.apiUri) return;
-    // A build the broker holds (waiting, or blocked) has entered Screwdriver's queue all the same.
-    if (update.kind === 'status' && (update.body.status === 'QUEUED' || update.body.status === 'BLOCKED')) {
+    // A build the broker holds (waiting, blocked or frozen) has entered Screwdriver's queue all the same.
+    if (update.kind === 'status' && ['QUEUED', 'BLOCKED', 'FROZEN'].includes(update.body.status)) {
       update.body.stats = { queueEnterTime: context.acceptedAt };
     }
     const stored: Stored = { apiUri: context.apiUri, claims: context.claims, update };

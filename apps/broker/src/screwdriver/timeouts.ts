@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { SD_KEYS } from './keys.js';
+import { DueLoop } from './due-loop.js';
 import { claimed, sdScripts } from './scripts.js';
 
 /**
@@ -20,7 +21,7 @@ export interface TimerStart {
 }
 
 export interface TimeoutsDeps {
-  redis: Redis;
+  redis: RedisClient;
   log: FastifyBaseLogger;
   bufferSeconds: number;
   /** Fail the build in Screwdriver and stop it on its cluster; resolves once both are recorded. */
@@ -36,23 +37,24 @@ export interface ArmedTimer {
 export const DEFAULT_TIMEOUT_MINUTES = 90;
 const CLAIM_MS = 60_000;
 const BATCH = 100;
-const MAX_TICK_MS = 1000;
 
 /** `screwdriver.cd/timeout` as Screwdriver reads it: a whole number of minutes, else the default. */
 export function timeoutMinutes(annotations: Record<string, unknown> | undefined): number {
   const raw = annotations?.['screwdriver.cd/timeout'];
-  const value = typeof raw === 'number' ? Math.trunc(raw) : Number.parseInt(String(raw ?? ''), 10);
+  const value = typeof raw === 'number' ? Math.trunc(raw) : Number.parseInt(typeof raw === 'string' ? raw : '', 10);
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MINUTES;
 }
 
 export class Timeouts {
   private readonly scripts;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: DueLoop;
 
   constructor(private readonly deps: TimeoutsDeps) {
     this.scripts = sdScripts(deps.redis);
+    this.loop = new DueLoop(
+      () => this.fireDue(),
+      (err: unknown) => deps.log.warn({ err }, 'build timeouts: could not read what is due'),
+    );
   }
 
   /** Arms the build's timer when the build is RUNNING; true when armed now (false: not running, or armed before). */
@@ -71,7 +73,7 @@ export class Timeouts {
         deadline,
         JSON.stringify(timer),
       )) === 1;
-    if (armed) this.schedule(Math.max(0, deadline - Date.now()));
+    if (armed) this.loop.soon(Math.max(0, deadline - Date.now()));
     return armed;
   }
 
@@ -87,31 +89,11 @@ export class Timeouts {
   }
 
   run(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.run();
   }
 
-  async close(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped || this.running) return;
-    const wait = Math.min(ms, MAX_TICK_MS);
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.fireDue()
-        .catch((err: unknown) => this.deps.log.warn({ err }, 'build timeouts: could not read what is due'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(MAX_TICK_MS);
-        });
-    }, wait);
-    this.timer.unref();
+  close(): Promise<void> {
+    return this.loop.close();
   }
 
   private async fireDue(): Promise<void> {

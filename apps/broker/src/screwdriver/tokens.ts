@@ -17,6 +17,13 @@ export interface BuildClaims {
   prParentJobId?: number;
 }
 
+/** What a token the broker signs as the queue service, for no particular build, names. */
+export interface ServiceClaims {
+  pipelineId: number;
+  jobId?: number;
+  scmContext?: string;
+}
+
 /** The launcher's token lives as long as the queue-service's: long enough for a queue wait and a start. */
 const TEMPORAL_SECONDS = 12 * 3600;
 /** The broker's own status updates need only a short life. */
@@ -84,7 +91,20 @@ export class ScrewdriverTokens {
     return `${body.slice(0, body.length - 1)}${empty ? '' : ','}"token":${token}}`;
   }
 
-  private sign(claims: BuildClaims, scope: 'temporal' | 'build', seconds: number): Promise<string> {
+  /**
+   * The queue service acting on a pipeline, not for a build: scope `user` reads the pipeline's admin
+   * (`GET /v4/pipelines/{id}/admin`), scope `pipeline` reports on a job (`POST /v4/jobs/{id}/notify`).
+   */
+  service(claims: ServiceClaims, scope: 'user' | 'pipeline'): Promise<string> {
+    return this.sign({ ...claims, service: 'queue' }, scope, BUILD_SECONDS);
+  }
+
+  /** A user token for a pipeline's admin: the broker starts events (freeze window ends, periodic ticks) as them. */
+  user(username: string, scmContext: string): Promise<string> {
+    return this.sign({ username, scmContext }, 'user', BUILD_SECONDS);
+  }
+
+  private sign(claims: object, scope: 'temporal' | 'build' | 'user' | 'pipeline', seconds: number): Promise<string> {
     const iat = Math.floor(Date.now() / 1000);
     const payload = { ...claims, scope: [scope], iat, exp: iat + seconds, jti: randomUUID() };
     const input = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;

@@ -8,8 +8,8 @@ import {
   waitFor,
   workerOf,
   type TestCluster,
-} from '../../src/queue/testing.js';
-import { startTestBroker, type TestBroker } from '../../src/testing/index.js';
+} from '@buildcluster/testkit/queue';
+import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { QUEUE_KEYS, startRecordingApi, type RecordingApi } from './recording-api.js';
 
 /**
@@ -68,10 +68,14 @@ describe('blockedBy and collapsed builds', () => {
       statusMessage: `Blocked by these running build(s): <a href="/builds/${first.buildId}">${first.buildId}</a>`,
     });
     expect(await post(second)).toMatchObject({ state: 'blocked' });
-    expect(await lookup(second.buildId)).toMatchObject({
+    const shown = await lookup(second.buildId);
+    expect(shown).toMatchObject({
       state: 'blocked',
-      pendingReason: `blocked by running build(s) ${first.buildId}`,
+      pendingReason: `blocked by running build ${first.buildId} (job ${job})`,
+      blockedBy: [{ buildId: first.buildId, jobId: job }],
+      blockedSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
     });
+    expect(shown.enqueuedAt).toBe(shown.blockedSince);
     await waitFor('BLOCKED', () => statuses(second.buildId).some((s) => s.startsWith('BLOCKED Blocked by')), 5000);
     // It entered Screwdriver's queue all the same: the BLOCKED update carries queueEnterTime.
     const blockedUpdate = api.updates(second.buildId).find((c) => c.body?.status === 'BLOCKED');

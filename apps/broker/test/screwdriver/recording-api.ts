@@ -1,11 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { rsaPair } from '@buildcluster/testkit/keys';
 
 /**
  * A loopback HTTP server in the place of Screwdriver's API for the broker's own tests: it records
  * every call the broker makes and answers as told (the real screwdriver-api is exercised by
- * packages/screwdriver-compat). `failNext(n, status)` makes the next n build updates fail.
+ * packages/screwdriver-compat). `failNext(n, status)` makes the next n calls fail.
  */
 export interface RecordedCall {
   method: string;
@@ -20,6 +20,8 @@ export interface RecordingApi {
   calls: RecordedCall[];
   /** The next `count` calls answer `status` (e.g. 503) instead of 200. */
   failNext(count: number, status: number): void;
+  /** Calls to POST /v4/events (events started as a pipeline's admin), each answered with a new event id. */
+  events(): RecordedCall[];
   /** Calls to PUT /v4/builds/{buildId}. */
   updates(buildId: number): RecordedCall[];
   close(): Promise<void>;
@@ -35,8 +37,18 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** What a pipeline's admin lookup answers (GET /v4/pipelines/{id}/admin). */
+export const PIPELINE_ADMIN = { username: 'pipeline-admin', scmContext: 'github:github.com' };
+
 export async function startRecordingApi(activeStep = 'test'): Promise<RecordingApi> {
   const calls: RecordedCall[] = [];
+  let eventId = 0;
+  const answer = (method: string, path: string): unknown => {
+    if (path.endsWith('/steps?status=active')) return [{ name: activeStep }];
+    if (method === 'GET' && /^\/v4\/pipelines\/\d+\/admin$/.test(path)) return PIPELINE_ADMIN;
+    if (method === 'POST' && path === '/v4/events') return { id: ++eventId };
+    return {};
+  };
   let failures: { count: number; status: number } = { count: 0, status: 200 };
   const server: Server = createServer((req, res) => {
     void readBody(req).then((text) => {
@@ -55,7 +67,7 @@ export async function startRecordingApi(activeStep = 'test'): Promise<RecordingA
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(path.endsWith('/steps?status=active') ? JSON.stringify([{ name: activeStep }]) : '{}');
+      res.end(JSON.stringify(answer(req.method ?? 'GET', path)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,14 +78,11 @@ export async function startRecordingApi(activeStep = 'test'): Promise<RecordingA
     failNext(count, status) {
       failures = { count, status };
     },
+    events: () => calls.filter((c) => c.method === 'POST' && c.path === '/v4/events'),
     updates: (buildId) => calls.filter((c) => c.method === 'PUT' && c.path === `/v4/builds/${buildId}`),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 /** The broker's own key pair for these tests (QUEUE_JWT_PRIVATE_KEY and what Screwdriver would verify it with). */
-export const QUEUE_KEYS = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-});
+export const QUEUE_KEYS = rsaPair();

@@ -8,8 +8,8 @@ import {
   waitFor,
   workerOf,
   type TestCluster,
-} from '../../src/queue/testing.js';
-import { createTestDatabase, flushPrefix, mintApiToken, startTestBroker, type TestBroker } from '../../src/testing/index.js';
+} from '@buildcluster/testkit/queue';
+import { createTestDatabase, flushPrefix, mintApiToken, startTestBroker, type TestBroker } from '../support/broker.js';
 import { QUEUE_KEYS, startRecordingApi, type RecordingApi } from './recording-api.js';
 
 /**
@@ -46,7 +46,7 @@ describe('Screwdriver tokens as API tokens', () => {
   it('accepts a job-level token without username (periodic builds) for scope sdapi', async () => {
     const token = jwt.sign(
       { scope: ['sdapi'], jobId: 7, pipelineId: 3 },
-      (await import('../../src/testing/index.js')).API_PRIVATE_KEY,
+      (await import('../support/broker.js')).API_PRIVATE_KEY,
       {
         algorithm: 'RS256',
         expiresIn: 600,
@@ -57,7 +57,7 @@ describe('Screwdriver tokens as API tokens', () => {
   });
 
   it('still refuses tokens that name nobody: admin scope without username, sdapi naming no build, job or pipeline', async () => {
-    const { API_PRIVATE_KEY } = await import('../../src/testing/index.js');
+    const { API_PRIVATE_KEY } = await import('../support/broker.js');
     const sign = (claims: object) => jwt.sign(claims, API_PRIVATE_KEY, { algorithm: 'RS256', expiresIn: 600 });
     const admin = await broker.app.inject({
       url: '/v4/buildClusters',
