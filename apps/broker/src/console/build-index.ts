@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { execBySlot, type SlotGroup } from '../redis/batch.js';
+import type { RedisClient } from '../redis/client.js';
 import type { BuildStatus, BuildSummary, StartMessage, TimelineEntry } from '@buildcluster/protocol';
 import type { LeasedJob } from '../queue/store.js';
 
@@ -25,7 +26,7 @@ export interface BuildInfo {
 
 export class BuildIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keepMs: number,
   ) {}
 
@@ -39,7 +40,7 @@ export class BuildIndex {
     if (message.eventId != null) fields.e = String(message.eventId);
     if (cluster) fields.c = cluster;
     const id = message.buildId;
-    const multi = this.redis.pipeline().hset(infoKey(id), fields).pexpire(infoKey(id), this.keepMs);
+    const groups: SlotGroup[] = [(p) => p.hset(infoKey(id), fields).pexpire(infoKey(id), this.keepMs)];
     const indexed: string[] = [RECENT, indexKey('pn', message.pipeline.name)];
     if (pipelineId != null) indexed.push(indexKey('p', pipelineId));
     if (message.jobId != null) indexed.push(indexKey('j', message.jobId));
@@ -47,23 +48,26 @@ export class BuildIndex {
     if (message.eventId != null) indexed.push(indexKey('e', message.eventId));
     if (cluster) indexed.push(indexKey('c', cluster));
     for (const key of indexed) {
-      multi
-        .zadd(key, nowMs, String(id))
-        .zremrangebyscore(key, '-inf', nowMs - this.keepMs)
-        .pexpire(key, this.keepMs);
+      groups.push((p) =>
+        p
+          .zadd(key, nowMs, String(id))
+          .zremrangebyscore(key, '-inf', nowMs - this.keepMs)
+          .pexpire(key, this.keepMs),
+      );
     }
-    return multi.exec();
+    return execBySlot(this.redis, groups);
   }
 
   /** Leases handed out (first deliveries and redeliveries alike). */
   delivered(workerId: string, jobs: LeasedJob[], nowMs: number): Promise<unknown> {
-    const multi = this.redis.pipeline();
+    const groups: SlotGroup[] = [];
     for (const job of jobs) {
       if (job.type !== 'start') continue;
       const value = JSON.stringify({ l: job.leaseId, w: workerId, at: nowMs, ex: job.leaseExpiresMs });
-      multi.hset(deliveriesKey(job.buildId), String(job.attempt), value).pexpire(deliveriesKey(job.buildId), this.keepMs);
+      const key = deliveriesKey(job.buildId);
+      groups.push((p) => p.hset(key, String(job.attempt), value).pexpire(key, this.keepMs));
     }
-    return multi.exec();
+    return execBySlot(this.redis, groups);
   }
 
   /** Build ids matching every given index (newest first), at most `limit`. */
@@ -85,9 +89,8 @@ export class BuildIndex {
   }
 
   async info(buildIds: number[]): Promise<Map<number, BuildInfo & { deliveries: Map<number, Delivery> }>> {
-    const pipeline = this.redis.pipeline();
-    for (const id of buildIds) pipeline.hgetall(infoKey(id)).hgetall(deliveriesKey(id));
-    const replies = ((await pipeline.exec()) ?? []).map(([, r]) => (r ?? {}) as Record<string, string>);
+    const groups = buildIds.flatMap((id): SlotGroup[] => [(p) => p.hgetall(infoKey(id)), (p) => p.hgetall(deliveriesKey(id))]);
+    const replies = (await execBySlot(this.redis, groups)).map(([, r]) => (r ?? {}) as Record<string, string>);
     const out = new Map<number, BuildInfo & { deliveries: Map<number, Delivery> }>();
     buildIds.forEach((id, i) => {
       const f = replies[i * 2] ?? {};

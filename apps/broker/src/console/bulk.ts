@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { BulkCancelBody, BulkResult } from '@buildcluster/protocol';
 import { BrokerError, Errors } from '../errors.js';
 import { buildKey, historyKey, queueKeys } from '../queue/keys.js';
@@ -11,7 +11,7 @@ import type { BuildIndex } from './build-index.js';
  * that changed state in between is skipped and reported, never forced.
  */
 export interface BulkDeps {
-  redis: Redis;
+  redis: RedisClient;
   queue: QueueModule;
   index: BuildIndex;
   keepMs: number;
@@ -45,7 +45,7 @@ export class BulkActions {
 
   /** Removes dead letters that died before `before`; their records then expire like settled builds. */
   async purgeDead(cluster: string, before: Date, dryRun: boolean): Promise<BulkResult> {
-    if (Number.isNaN(before.getTime())) throw new Errors.BadRequest('body/before must be a date-time');
+    if (Number.isNaN(before.getTime())) throw new Errors.InvalidField({ field: 'body/before', expected: 'a date-time' });
     const ref = await this.deps.queue.admin.resolve(cluster);
     const k = queueKeys(ref.queue);
     const members = await this.deps.redis.zrangebyscore(k.dead, '-inf', `(${before.getTime()}`, 'LIMIT', 0, MAX_MATCH);
@@ -81,12 +81,10 @@ export class BulkActions {
     if (body.jobId !== undefined) criteria.push({ field: 'j', value: body.jobId });
     if (body.jobName !== undefined) criteria.push({ field: 'jn', value: body.jobName });
     if (criteria.length === 0) {
-      throw new Errors.BadRequest(
-        'name a pipeline (pipelineId or pipelineName) or a job (jobId or jobName) to cancel its queued builds',
-      );
+      throw new Errors.CancelCriteriaMissing();
     }
     if (body.jobName !== undefined && body.pipelineId === undefined && body.pipelineName === undefined) {
-      throw new Errors.BadRequest('jobName is the same in many pipelines: give pipelineId or pipelineName with it');
+      throw new Errors.JobNameAmbiguous();
     }
     if (body.cluster !== undefined) criteria.push({ field: 'c', value: body.cluster });
     const candidates = await this.deps.index.find(criteria, MAX_MATCH * 5);

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintApiToken, startTestBroker, type TestBroker } from '../testing/index.js';
-import { postBuild, registerCluster, startMessage, waitFor, workerOf, type TestCluster } from '../queue/testing.js';
-import { registration } from '../clusters/fixtures.js';
+import { mintApiToken, startTestBroker, type TestBroker } from '../../test/support/broker.js';
+import { postBuild, registerCluster, startMessage, waitFor, workerOf, type TestCluster } from '@buildcluster/testkit/queue';
+import { registration } from '@buildcluster/testkit/clusters';
 
 // JSON answers are read loosely: each assertion states the shape it expects.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -50,7 +50,7 @@ describe('operators console', () => {
     expect(report.overall.wait['24h'].count).toBe(1);
     expect(report.history).toHaveLength(144);
     expect(report.history.at(-1).wait.count).toBe(1);
-    const queues = (await get('/v4/queues')).json() as J[];
+    const queues = (await get('/v4/queues')).json<J[]>();
     expect(queues.find((q) => q.cluster === 'alpha')!.waitTimes.wait['1h'].count).toBe(1);
     const metrics = (await broker.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/broker_build_run_seconds_count\{queue="alpha"\} 1/);
@@ -93,7 +93,7 @@ describe('operators console', () => {
     const started = Date.now();
     expect((await worker.poll({ waitMs: 300 })).status).toBe(204);
     expect(Date.now() - started).toBeGreaterThanOrEqual(280);
-    const stats = ((await get('/v4/queues')).json() as J[]).find((q) => q.cluster === 'beta')!;
+    const stats = (await get('/v4/queues')).json<J[]>().find((q) => q.cluster === 'beta')!;
     expect(stats).toMatchObject({ depth: 1, paused: { mode: 'hold', note: 'node pool upgrade' } });
     // the registry is untouched: pausing is not deactivating
     expect((await get('/v4/buildClusters/beta')).json().isActive).toBe(true);
@@ -157,7 +157,7 @@ describe('operators console', () => {
         'exit 1',
       );
     }
-    expect(((await get('/v4/queues/gamma/dead')).json() as unknown[]).length).toBe(3);
+    expect((await get('/v4/queues/gamma/dead')).json<unknown[]>().length).toBe(3);
     const dry = (await post('/v4/queues/gamma/dead/requeue', { buildIds: [30, 31, 99], dryRun: true })).json();
     expect(dry).toMatchObject({
       dryRun: true,
@@ -166,7 +166,7 @@ describe('operators console', () => {
       done: 0,
       skipped: [{ buildId: 99, reason: 'not in the dead letters' }],
     });
-    expect(((await get('/v4/queues/gamma/dead')).json() as unknown[]).length).toBe(3);
+    expect((await get('/v4/queues/gamma/dead')).json<unknown[]>().length).toBe(3);
     const done = (await post('/v4/queues/gamma/dead/requeue', { buildIds: [30, 31] })).json();
     expect(done).toMatchObject({ dryRun: false, matched: 2, done: 2 });
     expect((await get('/v4/builds/30')).json().state).toBe('queued');

@@ -19,15 +19,15 @@ function text(v: unknown): string | null {
 
 /** Screwdriver's answer, checked field by field: a foreign API gets no benefit of the doubt. */
 export function parseScrewdriverClusters(body: unknown): ScrewdriverCluster[] {
-  if (!Array.isArray(body)) throw new Errors.BadRequest('the Screwdriver API did not answer a list of build clusters');
+  if (!Array.isArray(body)) throw new Errors.ImportFailed({ kind: 'not-a-list' });
   return body.map((raw, i) => {
     const c = (raw ?? {}) as Record<string, unknown>;
     const name = text(c.name);
     if (!name || !new RegExp(CLUSTER_NAME_PATTERN).test(name)) {
-      throw new Errors.BadRequest(`build cluster ${i} of the Screwdriver API has no valid name`);
+      throw new Errors.ImportFailed({ kind: 'no-name', index: i });
     }
     const scmContext = text(c.scmContext);
-    if (!scmContext) throw new Errors.BadRequest(`build cluster ${name} of the Screwdriver API has no scmContext`);
+    if (!scmContext) throw new Errors.ImportFailed({ kind: 'no-scm-context', name });
     const orgs = Array.isArray(c.scmOrganizations) ? c.scmOrganizations.filter((o): o is string => typeof o === 'string') : [];
     const weightage = typeof c.weightage === 'number' && Number.isFinite(c.weightage) ? c.weightage : 100;
     return {
@@ -54,18 +54,18 @@ export async function fetchScrewdriverClusters(apiUrl: string, token: string): P
       redirect: 'error',
     });
   } catch (err) {
-    throw new Errors.BadRequest(`could not reach ${url}: ${(err as Error).message}`);
+    throw new Errors.ImportFailed({ kind: 'unreachable', url, cause: (err as Error).message });
   }
   if (response.status === 401 || response.status === 403) {
-    throw new Errors.BadRequest(`${url} refused the token (${response.status}); use an admin's Screwdriver API token`);
+    throw new Errors.ImportFailed({ kind: 'refused', url, status: response.status });
   }
-  if (!response.ok) throw new Errors.BadRequest(`${url} answered ${response.status}`);
+  if (!response.ok) throw new Errors.ImportFailed({ kind: 'status', url, status: response.status });
   const body = await response.text();
-  if (body.length > MAX_BYTES) throw new Errors.BadRequest(`${url} answered more than ${MAX_BYTES} bytes`);
+  if (body.length > MAX_BYTES) throw new Errors.ImportFailed({ kind: 'too-large', url, maxBytes: MAX_BYTES });
   try {
     return parseScrewdriverClusters(JSON.parse(body));
   } catch (err) {
-    if (err instanceof SyntaxError) throw new Errors.BadRequest(`${url} did not answer JSON`);
+    if (err instanceof SyntaxError) throw new Errors.ImportFailed({ kind: 'not-json', url });
     throw err;
   }
 }

@@ -13,9 +13,7 @@ export function refusePlaceholders(body: unknown, path = 'body', depth = 0): voi
   if (depth > MAX_DEPTH) return;
   if (typeof body === 'string') {
     if (body.trimStart().startsWith(PLACEHOLDER_PREFIX)) {
-      throw new Errors.BadRequest(
-        `${path} still holds keygen's placeholder "${body.slice(0, 80)}"; replace it with the real value`,
-      );
+      throw new Errors.PlaceholderLeft({ field: path, value: body.slice(0, 80) });
     }
     return;
   }

@@ -171,7 +171,7 @@ export default fp(
         const b = buildOf(lid);
         if (b) pipeline.hget(`${k.base}b:${b.buildId}`, `${b.type}w`);
       }
-      const holders = new Set(((await pipeline.exec()) ?? []).map(([, w]) => String(w ?? '')));
+      const holders = new Set(((await pipeline.exec()) ?? []).map(([, w]) => (typeof w === 'string' ? w : '')));
       return quiet.filter((w) => !holders.has(w)).length;
     };
   },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../testing/index.js';
-import { registration } from '../clusters/fixtures.js';
+import { startTestBroker, type TestBroker } from '../../test/support/broker.js';
+import { registration } from '@buildcluster/testkit/clusters';
 
 /** What a first registration from keygen's output runs into: placeholders left in, enum mistakes. */
 describe('registration checks', () => {

@@ -24,18 +24,22 @@ export async function acceptScrewdriverShape(request: FastifyRequest): Promise<v
   const body = request.body as Record<string, unknown> | null | undefined;
   if (!body || typeof body !== 'object' || Array.isArray(body)) return;
   if ('scmOrganizations' in body) {
-    if ('scmOrganization' in body) throw new Errors.BadRequest('give scmOrganization or scmOrganizations, not both');
+    if ('scmOrganization' in body)
+      throw new Errors.ConflictingFields({ given: 'scmOrganization', alternative: 'scmOrganizations' });
     const orgs = body.scmOrganizations;
     if (!Array.isArray(orgs) || !orgs.every((o) => typeof o === 'string')) {
-      throw new Errors.BadRequest('body/scmOrganizations must be an array of organization names (empty: any organization)');
+      throw new Errors.InvalidField({
+        field: 'body/scmOrganizations',
+        expected: 'an array of organization names (empty: any organization)',
+      });
     }
     delete body.scmOrganizations;
     body.scmOrganization = fromScrewdriverOrganizations(orgs);
   }
   if ('managedByScrewdriver' in body) {
-    if ('managedBy' in body) throw new Errors.BadRequest('give managedBy or managedByScrewdriver, not both');
+    if ('managedBy' in body) throw new Errors.ConflictingFields({ given: 'managedBy', alternative: 'managedByScrewdriver' });
     if (typeof body.managedByScrewdriver !== 'boolean')
-      throw new Errors.BadRequest('body/managedByScrewdriver must be true or false');
+      throw new Errors.InvalidField({ field: 'body/managedByScrewdriver', expected: 'true or false' });
     body.managedBy = body.managedByScrewdriver ? 'screwdriver' : 'external';
     delete body.managedByScrewdriver;
   }

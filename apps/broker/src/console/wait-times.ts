@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { Percentiles, WaitFigures, WaitPoint } from '@buildcluster/protocol';
 import { addCounts, bucketOf, percentiles, type Counts } from './histogram.js';
 
@@ -42,7 +42,7 @@ function split(hash: Record<string, string>): { wait: Counts; run: Counts } {
 export class WaitTimes {
   private readonly cache = new Map<string, { at: number; value: Promise<Histograms> }>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Records durations (ms) measured at `atMs`; fire and forget on the callers' hot paths. */
   record(queue: string, measure: Measure, durations: number[], atMs = Date.now()): Promise<unknown> {

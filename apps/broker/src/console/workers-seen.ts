@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { WorkerInfo } from '@buildcluster/protocol';
 import type { RawLease } from '../queue/store.js';
 
@@ -17,7 +17,7 @@ const infoKey = (queue: string, worker: string) => `console:wi:{${queue}}:${work
 export class WorkersSeen {
   private readonly lastWrite = new Map<string, number>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** A poll from a worker. */
   touch(queue: string, workerId: string, address: string, version: string, nowMs = Date.now()): void {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { generateKeyPairSync } from 'node:crypto';
+import { ecPair } from '@buildcluster/testkit/keys';
 import type { BrokerEvent, BuildEvent, ClusterEvent, StatsEvent } from '@buildcluster/protocol';
-import { mintApiToken, startTestBroker, type TestBroker } from '../testing/index.js';
+import { mintApiToken, startTestBroker, type TestBroker } from '../../test/support/broker.js';
 import { CLOSE_TOKEN_EXPIRED } from './events.js';
 
 /** A connected client that records every frame, with a way to wait for one that matches. */
@@ -23,7 +23,7 @@ function connect(
   const frames: BrokerEvent[] = [];
   const waiters = new Set<() => void>();
   socket.on('message', (data) => {
-    frames.push(JSON.parse(String(data)) as BrokerEvent);
+    frames.push(JSON.parse((data as Buffer).toString('utf8')) as BrokerEvent);
     for (const wake of waiters) wake();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -109,11 +109,7 @@ describe('GET /v4/events', () => {
 
   it("carries a new build's state change and the queue figures that follow from it", async () => {
     const client = await connect(broker.url, { protocols: ['bearer', broker.adminToken] });
-    const { publicKey } = generateKeyPairSync('ec', {
-      namedCurve: 'P-256',
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
+    const { publicKey } = ecPair();
     const registered = await broker.app.inject({
       method: 'PUT',
       url: '/v4/buildClusters',

@@ -3,11 +3,11 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Type } from 'typebox';
-import type { BuildEvent, ClusterEvent, StatsEvent } from '@buildcluster/protocol';
+import { CLOSE_TOKEN_EXPIRED, type BuildEvent, type ClusterEvent, type StatsEvent } from '@buildcluster/protocol';
 import { bearerToken } from '../auth/bearer.js';
 
 /** Close codes the dashboard acts on (4000–4999 are free for applications). */
-export const CLOSE_TOKEN_EXPIRED = 4401;
+export { CLOSE_TOKEN_EXPIRED };
 const CLOSE_GOING_AWAY = 1001;
 
 export const STATS_INTERVAL_MS = 1000;
@@ -95,7 +95,7 @@ function send(socket: WebSocket, frame: string, droppable: boolean): void {
 }
 
 /**
- * GET /v4/events (SPEC §7): a WebSocket for the dashboard. Admin API token required; forwards
+ * GET /v4/events (README "API", the status and events routes): a WebSocket for the dashboard. Admin API token required; forwards
  * the bus's cluster and build events and a stats snapshot every second.
  */
 export default fp(

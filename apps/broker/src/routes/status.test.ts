@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../testing/index.js';
+import { startTestBroker, type TestBroker } from '../../test/support/broker.js';
 
 describe('status routes', () => {
   let broker: TestBroker;

@@ -28,7 +28,7 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
-/** Liveness and readiness (SPEC §7), unauthenticated so that load balancers and orchestrators can use them. */
+/** Liveness and readiness (README "API", the status and events routes), unauthenticated so that load balancers and orchestrators can use them. */
 export default fp(
   async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -44,7 +44,9 @@ export default fp(
           response: {
             200: Type.Object({
               status: Type.Literal('ok'),
-              warnings: Type.Optional(Type.Array(Type.String(), { description: 'setup problems that limit what the broker does' })),
+              warnings: Type.Optional(
+                Type.Array(Type.String(), { description: 'setup problems that limit what the broker does' }),
+              ),
             }),
           },
         },

@@ -1,11 +1,28 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BuildIdParams, BuildStatus, ErrorBody, PendingBuildList, PendingBuildsQuery } from '@buildcluster/protocol';
+import {
+  BuildIdParams,
+  BuildStatus,
+  ErrorBody,
+  PendingBuildList,
+  PendingBuildsQuery,
+  WaitingBuildList,
+  WaitingBuildsQuery,
+} from '@buildcluster/protocol';
+import {
+  blockedReason,
+  blockedSource,
+  frozenSource,
+  pendingSource,
+  waitingBuilds,
+  type WaitingSource,
+} from './waiting-sources.js';
 
 /**
- * Where builds are: the pending ones (no eligible cluster yet) with why; one build's state,
- * cluster, attempts, place in the queue, lease and history.
+ * Where builds are: the pending ones (no eligible cluster yet) with why; every waiting one
+ * (pending, blocked, frozen) with why; one build's state, cluster, attempts, place in the queue,
+ * lease and history.
  */
 export default fp(
   async (root: FastifyInstance) => {
@@ -24,6 +41,31 @@ export default fp(
         onRequest: app.requireApiScope('admin', 'sdapi', 'viewer'),
       },
       async (request) => app.queue.scheduler.pending(request.query.limit ?? 100),
+    );
+    // One source per kind of wait.
+    const sources: WaitingSource[] = [
+      pendingSource(app.queue.scheduler),
+      blockedSource(app.screwdriver.rules),
+      frozenSource(app.screwdriver.frozen),
+    ];
+    app.get(
+      '/v4/builds/waiting',
+      {
+        schema: {
+          tags: ['scheduling'],
+          security: [{ apiToken: [] }],
+          summary: 'Builds not in a queue yet (pending, blocked, frozen), oldest first, with why',
+          querystring: WaitingBuildsQuery,
+          response: { 200: WaitingBuildList, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+        },
+        onRequest: app.requireApiScope('admin', 'viewer'),
+      },
+      async (request) =>
+        waitingBuilds(sources, {
+          kind: request.query.kind,
+          limit: request.query.limit ?? 100,
+          offset: request.query.offset ?? 0,
+        }),
     );
     app.get(
       '/v4/builds/:buildId',
@@ -49,12 +91,28 @@ export default fp(
             queue: null,
             enqueuedAt: new Date(waiting.since).toISOString(),
             attempts: 0,
-            pendingReason: `blocked by running build(s) ${waiting.blocking.join(', ') || '(being released)'}`,
+            pendingReason: blockedReason(waiting.blocking),
+            blockedBy: waiting.blocking,
+            blockedSince: new Date(waiting.since).toISOString(),
+          };
+        }
+        // Held by its job's freeze window: started again through the API when the window ends.
+        const frozen = await app.screwdriver.frozen.get(buildId);
+        if (frozen) {
+          return {
+            buildId,
+            state: 'frozen' as const,
+            cluster: null,
+            queue: null,
+            enqueuedAt: frozen.frozenAt,
+            attempts: 0,
+            pendingReason: frozen.reason,
+            frozenUntil: frozen.frozenUntil,
           };
         }
         return app.queue.scheduler.status(buildId);
       },
     );
   },
-  { name: 'routes-builds', dependencies: ['queue', 'screwdriver'] },
+  { name: 'routes-builds', dependencies: ['auth', 'queue', 'screwdriver'] },
 );

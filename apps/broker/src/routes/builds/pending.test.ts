@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PendingBuildList } from '@buildcluster/protocol';
-import { startTestBroker, type TestBroker } from '../../testing/index.js';
-import { postBuild, registerCluster, startMessage, stopBuild, updateCluster, waitFor } from '../../queue/testing.js';
+import { startTestBroker, type TestBroker } from '../../../test/support/broker.js';
+import { postBuild, registerCluster, startMessage, stopBuild, updateCluster, waitFor } from '@buildcluster/testkit/queue';
 
-/** GET /v4/builds/pending: builds no eligible cluster could take yet (SPEC §5 rule 4), with why. */
+/** GET /v4/builds/pending: builds no eligible cluster could take yet (README "API", Which cluster runs a build: pending), with why. */
 describe('GET /v4/builds/pending', () => {
   let broker: TestBroker;
   const gitlab = 'gitlab:gitlab.com';
@@ -67,6 +67,8 @@ describe('GET /v4/builds/pending', () => {
       requestedCluster: null,
       scmContext: gitlab,
       pipeline: 'team/app',
+      jobId: expect.any(Number) as unknown,
+      pipelineId: expect.any(Number) as unknown,
     });
     expect(body.builds[3]).toMatchObject({ buildId: 304, requestedCluster: 'ext-acme', pipeline: 'acme/web' });
     expect(body.builds[3]!.reason).toContain('requested cluster "ext-acme" is inactive');

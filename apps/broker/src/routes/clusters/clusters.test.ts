@@ -1,7 +1,8 @@
 import type { ClusterEvent } from '@buildcluster/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKeyPair, registration, signOptionFor } from '../../clusters/fixtures.js';
-import { startTestBroker, type TestBroker } from '../../testing/index.js';
+import { clusterKeyPair, registration, signOptionFor } from '@buildcluster/testkit/clusters';
+import { rsaPair } from '@buildcluster/testkit/keys';
+import { startTestBroker, type TestBroker } from '../../../test/support/broker.js';
 
 describe('cluster registry API', () => {
   let broker: TestBroker;
@@ -127,12 +128,7 @@ describe('cluster registry API', () => {
     });
 
     it('refuses an RSA key under 2048 bits', async () => {
-      const { generateKeyPairSync } = await import('node:crypto');
-      const small = generateKeyPairSync('rsa', {
-        modulusLength: 1024,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      });
+      const small = rsaPair(1024);
       const { body } = registration('small-rsa', { signOption: signOptionFor('small-rsa', 'RS256') }, 'RS256');
       const res = await call('PUT', '/v4/buildClusters', { ...body, publicKey: small.publicKey });
       expect(res.statusCode).toBe(400);

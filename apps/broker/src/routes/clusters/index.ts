@@ -20,7 +20,7 @@ const RebuildResult = Type.Object({
   generation: Type.Integer({ description: 'the cache generation after the rebuild' }),
 });
 
-/** The cluster registry API (SPEC §4), admin scope. Paths are case-insensitive (`/v4/buildclusters` too). */
+/** The cluster registry API (README "API", the /v4/buildClusters routes), admin scope. Paths are case-insensitive (`/v4/buildclusters` too). */
 export default fp(
   async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -129,5 +129,5 @@ export default fp(
       },
     );
   },
-  { name: 'routes-clusters', dependencies: ['clusters', 'auth'] },
+  { name: 'routes-clusters', dependencies: ['orm', 'clusters', 'auth'] },
 );

@@ -1,7 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../testing/index.js';
-import { postBuild, registerCluster, startMessage, stopBuild, updateCluster, waitFor, workerOf } from '../../queue/testing.js';
+import { startTestBroker, type TestBroker } from '../../../test/support/broker.js';
+import {
+  postBuild,
+  registerCluster,
+  startMessage,
+  stopBuild,
+  updateCluster,
+  waitFor,
+  workerOf,
+} from '@buildcluster/testkit/queue';
 
 /**
  * A queue belongs to one cluster for its whole life: renaming `queue` moves nothing, no two

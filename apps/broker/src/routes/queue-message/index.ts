@@ -1,12 +1,13 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { Compile } from 'typebox/compile';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   EnqueueResult,
   ErrorBody,
+  FrozenResult,
   IgnoredResult,
+  PeriodicResult,
   QueueStatsSummary,
   StartMessage,
   StopMessage,
@@ -18,6 +19,9 @@ import type { IgnorableFeature } from '../../config.js';
 import { Errors } from '../../errors.js';
 import { BuildContexts } from '../../screwdriver/contexts.js';
 import { blockedMessage } from '../../screwdriver/rules.js';
+import { checked } from './body-check.js';
+import { startPeriodic, stopPeriodic } from './periodic.js';
+import { freezeStart, startFrozenNow, stopFrozen } from './frozen.js';
 
 /** Screwdriver sends the whole build row with each start; its queue-service accepts up to 10 MB. */
 export const QUEUE_MESSAGE_BODY_LIMIT = 10 * 1024 * 1024;
@@ -29,8 +33,10 @@ const MessageQuery = Type.Object({
   type: Type.Optional(
     Type.Enum(TYPES, {
       description:
-        'timer: arm (POST) or disarm (DELETE) the build timeout. The others are queue-service features this broker does ' +
-        'not offer: 501, or 200 without effect when IGNORE_QUEUE_FEATURES lists them',
+        "timer: arm (POST) or disarm (DELETE) the build timeout. periodic: register (POST) or stop (DELETE) a job's " +
+        "screwdriver.cd/buildPeriodically schedule. frozen: start a job's frozen build now (POST) or forget it " +
+        '(DELETE, body names jobId). unzip, webhook, cache are queue-service features this broker does not offer: ' +
+        '501, or 200 without effect when IGNORE_QUEUE_FEATURES lists them',
     }),
   ),
 });
@@ -41,13 +47,12 @@ const API_SETTING: Record<IgnorableFeature, string> = {
   webhook: 'queued webhooks (QUEUE_WEBHOOK_ENABLED=false)',
   cache: 'cache clearing through the queue (leave the cache strategy off, CACHE_STRATEGY unset)',
   periodic: 'periodic builds (remove screwdriver.cd/buildPeriodically from the jobs)',
-  frozen: 'freeze windows (remove freezeWindows from the jobs)',
 };
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 501: ErrorBody, 503: ErrorBody };
 const tags = ['scheduling'];
 const security = [{ apiToken: [] }];
-const checkTimerStart = Compile(TimerStartMessage);
+const timerStart = checked<TimerStartMessage>(TimerStartMessage, 'a timer message');
 
 const requestedType = (request: FastifyRequest): MessageType | undefined => {
   const type = (request.query as { type?: unknown } | undefined)?.type;
@@ -64,23 +69,17 @@ export default fp(
     /** A feature the broker does not offer: 200 without effect when the operator chose so, else 501 saying how to turn it off. */
     const unoffered = (type: IgnorableFeature): IgnoredResult => {
       if (ignored.has(type)) return { ignored: type, message: `?type=${type} is ignored by this broker (IGNORE_QUEUE_FEATURES)` };
-      throw new Errors.NotImplemented(
-        `?type=${type} is a Screwdriver queue-service feature this broker does not offer; turn off ${API_SETTING[type]} ` +
-          `in the Screwdriver API, or set IGNORE_QUEUE_FEATURES=${type} on the broker to accept and ignore these calls`,
-      );
+      throw new Errors.FeatureNotOffered({ type, setting: API_SETTING[type] });
     };
 
     /** POST ?type=...: these bodies are not start messages, so they are answered before the body is validated as one. */
     async function otherPost(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
       const type = requestedType(request);
       if (type === undefined) return undefined;
+      if (type === 'periodic' && !ignored.has(type)) return reply.code(200).send(await startPeriodic(app, request.body));
+      if (type === 'frozen') return reply.code(200).send(await startFrozenNow(app, request));
       if (type !== 'timer') return reply.code(200).send(unoffered(type));
-      if (!checkTimerStart.Check(request.body)) {
-        const first = [...checkTimerStart.Errors(request.body)][0];
-        const field = first?.instancePath ? `body${first.instancePath}` : 'body';
-        throw new Errors.BadRequest(`${field} ${first?.message ?? 'is not a timer message'}`);
-      }
-      const body = request.body as TimerStartMessage;
+      const body = timerStart(request.body);
       const armed = await app.screwdriver.timeouts.start({
         buildId: body.buildId,
         ...(body.jobId === undefined ? {} : { jobId: body.jobId }),
@@ -97,6 +96,12 @@ export default fp(
       return reply.code(200).send(result);
     }
 
+    /** DELETE ?type=periodic: its body names a job, not a build. */
+    async function otherDelete(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+      if (requestedType(request) !== 'periodic' || ignored.has('periodic')) return undefined;
+      return reply.code(200).send(await stopPeriodic(app, request.body));
+    }
+
     app.post(
       '/v1/queue/message',
       {
@@ -104,15 +109,22 @@ export default fp(
         schema: {
           tags,
           security,
-          summary: 'Schedule a build onto a build cluster (or arm its timeout: ?type=timer)',
+          summary: 'Schedule a build onto a build cluster (or arm its timeout: ?type=timer; start a frozen build: ?type=frozen)',
           description:
             'Picks the cluster (requested, else weighted among managed ones) and queues the build there, or keeps it ' +
             'pending until an eligible cluster is active. The same buildId again is not queued twice: 200 with its ' +
-            'assignment. A build of a disabled or archived job is not queued (200, state skipped). With ?type=timer the ' +
-            "body is Screwdriver's timer message (TimerStartMessage) and the answer a TimerResult.",
+            'assignment. A build of a disabled or archived job is not queued (200, state skipped). A build inside one of ' +
+            'its freezeWindows (UTC cron) is held until the window ends (201, state frozen; Screwdriver is told FROZEN) ' +
+            'unless its causeMessage contains [force start]; then the broker starts the job again through the API. ' +
+            "With ?type=timer the body is Screwdriver's timer message (TimerStartMessage) and the answer a TimerResult; " +
+            'with ?type=periodic the job and pipeline of a PeriodicStartMessage, answered with a PeriodicResult.',
           querystring: MessageQuery,
           body: StartMessage,
-          response: { 200: Type.Union([EnqueueResult, TimerResult, IgnoredResult]), 201: EnqueueResult, ...errors },
+          response: {
+            200: Type.Union([EnqueueResult, TimerResult, PeriodicResult, FrozenResult, IgnoredResult]),
+            201: EnqueueResult,
+            ...errors,
+          },
         },
         onRequest: sdapi,
         preValidation: otherPost,
@@ -122,12 +134,17 @@ export default fp(
         const buildId = message.buildId;
         // The build row rides along for the queue-service's own use; workers and executors never read it.
         delete message.build;
+        const { screwdriver } = app;
+        // Every start of a job forgets the job's frozen build first, as the queue-service's start does.
+        if (typeof message.jobId === 'number') await screwdriver.frozen.forgetJob(message.jobId);
         if (message.jobState === 'DISABLED' || message.jobArchived === true) {
           const statusMessage = `not started: job ${String(message.jobName ?? message.jobId ?? '')} is ${message.jobArchived === true ? 'archived' : 'disabled'}`;
           request.log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
           return reply.code(200).send({ buildId, state: 'skipped', cluster: null, queue: null, statusMessage });
         }
-        const { screwdriver } = app;
+        // Freeze windows come before the blockedBy and collapse rules, which never see a frozen build.
+        const held = await freezeStart(app, message, request.log);
+        if (held) return reply.code(201).send(held);
         // The context is written first: on the same connection, every later read of it sees it.
         const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
         const decision = await screwdriver.rules.admit(message);
@@ -135,15 +152,13 @@ export default fp(
         if (decision?.verdict === 'collapsed') {
           await remembered;
           await screwdriver.updates?.collapsed(buildId, decision.blocking[0] ?? buildId);
-          return reply
-            .code(200)
-            .send({
-              buildId,
-              state: 'collapsed',
-              cluster: null,
-              queue: null,
-              statusMessage: `Collapsed to build: ${decision.blocking[0]}`,
-            });
+          return reply.code(200).send({
+            buildId,
+            state: 'collapsed',
+            cluster: null,
+            queue: null,
+            statusMessage: `Collapsed to build: ${decision.blocking[0]}`,
+          });
         }
         if (decision?.verdict === 'blocked') {
           const statusMessage = blockedMessage(decision.blocking);
@@ -176,16 +191,18 @@ export default fp(
         schema: {
           tags,
           security,
-          summary: 'Stop a build (or disarm its timeout: ?type=timer)',
+          summary: "Stop a build (or disarm its timeout: ?type=timer; forget a job's frozen build: ?type=frozen)",
           description:
             'A queued or pending build is cancelled and never delivered; a leased or acked one gets a stop message on its ' +
             "cluster's queue (and extend answers name it). Idempotent: a build the broker does not know, or one already " +
-            'settled, answers 200.',
+            'settled, answers 200. A frozen build is forgotten (never started again). With ?type=periodic the body is a ' +
+            "PeriodicStopMessage ({jobId}) and the job's schedule stops.",
           querystring: MessageQuery,
           body: StopMessage,
-          response: { 200: Type.Union([StopResult, TimerResult, IgnoredResult]), ...errors },
+          response: { 200: Type.Union([StopResult, TimerResult, PeriodicResult, FrozenResult, IgnoredResult]), ...errors },
         },
         onRequest: sdapi,
+        preValidation: otherDelete,
       },
       async (request) => {
         const type = requestedType(request);
@@ -194,8 +211,13 @@ export default fp(
           const stopped = await app.screwdriver.timeouts.stop(buildId);
           return { buildId, timer: stopped ? 'stopped' : 'none' } satisfies TimerResult;
         }
+        if (type === 'frozen') return stopFrozen(app, request);
         if (type !== undefined) return unoffered(type);
         const { screwdriver } = app;
+        if (await screwdriver.frozen.forgetBuild(buildId)) {
+          app.queue.events.publish(buildId, 'cancelled', null, 'stopped while frozen');
+          return { buildId, state: 'cancelled' } satisfies StopResult;
+        }
         // The build is over for the rules: what it held starts now.
         const settled = await screwdriver.rules.settle(buildId);
         await screwdriver.release(settled.released);
@@ -227,5 +249,5 @@ export default fp(
       async () => app.queue.snapshot(),
     );
   },
-  { name: 'routes-queue-message', dependencies: ['queue', 'screwdriver'] },
+  { name: 'routes-queue-message', dependencies: ['config', 'auth', 'queue', 'screwdriver', 'periodic'] },
 );

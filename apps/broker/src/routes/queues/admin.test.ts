@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintApiToken, startTestBroker, type TestBroker } from '../../testing/index.js';
-import { postBuild, registerCluster, startMessage, workerOf, type TestCluster } from '../../queue/testing.js';
+import { mintApiToken, startTestBroker, type TestBroker } from '../../../test/support/broker.js';
+import { postBuild, registerCluster, startMessage, workerOf, type TestCluster } from '@buildcluster/testkit/queue';
 
-/** Queue administration (SPEC §6), /v1/queue/stats, the delete guard and the Prometheus figures. */
+/** Queue administration (README "API", the /v4/queues routes), /v1/queue/stats, the delete guard and the Prometheus figures. */
 describe('queue administration', () => {
   let broker: TestBroker;
   let alpha: TestCluster;
@@ -24,7 +24,7 @@ describe('queue administration', () => {
   it('GET /v4/queues lists every queue with its figures', async () => {
     const res = await broker.app.inject({ url: '/v4/queues', headers: auth });
     expect(res.statusCode).toBe(200);
-    const queues = res.json() as Array<Record<string, unknown>>;
+    const queues = res.json<Array<Record<string, unknown>>>();
     expect(queues.map((q) => q.cluster)).toEqual(['alpha', 'idle']);
     const a = queues[0]!;
     expect(a).toMatchObject({

@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, TEST_REDIS_URL, type TestBroker } from '../../testing/index.js';
-import { postBuild, registerCluster, startMessage, stopBuild, workerOf, type TestCluster } from '../../queue/testing.js';
+import { scanKeys, startTestBroker, testRedis, type TestBroker } from '../../../test/support/broker.js';
+import { DIRECTORY } from '../../queue/keys.js';
+import { postBuild, registerCluster, startMessage, stopBuild, workerOf, type TestCluster } from '@buildcluster/testkit/queue';
 
 /** A build's life end to end: what a replayed poll may hand out, and when a settled build is forgotten. */
 describe('build lifecycle', () => {
@@ -13,7 +14,7 @@ describe('build lifecycle', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    redis = new Redis(TEST_REDIS_URL, { keyPrefix: broker.redisKeyPrefix });
+    redis = testRedis({ keyPrefix: broker.redisKeyPrefix });
     cluster = await registerCluster(broker.app, broker.adminToken, 'life', { weightage: 0 });
   });
   afterAll(async () => {
@@ -30,10 +31,10 @@ describe('build lifecycle', () => {
   async function ttls(buildId: number): Promise<{ directory: number; build: number }> {
     const [found] = await scan(`${broker.redisKeyPrefix}q:*:b:${buildId}`);
     expect(found, `build hash of ${buildId}`).toBeDefined();
-    const direct = new Redis(TEST_REDIS_URL);
+    const direct = testRedis();
     try {
       return {
-        directory: await redis.pttl(`dir:{d}:b:${buildId}`),
+        directory: await redis.pttl(DIRECTORY.entry(buildId)),
         build: await direct.pttl(found!),
       };
     } finally {
@@ -41,21 +42,7 @@ describe('build lifecycle', () => {
     }
   }
 
-  async function scan(pattern: string): Promise<string[]> {
-    const direct = new Redis(TEST_REDIS_URL);
-    try {
-      const found: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, keys] = await direct.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        found.push(...keys);
-      } while (cursor !== '0');
-      return found;
-    } finally {
-      direct.disconnect();
-    }
-  }
+  const scan = (pattern: string): Promise<string[]> => scanKeys(pattern);
 
   it('a replayed poll hands out only leases that are still current', async () => {
     const worker = workerOf(broker.app, cluster);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../testing/index.js';
+import { startTestBroker, testRedisPorts, type TestBroker } from '../../../test/support/broker.js';
 import {
   connectionsTo,
   postBuild,
@@ -8,9 +8,9 @@ import {
   waitFor,
   workerOf,
   type TestCluster,
-} from '../../queue/testing.js';
+} from '@buildcluster/testkit/queue';
 
-/** Long polls (SPEC §6 "Long-poll cost"): woken across replicas, no Redis connection each, no stampede. */
+/** Long polls (README "Architecture": waiting polls hold no Redis connection): woken across replicas, no Redis connection each, no stampede. */
 describe('long polls', () => {
   let broker: TestBroker;
   let alpha: TestCluster;
@@ -63,17 +63,19 @@ describe('long polls', () => {
   });
 
   it('500 waiting polls add no Redis connection, and 500 builds answer each exactly once', async () => {
-    const before = connectionsTo(6379);
+    // The test Redis's port, or every node's of the test cluster.
+    const redisConnections = () => testRedisPorts().reduce((n, port) => n + connectionsTo(port), 0);
+    const before = redisConnections();
     expect(before).toBeGreaterThan(0);
     const worker = workerOf(broker.app, alpha);
     const polls = Array.from({ length: 500 }, (_, i) => worker.poll({ workerId: `w${i % 20}`, waitMs: 30_000 }));
     await waitFor('500 polls to wait', () => broker.app.queue.waitingPolls() === 500);
-    expect(connectionsTo(6379)).toBe(before);
+    expect(redisConnections()).toBe(before);
     for (let i = 0; i < 500; i += 50) await Promise.all(Array.from({ length: 50 }, () => post()));
     const answers = await Promise.all(polls);
     expect(answers.every((a) => a.status === 200 && a.jobs.length === 1)).toBe(true);
     expect(new Set(answers.map((a) => a.jobs[0]!.buildId)).size).toBe(500);
-    expect(connectionsTo(6379)).toBe(before);
+    expect(redisConnections()).toBe(before);
     const leases = answers.map((a) => a.jobs[0]!.leaseId);
     for (let i = 0; i < leases.length; i += 100) await worker.ack(leases.slice(i, i + 100));
   }, 60_000);

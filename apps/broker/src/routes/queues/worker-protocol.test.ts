@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../testing/index.js';
-import { postBuild, registerCluster, startMessage, workerOf, type JobView, type TestCluster } from '../../queue/testing.js';
+import { startTestBroker, type TestBroker } from '../../../test/support/broker.js';
+import { postBuild, registerCluster, startMessage, workerOf, type JobView, type TestCluster } from '@buildcluster/testkit/queue';
 
-/** SPEC §6 through the HTTP routes with real cluster tokens, against the real Redis. */
+/** The rules of README "Worker protocol" through the HTTP routes with real cluster tokens, against the real Redis. */
 describe('the worker protocol', () => {
   let broker: TestBroker;
   let alpha: TestCluster;
