@@ -1,7 +1,11 @@
 import type { TestProject } from 'vitest/node';
+import { testBrokerKit } from '@buildcluster/testkit/broker';
+import { API_PRIVATE_KEY } from '@buildcluster/testkit/tokens';
 // The broker's TypeScript source, not its dist/: global setup resolves packages without the
 // "source" condition, and dist/ may be stale or unbuilt while the broker is being worked on.
-import { API_PRIVATE_KEY, startTestBroker } from '../../broker/src/testing/index.js';
+import * as brokerSource from '../../broker/src/index.js';
+
+const { startTestBroker } = testBrokerKit(brokerSource);
 
 /**
  * One real broker (its own PostgreSQL database and Redis prefix) for the component tests, started

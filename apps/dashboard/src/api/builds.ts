@@ -1,11 +1,13 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { BuildStatus, PendingBuildList } from '@buildcluster/protocol';
+import type { BuildStatus, PendingBuildList, WaitingBuildList } from '@buildcluster/protocol';
 import { api } from './client';
 
 export const buildKeys = {
   all: ['builds'] as const,
   detail: (buildId: number) => [...buildKeys.all, 'detail', buildId] as const,
   pending: () => [...buildKeys.all, 'pending'] as const,
+  /** Under `pending`: the live socket's pending invalidation refreshes it too. */
+  waiting: () => [...buildKeys.pending(), 'waiting'] as const,
 };
 
 /** GET /v4/builds/{buildId}: state, cluster, position in the queue, attempts and history. */
@@ -28,5 +30,16 @@ export function pendingBuildsQuery() {
   return queryOptions({
     queryKey: buildKeys.pending(),
     queryFn: () => api.get<PendingBuildList>(`/v4/builds/pending?limit=${PENDING_BUILDS_SHOWN}`),
+  });
+}
+
+/** How many waiting builds the table shows; `total` tells how many there are in all. */
+export const WAITING_BUILDS_SHOWN = 100;
+
+/** GET /v4/builds/waiting: pending, blocked and frozen builds, oldest first, with why. */
+export function waitingBuildsQuery() {
+  return queryOptions({
+    queryKey: buildKeys.waiting(),
+    queryFn: () => api.get<WaitingBuildList>(`/v4/builds/waiting?limit=${WAITING_BUILDS_SHOWN}`),
   });
 }

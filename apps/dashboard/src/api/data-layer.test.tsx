@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { ecPair } from '@buildcluster/testkit/keys';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { render, screen, waitFor } from '@testing-library/react';
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
@@ -15,11 +15,7 @@ import { createStore } from '../lib/store';
 import { mintApiToken } from '../../test/tokens';
 
 function body(name: string): CreateClusterBody {
-  const { publicKey } = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
+  const { publicKey } = ecPair();
   return {
     name,
     scmOrganization: 'acme',

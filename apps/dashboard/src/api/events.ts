@@ -8,11 +8,12 @@ import { queueKeys, storeQueueStats } from './queues';
 import { buildKeys } from './builds';
 import { pendingCount, recordBuildEvent } from './build-events';
 import { recordStats } from './stats-history';
+import { CLOSE_TOKEN_EXPIRED } from '@buildcluster/protocol/constants';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
 /** Close code the broker uses when the token behind a socket expires. */
-export const CLOSE_TOKEN_EXPIRED = 4401;
+export { CLOSE_TOKEN_EXPIRED };
 
 /** The socket is considered dead when no message arrived for this long (stats come every second). */
 const SILENCE_MS = 5_000;

@@ -7,6 +7,7 @@ export function ActiveBadge({ active }: { active: boolean }) {
 const STATE_TONE: Record<BuildState, string> = {
   pending: 'badge--warn',
   blocked: 'badge--warn',
+  frozen: 'badge--muted',
   queued: 'badge--info',
   leased: 'badge--accent',
   acked: 'badge--ok',

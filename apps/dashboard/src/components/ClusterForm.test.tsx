@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { ecPair, rsaPair } from '@buildcluster/testkit/keys';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/react';
@@ -7,18 +7,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { session } from '../api/session';
 import { ClusterFormPage } from '../routes/ClusterFormPage';
 
-const pem = (type: 'ec' | 'rsa') =>
-  type === 'ec'
-    ? generateKeyPairSync('ec', {
-        namedCurve: 'P-256',
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      }).publicKey
-    : generateKeyPairSync('rsa', {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      }).publicKey;
+const pem = (type: 'ec' | 'rsa') => (type === 'ec' ? ecPair() : rsaPair()).publicKey;
 
 function renderRegister() {
   session.signIn(inject('adminToken'));
@@ -99,11 +88,7 @@ describe('the register form', () => {
 
   it('rejects a pasted private key without sending it', async () => {
     const { user } = renderRegister();
-    const keys = generateKeyPairSync('ec', {
-      namedCurve: 'P-256',
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
+    const keys = ecPair();
     await user.click(screen.getByLabelText(/Public key \(PEM\)/));
     await user.paste(keys.privateKey);
     await user.click(screen.getByRole('button', { name: 'Register cluster' }));

@@ -1,22 +1,18 @@
-import { useRef, useState, type ChangeEvent, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { BuildCluster } from '@buildcluster/protocol';
 import {
   FORM_FIELDS,
   MANAGED_BY,
-  SIGN_ALGORITHMS,
   signOptionDefaults,
   validate,
-  valuesFromKeygenJson,
   type ClusterFormValues,
   type FieldErrors,
   type FormField,
+  inputId,
 } from '../lib/cluster-form';
 import { fieldErrorFrom } from '../lib/api-errors';
-import { formatDateTime } from '../lib/format';
 import { describedBy, Field } from './Field';
-import { PemInput } from './PemInput';
-
-export const inputId = (field: FormField) => `field-${field.replace(/\./g, '-')}`;
+import { WorkerAuthFields } from './WorkerAuthFields';
 
 /** Which form value each field path edits, to clear its error as soon as the user changes it. */
 const FIELD_OF: Partial<Record<keyof ClusterFormValues, FormField>> = {
@@ -45,7 +41,6 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [importNote, setImportNote] = useState<string | null>(null);
   // The claims follow the name until the user types one of them.
   const [claimsEdited, setClaimsEdited] = useState(mode === 'edit');
   const formRef = useRef<HTMLFormElement>(null);
@@ -105,19 +100,10 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
     }
   }
 
-  async function importKeygen(event: ChangeEvent<HTMLInputElement>) {
-    const file = event.target.files?.[0];
-    event.target.value = '';
-    if (!file) return;
-    try {
-      const found = valuesFromKeygenJson(await file.text());
-      if (mode === 'edit') delete found.name;
-      setValues((v) => ({ ...v, ...found }));
-      if (found.issuer || found.subject || found.audience) setClaimsEdited(true);
-      setImportNote(`Filled ${Object.keys(found).length} fields from ${file.name}`);
-    } catch (err) {
-      setImportNote(`${file.name}: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  function fillFromKeygen(found: Partial<ClusterFormValues>) {
+    if (mode === 'edit') delete found.name;
+    setValues((v) => ({ ...v, ...found }));
+    if (found.issuer || found.subject || found.audience) setClaimsEdited(true);
   }
 
   const text = (
@@ -146,7 +132,8 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
     <form
       ref={formRef}
       className="cluster-form"
-      onSubmit={submit}
+      // submit reports its own failures in the form.
+      onSubmit={(event) => void submit(event)}
       noValidate
       aria-label={mode === 'create' ? 'Register cluster' : 'Edit cluster'}
     >
@@ -277,79 +264,15 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
         ) : null}
       </fieldset>
 
-      <fieldset>
-        <legend>Worker authentication</legend>
-        {mode === 'edit' && original ? (
-          <p className="muted">
-            Current key <code className="fingerprint">{original.publicKeyFingerprint}</code>
-            {original.previousKey ? ` · previous key accepted until ${formatDateTime(original.previousKey.validUntil)}` : ''}
-          </p>
-        ) : null}
-        <PemInput
-          id={inputId('publicKey')}
-          label={mode === 'create' ? 'Public key (PEM)' : 'New public key (rotates the key)'}
-          required={mode === 'create'}
-          value={values.publicKey}
-          onChange={(pem) => update('publicKey', pem)}
-          error={errors.publicKey}
-          hint={
-            mode === 'create'
-              ? 'The cluster keeps the private key; workers sign their tokens with it.'
-              : 'Leave empty to keep the current key. A new key starts now; the old one stays valid for the grace period.'
-          }
-        />
-        <div className="field__label-row keygen-import">
-          <span className="muted">
-            Have the output of <code>buildcluster-worker keygen</code>?
-          </span>
-          <span className="file-button">
-            <input id="keygen-json" type="file" accept=".json,application/json" onChange={importKeygen} />
-            <label htmlFor="keygen-json" className="button button--small">
-              Fill from sign-option JSON…
-            </label>
-          </span>
-          {importNote ? (
-            <span className="muted" aria-live="polite">
-              {importNote}
-            </span>
-          ) : null}
-        </div>
-        {errors.signOption ? (
-          <p className="field__error" role="alert" id={inputId('signOption')}>
-            {errors.signOption}
-          </p>
-        ) : null}
-        <div className="grid">
-          <Field
-            id={inputId('signOption.algorithm')}
-            label="Algorithm *"
-            error={errors['signOption.algorithm']}
-            hint="Must fit the key: ES* for EC keys, RS*/PS* for RSA"
-          >
-            <select
-              {...describedBy(inputId('signOption.algorithm'), errors['signOption.algorithm'], 'Must fit the key')}
-              value={values.algorithm}
-              onChange={(e) => update('algorithm', e.target.value as ClusterFormValues['algorithm'])}
-            >
-              {SIGN_ALGORITHMS.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
-            </select>
-          </Field>
-          {text('signOption.issuer', 'issuer', 'Issuer (iss) *', { autoComplete: 'off', spellCheck: false })}
-          {text('signOption.subject', 'subject', 'Subject (sub) *', { autoComplete: 'off', spellCheck: false })}
-          {text('signOption.audience', 'audience', 'Audience (aud) *', { autoComplete: 'off', spellCheck: false })}
-          {text(
-            'signOption.expiresIn',
-            'expiresIn',
-            'Longest token lifetime (s) *',
-            { type: 'number', min: 1, max: 86400, step: 1, inputMode: 'numeric' },
-            'exp − iat may not exceed this',
-          )}
-        </div>
-      </fieldset>
+      <WorkerAuthFields
+        mode={mode}
+        original={original}
+        values={values}
+        errors={errors}
+        update={update}
+        text={text}
+        onKeygen={fillFromKeygen}
+      />
 
       <div className="form-actions">
         <button type="submit" className="button button--primary" disabled={busy}>

@@ -23,8 +23,12 @@ export function PemInput({ id, label, value, onChange, error, hint, required }: 
       setFileNote(`${file.name} is ${file.size} bytes; a public key is under 20 kB. Pick the .pub.pem file.`);
       return;
     }
-    onChange(await file.text());
-    setFileNote(`Read ${file.name}`);
+    try {
+      onChange(await file.text());
+      setFileNote(`Read ${file.name}`);
+    } catch (err) {
+      setFileNote(`${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return (
     <div className={`field field--wide${error ? ' field--invalid' : ''}`}>
@@ -34,7 +38,12 @@ export function PemInput({ id, label, value, onChange, error, hint, required }: 
           {required ? <span aria-hidden="true"> *</span> : null}
         </label>
         <span className="file-button">
-          <input id={fileId} type="file" accept=".pem,.pub,.key,.txt,text/plain,application/x-pem-file" onChange={readFile} />
+          <input
+            id={fileId}
+            type="file"
+            accept=".pem,.pub,.key,.txt,text/plain,application/x-pem-file"
+            onChange={(event) => void readFile(event)}
+          />
           <label htmlFor={fileId} className="button button--small">
             Upload key file…
           </label>

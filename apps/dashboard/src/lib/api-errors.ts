@@ -1,3 +1,4 @@
+import { ERROR_CODES } from '@buildcluster/protocol/constants';
 import { ApiError } from '../api/client';
 
 /**
@@ -12,8 +13,8 @@ export interface FieldError {
 }
 
 const CODE_FIELDS: Record<string, string> = {
-  INVALID_PUBLIC_KEY: 'publicKey',
-  CLUSTER_EXISTS: 'name',
+  [ERROR_CODES.INVALID_PUBLIC_KEY]: 'publicKey',
+  [ERROR_CODES.CLUSTER_EXISTS]: 'name',
 };
 
 export function fieldErrorFrom(error: unknown, knownFields: readonly string[]): FieldError {

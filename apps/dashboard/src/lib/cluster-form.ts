@@ -1,27 +1,23 @@
-import type {
-  BuildCluster,
-  CreateClusterBody,
-  ManagedBy,
-  SignAlgorithm,
-  SignOption,
-  UpdateClusterBody,
-} from '@buildcluster/protocol';
-// A schema-free module: the convention without the schema library.
+import type { BuildCluster, CreateClusterBody, SignOption, UpdateClusterBody } from '@buildcluster/protocol';
+// Schema-free modules: the protocol's values without the schema library.
+import {
+  CLUSTER_NAME_PATTERN as CLUSTER_NAME_SOURCE,
+  MANAGED_BY,
+  QUEUE_NAME_PATTERN,
+  SIGN_ALGORITHMS,
+  type ManagedBy,
+  type SignAlgorithm,
+} from '@buildcluster/protocol/constants';
 import { conventionalSignOption, DEFAULT_TOKEN_SECONDS } from '@buildcluster/protocol/conventions';
 
 /**
- * Form state of the register/edit page, and its conversion to the API bodies of SPEC §4. Only
- * types come from @buildcluster/protocol: importing its values would bundle the schema library.
+ * Form state of the register/edit page, and its conversion to the API bodies of the /v4/buildClusters routes (README "API"). Types
+ * come from @buildcluster/protocol, values from its /constants and /conventions entry points only:
+ * its schemas would bundle the schema library.
  */
-export const SIGN_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256'] as const satisfies readonly SignAlgorithm[];
-export const MANAGED_BY = ['screwdriver', 'external'] as const satisfies readonly ManagedBy[];
-export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const QUEUE_PATTERN = /^[A-Za-z0-9._:-]+$/;
-
-// Compile-time guard: the lists above must name every value the protocol allows.
-type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
-const _allAlgorithms: Missing<SignAlgorithm, (typeof SIGN_ALGORITHMS)[number]> = true;
-const _allManagers: Missing<ManagedBy, (typeof MANAGED_BY)[number]> = true;
+export { MANAGED_BY, SIGN_ALGORITHMS };
+export const CLUSTER_NAME_PATTERN = new RegExp(CLUSTER_NAME_SOURCE);
+const QUEUE_PATTERN = new RegExp(QUEUE_NAME_PATTERN);
 
 export interface ClusterFormValues {
   name: string;
@@ -266,3 +262,6 @@ export function valuesFromKeygenJson(text: string): Partial<ClusterFormValues> {
   if (Object.keys(out).length === 0) throw new Error('No signOption or cluster fields found in the file');
   return out;
 }
+
+/** The id of a field's input (and the prefix of its hint and error ids). */
+export const inputId = (field: FormField) => `field-${field.replace(/\./g, '-')}`;

@@ -2,9 +2,9 @@ import { useSyncExternalStore } from 'react';
 
 /** A minimal observable value for client-side state the query cache does not own (live status, history). */
 export interface Store<T> {
-  get(): T;
-  set(next: T | ((previous: T) => T)): void;
-  subscribe(listener: () => void): () => void;
+  get: () => T;
+  set: (next: T | ((previous: T) => T)) => void;
+  subscribe: (listener: () => void) => () => void;
 }
 
 export function createStore<T>(initial: T): Store<T> {
@@ -12,13 +12,13 @@ export function createStore<T>(initial: T): Store<T> {
   const listeners = new Set<() => void>();
   return {
     get: () => value,
-    set(next) {
+    set: (next) => {
       const resolved = typeof next === 'function' ? (next as (previous: T) => T)(value) : next;
       if (Object.is(resolved, value)) return;
       value = resolved;
       for (const listener of listeners) listener();
     },
-    subscribe(listener) {
+    subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },

@@ -1,16 +1,16 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { buildQuery, pendingBuildsQuery } from '../api/builds';
+import { buildQuery } from '../api/builds';
 import { ApiError } from '../api/client';
-import { pendingCount, recentBuildEvents } from '../api/build-events';
-import { useLiveStatus } from '../api/live';
+import { recentBuildEvents } from '../api/build-events';
 import { useStore } from '../lib/store';
-import { formatAge, formatClock, formatDateTime, formatRelative } from '../lib/format';
+import { formatClock, formatDateTime, formatRelative } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from '../components/Badges';
 import { describedBy } from '../components/Field';
 import { Empty, ErrorNotice, Loading } from '../components/States';
+import { BlockingLinks, WaitingBuilds } from '../components/WaitingBuilds';
 import { BuildList, BuildSearch } from '../components/BuildSearch';
 import { CancelQueued } from '../components/CancelQueued';
 import { buildSearchQuery, consoleKeys } from '../api/console';
@@ -36,8 +36,8 @@ export function BuildsPage({ buildId }: { buildId: number | null }) {
         </section>
       ) : null}
       <section aria-labelledby="sec-pending" className="section">
-        <h2 id="sec-pending">Pending builds</h2>
-        <Pending />
+        <h2 id="sec-pending">Pending and blocked builds</h2>
+        <WaitingBuilds />
       </section>
       <section aria-labelledby="sec-activity" className="section">
         <h2 id="sec-activity">Recent build activity</h2>
@@ -139,7 +139,19 @@ function BuildStatusView({ buildId }: { buildId: number }) {
             <dd>{formatDateTime(b.ackedAt)}</dd>
           </>
         ) : null}
-        {b.pendingReason ? (
+        {b.blockedBy ? (
+          <>
+            <dt>Blocked by</dt>
+            <dd>
+              {b.blockedBy.length === 0 ? (
+                'an older build of its job, or being released'
+              ) : (
+                <BlockingLinks blocking={b.blockedBy} />
+              )}
+              {b.blockedSince ? ` · since ${formatRelative(b.blockedSince, now)}` : ''}
+            </dd>
+          </>
+        ) : b.pendingReason ? (
           <>
             <dt>Why pending</dt>
             <dd>{b.pendingReason}</dd>
@@ -160,78 +172,6 @@ function BuildStatusView({ buildId }: { buildId: number }) {
         </>
       ) : null}
     </article>
-  );
-}
-
-function Pending() {
-  const count = useStore(pendingCount);
-  const live = useLiveStatus();
-  // The live socket invalidates the list on every build change; without it, poll.
-  const pending = useQuery({ ...pendingBuildsQuery(), refetchInterval: live === 'live' ? false : 10_000 });
-  const now = useNow(5000);
-  return (
-    <>
-      {count === null ? null : (
-        <p className={`big-figure${count > 0 ? ' text-warn' : ''}`}>
-          {count} <span className="big-figure__label">{count === 1 ? 'build' : 'builds'} pending</span>
-        </p>
-      )}
-      <p className="muted">
-        A build is pending when no active cluster can take it: none shares its SCM context, the cluster it names is inactive, or
-        no cluster matches its cloud provider. Pending builds are assigned in arrival order as soon as an eligible cluster becomes
-        active.
-      </p>
-      {pending.isPending ? (
-        <Loading what="pending builds" />
-      ) : pending.error ? (
-        <ErrorNotice error={pending.error} title="Could not load the pending builds" />
-      ) : pending.data.builds.length === 0 ? (
-        <Empty>No build is pending: every build found an eligible cluster.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table table--cards pending-table">
-            <caption className="sr-only">Pending builds, oldest first, with why</caption>
-            <thead>
-              <tr>
-                <th scope="col">Build</th>
-                <th scope="col">Pending since</th>
-                <th scope="col">Why</th>
-                <th scope="col">Requested cluster</th>
-                <th scope="col">SCM context</th>
-                <th scope="col">Pipeline</th>
-              </tr>
-            </thead>
-            <tbody>
-              {pending.data.builds.map((b) => (
-                <tr key={b.buildId}>
-                  <th scope="row" className="card-title">
-                    <a href={href.builds(b.buildId)}>{b.buildId}</a>
-                  </th>
-                  <td data-label="Pending since">
-                    <time dateTime={b.pendingSince} title={formatDateTime(b.pendingSince)}>
-                      {formatAge(b.pendingSince, now)}
-                    </time>
-                  </td>
-                  <td data-label="Why">{b.reason}</td>
-                  <td data-label="Requested cluster">
-                    {b.requestedCluster ? <a href={href.cluster(b.requestedCluster)}>{b.requestedCluster}</a> : '—'}
-                  </td>
-                  <td data-label="SCM context">
-                    <code>{b.scmContext}</code>
-                  </td>
-                  <td data-label="Pipeline">{b.pipeline}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {pending.data.total > pending.data.builds.length ? (
-            <p className="table-note">
-              The oldest {pending.data.builds.length} of {pending.data.total} pending builds.
-            </p>
-          ) : null}
-        </div>
-      )}
-    </>
   );
 }
 

@@ -52,7 +52,7 @@ export function SignInPage() {
   const shownError = error ?? signedOutReason;
   return (
     <main className="signin" id="main">
-      <form className="signin__card" onSubmit={submit} noValidate aria-labelledby="signin-title">
+      <form className="signin__card" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="signin-title">
         <h1 id="signin-title">Build clusters</h1>
         <p className="muted">
           Sign in with a Screwdriver API token that carries the admin scope (or viewer, to look without changing anything).
