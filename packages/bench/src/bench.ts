@@ -15,7 +15,9 @@ import { withBroker, type BenchContext } from './scenarios/context.js';
 import { brokerThroughput, setUpClusters, type ThroughputOptions } from './scenarios/broker-throughput.js';
 import { brokerLatency } from './scenarios/broker-latency.js';
 import { brokerIdle } from './scenarios/broker-idle.js';
+import { brokerRules } from './scenarios/broker-rules.js';
 import { brokerGrowth } from './scenarios/broker-growth.js';
+import { brokerShards } from './scenarios/shards.js';
 
 /**
  * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
@@ -108,7 +110,7 @@ async function main(): Promise<number> {
     return 0;
   }
   pollMax = options.max;
-  const brokerSections = ['throughput', 'latency', 'idle', 'growth', 'profile'] as const;
+  const brokerSections = ['throughput', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
   if (brokerSections.some((s) => options.sections.has(s))) requireBuiltBroker();
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
@@ -146,6 +148,14 @@ async function main(): Promise<number> {
         }),
       );
     }
+    if (options.sections.has('rules')) {
+      await section('blockedBy cost', results, () =>
+        withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+          const [cluster] = await setUpClusters(ctx, client, 1);
+          results.rules = await brokerRules(ctx, broker, cluster!.name, { builds: options.rulesBuilds, concurrency: 16 });
+        }),
+      );
+    }
     if (options.sections.has('idle')) {
       await section('idle capacity', results, () =>
         withBroker(ctx, { label: 'bench' }, async (broker, client) => {
@@ -169,6 +179,18 @@ async function main(): Promise<number> {
           },
         ),
       );
+    }
+    if (options.sections.has('shards')) {
+      await section('shards', results, async () => {
+        const shardOptions = {
+          jobs: options.shardJobs,
+          clusters: options.shardClusters,
+          memoryBuilds: options.shardMemoryBuilds,
+          basePort: options.shardBasePort,
+          logDir: join(RESULTS_DIR, `shards-${stamp}`),
+        };
+        results.shards = await brokerShards(ctx, shardOptions, results.errors);
+      });
     }
     if (options.sections.has('profile')) {
       await section('profile', results, async () => {

@@ -1,20 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chaosOptions, CHAOS_HELP } from './chaos/options.js';
-import { FAULT_SCHEDULE } from './chaos/faults.js';
 import { WorkerFleet } from './chaos/fleet.js';
 import { ChaosProducer } from './chaos/producer.js';
-import { LedgerTail, LedgerWriter, readLedgerDir } from './chaos/ledger.js';
-import { buildsWithoutAckedAnswer, verifyLedger } from './chaos/verify.js';
-import { formatVerdict, type ChaosEvents } from './chaos/report.js';
+import { LedgerTail, LedgerWriter } from './chaos/ledger.js';
+import { type ChaosEvents } from './chaos/report.js';
+import { ReplicaSet } from './chaos/replicas.js';
+import { runFlow } from './chaos/flow-loop.js';
+import { finishRun } from './chaos/finish.js';
+import { RulesStopper, rulesMessage } from './chaos/rules-flow.js';
 import { RedisServer } from './lib/redis-server.js';
-import { BrokerProcess } from './lib/broker-process.js';
-import { createDatabase } from './lib/postgres.js';
+import { ChaosRedisCluster } from './chaos/failover.js';
+import { createBenchDatabase } from './lib/database.js';
 import { generateApiKeys, mintApiToken } from './lib/keys.js';
 import { JsonClient } from './lib/http.js';
 import { clusterNames, registerClusters } from './lib/clusters.js';
 import { progress, sleep, wallNow } from './lib/log.js';
-import { seededRandom } from './lib/random.js';
 import { startMessage } from './lib/payload.js';
 import { ClusterChurn, CHURN_SCM_CONTEXT } from './chaos/churn.js';
 import { RESULTS_DIR, requireBuiltBroker } from './lib/repo.js';
@@ -23,13 +24,20 @@ import { RESULTS_DIR, requireBuiltBroker } from './lib/repo.js';
  * `pnpm chaos`: two broker replicas, a durable Redis and the worker package's workers, all real
  * processes; 10,000 builds posted over 5 clusters while workers are SIGKILLed every second, each
  * replica is SIGKILLed twice and Redis is restarted once; meanwhile churn clusters are deleted and
- * registered again under the same names while their builds flow, and another organization's
- * cluster set to a main cluster's queue name polls all along (chaos/churn.ts). The ledger then has
- * to show every build acked exactly once, none lost, none delivered after its ack, none delivered
- * to a cluster of another organization, and FIFO first deliveries.
+ * registered again under the same names while their builds flow, another organization's cluster
+ * set to a main cluster's queue name polls all along (chaos/churn.ts), and builds of jobs that
+ * block each other flow with blockedBy while this client sends Screwdriver's stops, a few of them
+ * followed at once by a replica SIGKILL (chaos/rules-flow.ts). The ledger then has to show every
+ * build acked exactly once, none lost, none delivered after its ack, none delivered to a cluster
+ * of another organization, FIFO first deliveries, no two builds that block each other running at
+ * once, and every blocked build released. With --redis-cluster the same runs on a local Redis
+ * Cluster, whose masters are SIGKILLed and promoted away mid-run (chaos/failover.ts).
  */
 const FIRST_BUILD_ID = 1_000_000;
 const FIRST_CHURN_BUILD_ID = 5_000_000;
+const FIRST_RULES_BUILD_ID = 7_000_000;
+const RULES_CLUSTER = 'rules';
+const ids = (first: number, count: number) => Array.from({ length: count }, (_, n) => first + n);
 
 async function main(): Promise<number> {
   const options = chaosOptions(process.argv.slice(2));
@@ -44,11 +52,10 @@ async function main(): Promise<number> {
   const keyDir = join(runDir, 'keys');
   for (const dir of [ledgerDir, logDir, keyDir]) mkdirSync(dir, { recursive: true });
   progress(
-    `chaos: ${options.builds} builds over ${options.clusters} clusters at ${options.rate}/s, ${options.workers} workers, LEASE_MS ${options.leaseMs}, seed ${options.seed}; files in ${runDir}`,
+    `chaos: ${options.builds} builds over ${options.clusters} clusters at ${options.rate}/s (+ ${options.rulesBuilds} with blockedBy), ${options.workers} workers, LEASE_MS ${options.leaseMs}, seed ${options.seed}${options.redisCluster ? `; on a Redis Cluster, REDIS_WAIT_REPLICAS=1, ${options.masterKills} master kill(s)` : ''}; files in ${runDir}`,
   );
 
   const startedAt = wallNow();
-  const deadline = startedAt + options.timeoutSeconds * 1000;
   let stage = 'starting';
   const watchdog = setTimeout(() => {
     process.stderr.write(
@@ -58,12 +65,15 @@ async function main(): Promise<number> {
   }, options.timeoutSeconds * 1000);
   watchdog.unref();
 
-  const redis = new RedisServer({ durable: true });
-  const database = await createDatabase('chaos');
+  const redis = options.redisCluster ? null : new RedisServer({ durable: true });
+  let cluster: ChaosRedisCluster | null = null;
+  const database = await createBenchDatabase('chaos');
   const apiKeys = generateApiKeys();
   const adminToken = mintApiToken(apiKeys, ['admin'], 'chaos-admin');
   const sdapiToken = mintApiToken(apiKeys, ['sdapi'], 'chaos-sdapi');
-  const replicas: BrokerProcess[] = [];
+  // Collapse is the default, but off for the rules builds (each says so): every build must run.
+  const env: Record<string, string> = { LEASE_MS: String(options.leaseMs), MAX_ATTEMPTS: '100', LOG_LEVEL: 'warn' };
+  let replicas: ReplicaSet | null = null;
   let fleet: WorkerFleet | null = null;
   let churn: ClusterChurn | null = null;
   const faultsLedger = new LedgerWriter(join(ledgerDir, 'faults.jsonl'));
@@ -83,248 +93,180 @@ async function main(): Promise<number> {
   };
 
   try {
-    stage = 'starting Redis (AOF, fsync always) and two broker replicas';
-    await redis.start();
-    const env = { LEASE_MS: String(options.leaseMs), MAX_ATTEMPTS: '100', LOG_LEVEL: 'warn' };
-    for (let i = 0; i < 2; i++) {
-      const replica = new BrokerProcess({
-        databaseUrl: database.url,
-        redisUrl: redis.url,
-        apiPublicKey: apiKeys.publicKey,
-        env,
-        label: `replica-${i}`,
-        logFile: join(logDir, `replica-${i}.log`),
-      });
-      // One after the other: each runs the migrations at start.
-      await replica.start();
-      replicas.push(replica);
+    if (redis) {
+      stage = 'starting Redis (AOF, fsync always) and two broker replicas';
+      await redis.start();
+    } else {
+      stage = `starting a Redis Cluster on ports ${options.redisBasePort}-${options.redisBasePort + 5} and two broker replicas`;
+      cluster = await ChaosRedisCluster.start({ basePort: options.redisBasePort, masterDownMs: options.masterDownMs });
+      Object.assign(env, cluster.brokerEnv());
     }
-    const admin = new JsonClient(replicas[0]!.url);
+    const backend = redis ?? cluster!;
+    // Redis's URL (its port) is known once it runs.
+    replicas = new ReplicaSet({ databaseUrl: database.url, redisUrl: backend.url, apiPublicKey: apiKeys.publicKey, env, logDir });
+    const activeReplicas = replicas;
+    await replicas.start(2);
+    const admin = new JsonClient(replicas.replicas[0]!.url);
     stage = 'registering clusters';
-    const credentials = await registerClusters(admin, adminToken, clusterNames(options.clusters));
-    const fleetClusters = credentials.map((c) => {
+    // The rules builds get a cluster (and a worker) of their own, so the main flow's backlog does not pace them.
+    const registered = await registerClusters(admin, adminToken, [...clusterNames(options.clusters), RULES_CLUSTER]);
+    const credentials = registered.slice(0, options.clusters);
+    const fleetClusters = registered.map((c) => {
       const privateKeyFile = join(keyDir, `${c.name}.key.pem`);
       writeFileSync(privateKeyFile, c.privateKey, { mode: 0o600 });
       return { name: c.name, privateKeyFile, signOption: c.signOption };
     });
-
-    stage = 'running the flow';
-    const urls = replicas.map((r) => () => r.url);
-    fleet = new WorkerFleet(options.workers, fleetClusters, urls, {
-      ledgerDir,
-      logDir,
+    const urls = replicas.urls;
+    const shape = {
       concurrency: options.workerConcurrency,
       buildMinMs: options.buildMinMs,
       buildMaxMs: options.buildMaxMs,
       seed: options.seed,
-    });
+    };
+    fleet = new WorkerFleet(options.workers + 1, fleetClusters, urls, { ledgerDir, logDir, ...shape });
     fleet.startAll();
     stage = 'starting the intruder and the churn of clusters';
-    churn = new ClusterChurn({
-      replicas: urls,
-      adminToken,
-      keyDir,
-      ledgerDir,
-      logDir,
-      fleet: {
-        concurrency: options.workerConcurrency,
-        buildMinMs: options.buildMinMs,
-        buildMaxMs: options.buildMaxMs,
-        seed: options.seed,
-      },
-    });
+    churn = new ClusterChurn({ replicas: urls, adminToken, keyDir, ledgerDir, logDir, fleet: shape });
     await churn.startIntruder(credentials[0]!.name);
     churn.start();
     const activeChurn = churn;
     stage = 'running the flow';
-    const churnProducer = new ChaosProducer(
-      {
-        replicas: urls,
-        sdapiToken,
-        clusters: ['churn'],
-        builds: options.churnBuilds,
-        rate: Math.max(1, (options.rate * options.churnBuilds) / options.builds),
-        firstBuildId: FIRST_CHURN_BUILD_ID,
-        postDeadlineMs: 60_000,
-        message: (buildId) => ({
-          ...startMessage(buildId, null),
-          pipeline: { id: 4343, name: 'screwdriver-cd/churn', scmContext: CHURN_SCM_CONTEXT },
-        }),
-        fifo: false,
-      },
-      new LedgerWriter(join(ledgerDir, 'producer-churn.jsonl')),
-    );
-    let churnError: Error | null = null;
-    const churnPosting = churnProducer
-      .run()
-      .catch((err: Error) => (churnError = err))
-      .finally(() => activeChurn.stop());
-    const producer = new ChaosProducer(
-      {
-        replicas: urls,
-        sdapiToken,
-        clusters: credentials.map((c) => c.name),
-        builds: options.builds,
-        rate: options.rate,
-        firstBuildId: FIRST_BUILD_ID,
-        postDeadlineMs: 60_000,
-      },
-      new LedgerWriter(join(ledgerDir, 'producer.jsonl')),
-    );
-    let producerError: Error | null = null;
-    let producerDone = false;
-    void producer
-      .run()
-      .catch((err: Error) => (producerError = err))
-      .finally(() => (producerDone = true));
 
-    // The fault loop: a worker every second; replicas and Redis at fixed points of progress.
-    const random = seededRandom(options.seed);
-    const schedule = [...FAULT_SCHEDULE];
-    let lastWorkerKill = wallNow();
-    let lastProgress = 0;
-    let lastProgressAt = wallNow();
-    let lastReport = 0;
-    let lastBrokerCheck = 0;
-    const total = options.builds + options.churnBuilds;
-    const posted = [
-      ...Array.from({ length: options.builds }, (_, n) => FIRST_BUILD_ID + n),
-      ...Array.from({ length: options.churnBuilds }, (_, n) => FIRST_CHURN_BUILD_ID + n),
-    ];
-    const buildState = async (buildId: number) => {
-      const answer = await admin
-        .request<{ state: string }>('GET', `/v4/builds/${buildId}`, { token: adminToken, timeoutMs: 10_000 })
-        .catch(() => null);
-      return answer?.status === 200 ? answer.body.state : 'unknown';
+    // Three producers: the main flow (FIFO per cluster), the churn clusters', and the rules builds.
+    const share = (builds: number) => Math.max(1, (options.rate * builds) / options.builds);
+    const producer = (
+      name: string,
+      builds: number,
+      first: number,
+      extra: Partial<ConstructorParameters<typeof ChaosProducer>[0]>,
+    ) => {
+      const p = new ChaosProducer(
+        {
+          replicas: urls,
+          sdapiToken,
+          clusters: [],
+          builds,
+          rate: options.rate,
+          firstBuildId: first,
+          postDeadlineMs: 60_000,
+          ...extra,
+        },
+        new LedgerWriter(join(ledgerDir, `producer-${name}.jsonl`)),
+      );
+      let error: Error | null = null;
+      let done = false;
+      const running = p
+        .run()
+        .catch((err: Error) => (error = err))
+        .finally(() => (done = true));
+      return { name, producer: p, running, done: () => done, error: () => error };
     };
-    const activeFleet = fleet;
-    while (tail.ackedBuilds.size < total) {
-      await sleep(100);
-      tail.poll();
-      if (producerError) throw producerError;
-      if (churnError) throw churnError;
-      const acked = tail.ackedBuilds.size;
-      if (acked > lastProgress) {
-        lastProgress = acked;
-        lastProgressAt = wallNow();
-      }
-      if (wallNow() - lastReport > 5000) {
-        lastReport = wallNow();
-        progress(
-          `chaos: posted ${producer.posted}/${options.builds} + ${churnProducer.posted}/${options.churnBuilds} churn, acked ${acked} (ledger), post failures ${producer.failures + churnProducer.failures}, churn clusters ${activeChurn.generations} registered / ${activeChurn.deletions} deleted`,
-        );
-      }
-      const stalledMs = wallNow() - lastProgressAt;
-      if (producerDone && stalledMs > options.leaseMs * 2 + 2000 && wallNow() - lastBrokerCheck > 2000) {
-        // A worker killed between the broker's ack and its ledger line leaves a build the ledger
-        // never shows acked: ask the broker about the few that are missing.
-        lastBrokerCheck = wallNow();
-        const missing = posted.filter((id) => !tail.ackedBuilds.has(id));
-        if (missing.length <= 100) {
-          const states = await Promise.all(missing.map((id) => buildState(id)));
-          if (states.every((state) => state === 'acked')) {
-            progress(
-              `chaos: the ledger lacks the ack answer of ${missing.length} build(s) the broker reports acked (their worker was killed)`,
-            );
-            break;
-          }
-        }
-      }
-      if (producerDone && stalledMs > Math.max(30_000, options.leaseMs * 10)) {
-        progress(`chaos: no new acks for ${Math.round(stalledMs / 1000)} s; checking what is missing`);
-        break;
-      }
-      if (wallNow() > deadline - 30_000) {
-        progress('chaos: close to the time limit; checking what is missing');
-        break;
-      }
-      if (wallNow() - lastWorkerKill >= 1000) {
-        lastWorkerKill = wallNow();
-        const victim = await activeFleet.killAndRestart(Math.floor(random() * activeFleet.size));
-        events.workerKills++;
-        fault(`SIGKILL worker ${victim}`);
-      }
-      const next = schedule[0];
-      if (next && acked >= next.at * total) {
-        schedule.shift();
-        if (next.what === 'restart-redis') {
-          stage = 'restarting Redis';
-          fault('SIGTERM Redis');
-          await redis.stop();
-          await redis.start();
-          events.redisRestarts++;
-          fault('Redis started again on its AOF');
-        } else {
-          const index = next.what === 'kill-replica-0' ? 0 : 1;
-          stage = `restarting replica ${index}`;
-          fault(`SIGKILL replica ${index}`);
-          await replicas[index]!.kill();
-          await replicas[index]!.start();
-          events.replicaKills++;
-          fault(`replica ${index} started again`);
-        }
-        stage = 'running the flow';
-      }
-    }
-    if (schedule.length > 0) progress(`chaos: WARNING: ${schedule.length} scheduled fault(s) never reached`);
+    const main = producer('main', options.builds, FIRST_BUILD_ID, { clusters: credentials.map((c) => c.name) });
+    const churned = producer('churn', options.churnBuilds, FIRST_CHURN_BUILD_ID, {
+      clusters: ['churn'],
+      rate: share(options.churnBuilds),
+      message: (buildId) => ({
+        ...startMessage(buildId, null),
+        pipeline: { id: 4343, name: 'screwdriver-cd/churn', scmContext: CHURN_SCM_CONTEXT },
+      }),
+      fifo: false,
+    });
+    void churned.running.finally(() => activeChurn.stop());
+    const rulesCluster = RULES_CLUSTER;
+    const rules = producer('rules', options.rulesBuilds, FIRST_RULES_BUILD_ID, {
+      clusters: [rulesCluster],
+      // Faster than their share, so builds of a pair of jobs arrive while another runs, and wait.
+      rate: Math.max(5, 3 * share(options.rulesBuilds)),
+      message: (buildId) => rulesMessage(buildId, rulesCluster),
+      fifo: false,
+    });
+    const stopper = new RulesStopper(
+      {
+        replicas: urls,
+        sdapiToken,
+        adminToken,
+        builds: ids(FIRST_RULES_BUILD_ID, options.rulesBuilds),
+        runMinMs: 20,
+        runMaxMs: 200,
+        // Not while a master failover lasts, so that the failures it causes are its own.
+        killDuringRelease: async (replica) =>
+          !cluster?.busy &&
+          (await activeReplicas.killAndRestart(replica, (what) => fault(`${what} (right after a stop sent to it)`))),
+        // Early in the rules flow, so the kills come before the schedule keeps the replicas busy.
+        killEvery: Math.max(3, Math.floor(options.rulesBuilds / (3 * (options.releaseKills + 1)))),
+        kills: options.releaseKills,
+        seed: options.seed,
+      },
+      new LedgerTail(ledgerDir),
+      new LedgerWriter(join(ledgerDir, 'stopper.jsonl')),
+    );
+    stopper.start();
 
+    const posted = [
+      ...ids(FIRST_BUILD_ID, options.builds),
+      ...ids(FIRST_CHURN_BUILD_ID, options.churnBuilds),
+      ...ids(FIRST_RULES_BUILD_ID, options.rulesBuilds),
+    ];
+    await runFlow({
+      options,
+      tail,
+      posted,
+      producers: [main, churned, rules],
+      stopper,
+      fleet,
+      churn,
+      replicas,
+      redis: backend,
+      admin,
+      adminToken,
+      deadline: startedAt + options.timeoutSeconds * 1000,
+      fault,
+      setStage: (s) => (stage = s),
+      events,
+    });
+
+    stage = 'sending the last stops';
+    await stopper.finish(30_000);
+    await replicas.idle();
     // Keep the workers polling a while longer: a build wrongly left in a queue would be delivered now.
     stage = 'watching for late deliveries';
     await sleep(options.leaseMs * 2 + 2000);
     stage = 'stopping the workers';
-    await churnPosting;
+    await churned.running;
     await fleet.stopAll();
     await churn.stopWorkers();
 
     stage = 'asking the broker about builds without an acked answer';
-    const ledger = readLedgerDir(ledgerDir);
-    const missing = buildsWithoutAckedAnswer(ledger.lines);
-    const brokerStates = new Map<number, string>();
-    for (const buildId of missing) {
-      const answer = await admin.request<{ state: string }>('GET', `/v4/builds/${buildId}`, {
-        token: adminToken,
-        timeoutMs: 10_000,
-      });
-      brokerStates.set(buildId, answer.status === 200 ? answer.body.state : `HTTP ${answer.status}`);
-    }
-    const queues = await admin.request('GET', '/v4/queues', { token: adminToken, timeoutMs: 10_000 });
-    admin.close();
-
-    const verdict = verifyLedger({
-      lines: ledger.lines,
-      partialLines: ledger.partialLines,
-      killedWorkers: fleet.killed,
-      brokerStates,
-      foreignClusters: churn.foreignClusters,
-    });
     events.unexpectedWorkerExits = fleet.unexpectedExits;
     events.seconds = Math.round((wallNow() - startedAt) / 1000);
     events.churn = { generations: churn.generations, deletions: churn.deletions, refusedDeletes: churn.refusedDeletes };
-    const notPosted = total - verdict.figures.builds;
-    const text = formatVerdict(verdict, events);
-    const timeline = events.timeline.filter((line) => !line.includes('worker'));
-    process.stdout.write(`\nfaults (besides a worker SIGKILLed every second):\n${timeline.map((l) => `  ${l}`).join('\n')}\n`);
-    process.stdout.write(`\n${text}\n`);
-    if (notPosted > 0) process.stdout.write(`\nNOT POSTED: ${notPosted} builds never got a 200/201\n`);
-    writeFileSync(
-      join(runDir, 'verdict.json'),
-      JSON.stringify({ options, figures: verdict.figures, violations: verdict.violations, events, queues: queues.body }, null, 2),
-    );
-    process.stdout.write(`\nledger and logs: ${runDir}\n`);
-    const failed = verdict.violations.length > 0 || notPosted > 0;
-    process.stdout.write(
-      failed
-        ? '\nchaos: FAILED\n'
-        : '\nchaos: passed — every build acked exactly once, none lost, none delivered after its ack or to another organization, FIFO held\n',
-    );
-    return failed ? 1 : 0;
+    if (cluster) {
+      const { connectionDrops, failovers } = cluster;
+      events.redisCluster = { connectionDrops, failovers };
+    }
+    const code = await finishRun({
+      ledgerDir,
+      runDir,
+      admin,
+      adminToken,
+      killedWorkers: fleet.killed,
+      foreignClusters: churn.foreignClusters,
+      isRules: (id) => id >= FIRST_RULES_BUILD_ID && id < FIRST_RULES_BUILD_ID + options.rulesBuilds,
+      total: posted.length,
+      events,
+      options,
+      startedAt,
+    });
+    admin.close();
+    return code;
   } finally {
     stage = 'cleaning up';
     if (fleet) await fleet.stopAll().catch(() => {});
     if (churn) await churn.stop().catch(() => {});
     if (churn) await churn.stopWorkers().catch(() => {});
-    for (const replica of replicas) await replica.stop().catch(() => {});
-    await redis.destroy().catch(() => {});
+    await replicas?.stopAll();
+    await redis?.destroy().catch(() => {});
+    await cluster?.stop().catch(() => {});
     await database.drop().catch(() => {});
   }
 }

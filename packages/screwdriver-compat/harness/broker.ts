@@ -1,6 +1,6 @@
-import jwt from 'jsonwebtoken';
+import type { PemPair } from '@buildcluster/testkit/keys';
+import { mintScrewdriverToken } from '@buildcluster/testkit/tokens';
 import { call } from './http.js';
-import type { RsaPair } from './keys.js';
 import { requestCounts, type RequestCount } from './metrics.js';
 import { BROKER_SERVER, REPO_ROOT } from './paths.js';
 import { freePort } from './ports.js';
@@ -9,9 +9,9 @@ import { createDatabase, redisPrefix, REDIS_URL, type Database } from './stores.
 
 export interface BrokerOptions {
   /** The Screwdriver API's own key pair: the broker verifies API tokens with its public half. */
-  apiKeys: RsaPair;
+  apiKeys: PemPair;
   /** The key the broker signs Screwdriver tokens with; the API trusts its public half (jwtQueueServicePublicKey). */
-  queueKeys: RsaPair;
+  queueKeys: PemPair;
   env?: Record<string, string>;
   logFile?: string;
 }
@@ -22,13 +22,13 @@ export interface Broker {
   /** An API token with the admin scope, signed by the API key the way Screwdriver signs an admin's. */
   adminToken: string;
   requestCounts(): Promise<RequestCount[]>;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** The broker's production start (`node apps/broker/dist/server.js`) on its own database and Redis prefix. */
 export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const database: Database = await createDatabase('bcb_sdc');
-  const redis = redisPrefix();
+  const redis = redisPrefix('sdc');
   const port = await freePort();
   const service = new Service('broker', process.execPath, [BROKER_SERVER], {
     cwd: REPO_ROOT,
@@ -63,11 +63,11 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   return {
     url,
     service,
-    adminToken: jwt.sign(
-      { username: 'compat-admin', scmContext: 'test:scm.test', scope: ['user', 'admin'] },
-      options.apiKeys.privateKey,
-      { algorithm: 'RS256', expiresIn: 3600 },
-    ),
+    adminToken: mintScrewdriverToken(options.apiKeys.privateKey, {
+      username: 'compat-admin',
+      scmContext: 'test:scm.test',
+      scope: ['user', 'admin'],
+    }),
     async requestCounts() {
       const res = await call('GET', `${url}/metrics`);
       if (res.status !== 200) throw new Error(`broker /metrics answered ${res.status}`);

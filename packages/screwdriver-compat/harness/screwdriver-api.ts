@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import jwt from 'jsonwebtoken';
 import { call, type Answer } from './http.js';
-import type { RsaPair } from './keys.js';
+import type { PemPair } from '@buildcluster/testkit/keys';
+import { mintScrewdriverToken } from '@buildcluster/testkit/tokens';
 import { SD_API_CONFIG_DIR, SD_API_DIR, SD_API_SERVER } from './paths.js';
 import { freePort } from './ports.js';
 import { Service } from './service.js';
@@ -23,10 +23,12 @@ export interface Repository {
   branch: string;
   sha: string;
   screwdriverYaml: string;
+  /** Read at each request instead of screwdriverYaml: write it, then sync the pipeline, to change its jobs. */
+  screwdriverYamlFile?: string;
 }
 
 export interface ScrewdriverApiOptions {
-  keys: RsaPair;
+  keys: PemPair;
   /** The public half of the broker's QUEUE_JWT_PRIVATE_KEY. */
   queueServicePublicKey: string;
   brokerUrl: string;
@@ -41,7 +43,7 @@ export interface ScrewdriverApi {
   /** Creates (once) the user row OAuth would create, and a user JWT signed by the API key. */
   userToken(username: string): Promise<string>;
   request(method: string, path: string, token: string, body?: unknown): Promise<Answer>;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** The configuration the test runs the API with (node-config, merged over the package's default.yaml). */
@@ -130,11 +132,7 @@ export async function startScrewdriverApi(options: ScrewdriverApiOptions): Promi
         users.add(username);
       }
       // What the API's login signs for a user (auth plugin generateProfile + generateToken).
-      return jwt.sign({ username, scmContext: SCM_CONTEXT, scmUserId: username, scope: ['user'] }, options.keys.privateKey, {
-        algorithm: 'RS256',
-        expiresIn: 3600,
-        jwtid: randomUUID(),
-      });
+      return mintScrewdriverToken(options.keys.privateKey, { username, scmContext: SCM_CONTEXT, jwtid: randomUUID() });
     },
     request: (method, path, token, body) => call(method, `${url}${path}`, token, body),
     stop,

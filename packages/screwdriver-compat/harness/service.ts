@@ -44,13 +44,13 @@ export class Service {
   /** Resolves once the output matches; fails at once when the process exits first. */
   async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
     await waitFor(
+      () => `${this.name} to print ${pattern}\n--- ${this.name} output so far:\n${this.tail()}`,
       () => {
         if (pattern.test(this.output)) return true;
         if (!this.running) throw new Error(`${this.name} exited before printing ${pattern}`);
         return false;
       },
       timeoutMs,
-      () => `${this.name} to print ${pattern}\n--- ${this.name} output so far:\n${this.tail()}`,
     );
   }
 

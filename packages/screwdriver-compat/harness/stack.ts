@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, type Broker } from './broker.js';
-import { rsaPair } from './keys.js';
+import { rsaPair } from '@buildcluster/testkit/keys';
 import type { RequestCount } from './metrics.js';
 import { SCM_CONTEXT, startScrewdriverApi, type Repository, type ScrewdriverApi } from './screwdriver-api.js';
 import { startWorker, type Worker } from './worker.js';

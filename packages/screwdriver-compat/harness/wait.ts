@@ -1,24 +1,9 @@
-/** Polls `check` until it returns a value other than undefined/false, or fails naming what it waited for. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
+import { waitFor as poll } from '@buildcluster/testkit/wait';
+
+/** The test kit's waitFor, checking every 200 ms by default: each check is a call to the real API. */
+export const waitFor = <T>(
+  what: Parameters<typeof poll<T>>[0],
+  check: Parameters<typeof poll<T>>[1],
   timeoutMs: number,
-  what: string | (() => string),
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const description = typeof what === 'string' ? what : what();
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${cause}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+  everyMs = 200,
+): Promise<T> => poll(what, check, timeoutMs, everyMs);

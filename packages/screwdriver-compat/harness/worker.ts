@@ -39,7 +39,7 @@ export interface Worker {
   recordsOf(buildId: number): LauncherRecord[];
   /** The messages the command was run for, in order (`start`/`stop`), noted by the shell before the launcher starts. */
   deliveriesOf(buildId: number): Array<{ type: string; attempt: number }>;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**
@@ -112,7 +112,7 @@ export async function startWorker(
         .filter(([id]) => id === String(buildId))
         .map(([, type, attempt]) => ({ type: type!, attempt: Number(attempt) }));
     },
-    async stop() {
+    stop: async () => {
       // A second SIGTERM makes the worker stop the commands still running (a held build).
       service.child.kill('SIGTERM');
       setTimeout(() => service.isRunning && service.child.kill('SIGTERM'), 500).unref();

@@ -14,9 +14,11 @@
  *         host: scm.test
  *         repos:
  *           test-org/compat: { id: '101', branch: main, sha: <40 hex>, screwdriverYaml: '...' }
+ *           test-org/other: { id: '102', ..., screwdriverYamlFile: /tmp/x.yaml }  # read at each request
  *
  * Every user may administer every repository; commit statuses and webhooks are accepted and ignored.
  */
+const fs = require('fs');
 const Scm = require('screwdriver-scm-base');
 
 function notFound(message) {
@@ -155,7 +157,8 @@ class TestScm extends Scm {
 
     if (path !== 'screwdriver.yaml') throw notFound(`no file ${path} in ${repo.name}`);
 
-    return repo.screwdriverYaml;
+    // A file lets a test change the pipeline's configuration while the API runs (then sync the pipeline).
+    return repo.screwdriverYamlFile ? fs.readFileSync(repo.screwdriverYamlFile, 'utf8') : repo.screwdriverYaml;
   }
 
   async _getChangedFiles() {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countsSince } from '../harness/metrics.js';
+import { createPipeline } from '../harness/pipeline.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { waitFor } from '../harness/wait.js';
 import type { LauncherRecord } from '../harness/worker.js';
@@ -75,12 +76,12 @@ async function build(id: number): Promise<Build> {
 async function buildInStatus(id: number, statuses: string[], timeoutMs: number): Promise<Build> {
   let last: Build | undefined;
   return waitFor(
+    () => `build ${id} to be ${statuses.join(' or ')} (it is ${last?.status}: ${last?.statusMessage ?? ''})`,
     async () => {
       last = await build(id);
       return statuses.includes(last.status) ? last : undefined;
     },
     timeoutMs,
-    () => `build ${id} to be ${statuses.join(' or ')} (it is ${last?.status}: ${last?.statusMessage ?? ''})`,
     500,
   );
 }
@@ -107,9 +108,9 @@ async function startJob(name: string): Promise<{ status: number; build: Build }>
   events = posted.catch(() => undefined);
   const event = await posted;
   const created = await waitFor(
+    `a new build of job ${name}`,
     async () => (await buildsOfJob(name)).find((b) => !before.has(b.id)),
     30_000,
-    `a new build of job ${name}`,
   );
   return { status: event.status, build: created };
 }
@@ -140,8 +141,8 @@ function blockedBy(...ids: number[]): string {
  * launcher started after `earlier`'s launcher sent its last call, the PUT SUCCESS.
  */
 async function ranAfter(earlier: number, later: number): Promise<void> {
-  const first = await waitFor(() => startRecord(earlier), 10_000, `the launcher record of build ${earlier}`);
-  const second = await waitFor(() => startRecord(later), 10_000, `the launcher record of build ${later}`);
+  const first = await waitFor(`the launcher record of build ${earlier}`, () => startRecord(earlier), 10_000);
+  const second = await waitFor(`the launcher record of build ${later}`, () => startRecord(later), 10_000);
   const last = first.calls.at(-1)!;
   expect(last).toMatchObject({ method: 'PUT', path: `/v4/builds/${earlier}`, body: { status: 'SUCCESS' } });
   expect(
@@ -162,10 +163,7 @@ beforeAll(async () => {
     // Timeouts fire at the job's timeout exactly; short leases so a stop reaches the worker within seconds.
     brokerEnv: { BUILD_TIMEOUT_BUFFER_SECONDS: '0', LEASE_MS: '6000' },
   });
-  user = await stack.api.userToken('alice');
-  const created = await stack.api.request('POST', '/v4/pipelines', user, { checkoutUrl: `https://scm.test/${REPO}.git` });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  pipelineId = (created.body as { id: number }).id;
+  ({ user, pipelineId } = await createPipeline(stack, REPO));
 });
 
 afterAll(async () => {
@@ -186,12 +184,12 @@ describe('the real Screwdriver API with the broker as its queue', () => {
     // Screwdriver stops every build that finished (models build.update → stop()), so the worker may
     // SIGTERM the launcher while the API is still answering its final PUT.
     const record = await waitFor(
+      `the launcher of build ${created.id} to end`,
       () => {
         const r = startRecord(created.id);
         return r && ['succeeded', 'terminated', 'failed'].includes(r.outcome) ? r : undefined;
       },
       30_000,
-      `the launcher of build ${created.id} to end`,
     );
     expect(['succeeded', 'terminated'], record.error).toContain(record.outcome);
     // The start message is Screwdriver's own (models build.start), with the broker's token added.
@@ -229,24 +227,24 @@ describe('the real Screwdriver API with the broker as its queue', () => {
   it('stops a build the user aborts while it runs: the worker is told, the build ends ABORTED', async () => {
     const { status, build: created } = await startJob('hold-abort');
     expect(status).toBe(201);
-    await waitFor(() => startRecord(created.id)?.outcome === 'holding', 60_000, `build ${created.id} to be running its step`);
+    await waitFor(`build ${created.id} to be running its step`, () => startRecord(created.id)?.outcome === 'holding', 60_000);
     expect((await build(created.id)).status).toBe('RUNNING');
 
     const aborted = await stack.api.request('PUT', `/v4/builds/${created.id}`, user, { status: 'ABORTED' });
     expect(aborted.status, JSON.stringify(aborted.body)).toBe(200);
 
     // The extend answer names the build (the worker SIGTERMs the command) and a stop message runs the command.
-    await waitFor(() => startRecord(created.id)?.outcome === 'terminated', 30_000, `the worker to stop build ${created.id}`);
+    await waitFor(`the worker to stop build ${created.id}`, () => startRecord(created.id)?.outcome === 'terminated', 30_000);
     await waitFor(
+      `a stop message for build ${created.id}`,
       () => stack.worker.deliveriesOf(created.id).some((d) => d.type === 'stop'),
       30_000,
-      `a stop message for build ${created.id}`,
     );
     // The stop message runs the command to its end (it is not itself cancelled by the stop it carries).
     await waitFor(
+      `the command run for the stop of build ${created.id} to finish`,
       () => stack.worker.recordsOf(created.id).find((r) => r.type === 'stop')?.outcome === 'stop received',
       30_000,
-      `the command run for the stop of build ${created.id} to finish`,
     );
     const done = await build(created.id);
     expect(done).toMatchObject({ status: 'ABORTED', statusMessage: 'Aborted by alice' });
@@ -278,7 +276,7 @@ describe('the real Screwdriver API with the broker as its queue', () => {
     }>;
     expect(steps.find((s) => s.name === 'wait')).toMatchObject({ code: 3 });
     // Screwdriver stops the failed build, and the worker stops its command.
-    await waitFor(() => startRecord(created.id)?.outcome === 'terminated', 30_000, `the worker to stop build ${created.id}`);
+    await waitFor(`the worker to stop build ${created.id}`, () => startRecord(created.id)?.outcome === 'terminated', 30_000);
   });
 
   it.concurrent('runs two builds of one job one after the other: the second is BLOCKED while the first runs', async () => {

@@ -1,6 +1,6 @@
 import { parseFlags, intFlag, listFlag } from '../lib/args.js';
 
-export const SECTIONS = ['peers', 'throughput', 'latency', 'idle', 'growth', 'profile'] as const;
+export const SECTIONS = ['peers', 'throughput', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -10,11 +10,19 @@ export interface BenchOptions {
   sections: Set<Section>;
   polls: number;
   latencyBuilds: number;
+  /** posts of each variant in the blockedBy cost section */
+  rulesBuilds: number;
   /** backlogs of the growth section, smallest first */
   backlogs: number[];
   growthJobs: number;
   /** the broker workers' poll batch size */
   max: number;
+  /** builds per row of the shards section, clusters they spread over, builds queued for its memory figure */
+  shardJobs: number;
+  shardClusters: number;
+  shardMemoryBuilds: number;
+  /** first port of the shards section's Redis Clusters (each takes its nodes' ports, and +10000 for the bus) */
+  shardBasePort: number;
   /** a saved results file to print again */
   report: string | null;
   quick: boolean;
@@ -27,11 +35,16 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
   --clusters 1,10,100      cluster counts of the broker's end-to-end runs
   --skip a,b               leave out sections: ${SECTIONS.join(', ')}
   --only a,b               run only these sections
+  --rules-builds N         posts with blockedBy, and as many without, for the blockedBy cost (default 4000)
   --polls N                waiting polls for idle capacity (default 10000)
   --latency-builds N       builds for dispatch latency (default 2000)
   --backlog N              the large backlog of the growth section (default 1000000; also 1m, 100k)
   --growth-jobs N          builds measured at each backlog (default: --jobs)
   --max N                  the workers' poll batch size (default 100; 1 takes one build per poll)
+  --shard-jobs N           builds per row of the shards section (default 5000)
+  --shard-clusters N       clusters the shards section's builds spread over (default 12)
+  --shard-memory-builds N  builds queued to measure Redis memory a queued build (default 5000)
+  --shard-base-port N      first port of the shards section's Redis Clusters (default 21400; 10 nodes, bus ports +50)
   --report FILE            print the table of a saved bench-results/bench-*.json again, run nothing
 `;
 
@@ -45,9 +58,14 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     'only',
     'polls',
     'latency-builds',
+    'rules-builds',
     'backlog',
     'growth-jobs',
     'max',
+    'shard-jobs',
+    'shard-clusters',
+    'shard-memory-builds',
+    'shard-base-port',
     'report',
     'help',
   ]);
@@ -72,9 +90,14 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     sections,
     polls: intFlag(flags, 'polls', quick ? 1000 : 10_000),
     latencyBuilds: intFlag(flags, 'latency-builds', quick ? 500 : 2000),
+    rulesBuilds: intFlag(flags, 'rules-builds', quick ? 1000 : 4000),
     backlogs: [Math.min(1000, backlog), backlog],
     growthJobs: intFlag(flags, 'growth-jobs', jobs),
     max: intFlag(flags, 'max', 100),
+    shardJobs: intFlag(flags, 'shard-jobs', quick ? 2000 : 5000),
+    shardClusters: intFlag(flags, 'shard-clusters', 12),
+    shardMemoryBuilds: intFlag(flags, 'shard-memory-builds', quick ? 2000 : 5000),
+    shardBasePort: intFlag(flags, 'shard-base-port', 21_400),
     report: typeof flags.get('report') === 'string' ? (flags.get('report') as string) : null,
     quick,
   };

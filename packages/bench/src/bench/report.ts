@@ -2,6 +2,7 @@ import { formatInt, median, round } from '../lib/stats.js';
 import { textTable, markdownTable } from '../lib/table.js';
 import { PEERS } from '../scenarios/peers.js';
 import { medianOf, type BenchResults } from './results.js';
+import { formatShards } from './shards-report.js';
 
 type Row = [figure: string, measured: string, target: string, verdict: string];
 
@@ -81,6 +82,17 @@ export function reportRows(results: BenchResults): Row[] {
       verdict(l.p99 <= 5),
     ]);
   }
+  if (results.rules) {
+    const r = results.rules;
+    const side = (v: typeof r.plain) => `${formatInt(v.perSecond)} posts/s, p50 ${v.p50} ms, p99 ${v.p99} ms`;
+    rows.push([`posts without blockedBy, ${formatInt(r.builds)} at ${r.concurrency} in flight`, side(r.plain), '', '']);
+    rows.push([
+      `posts with blockedBy + collapse (rules-admit), same run`,
+      `${side(r.rules)} (${change(r.plain.perSecond, r.rules.perSecond)} rate)`,
+      '',
+      '',
+    ]);
+  }
   if (results.idle) {
     const i = results.idle;
     rows.push([
@@ -133,5 +145,7 @@ const HEADERS = ['figure', 'measured', 'target', 'verdict'];
 
 export function formatReport(results: BenchResults): { text: string; markdown: string } {
   const rows = reportRows(results);
-  return { text: textTable(HEADERS, rows), markdown: markdownTable(HEADERS, rows) };
+  const parts = rows.length > 0 ? [{ text: textTable(HEADERS, rows), markdown: markdownTable(HEADERS, rows) }] : [];
+  if (results.shards) parts.push(formatShards(results.shards));
+  return { text: parts.map((p) => p.text).join('\n\n'), markdown: parts.map((p) => p.markdown).join('\n\n') };
 }

@@ -1,7 +1,9 @@
 import type { PairResult } from '../scenarios/pair.js';
 import type { LatencyFigures } from '../scenarios/broker-latency.js';
+import type { RulesFigures } from '../scenarios/broker-rules.js';
 import type { IdleFigures } from '../scenarios/broker-idle.js';
 import type { GrowthFigures } from '../scenarios/broker-growth.js';
+import type { ShardFigures } from '../scenarios/shards.js';
 import type { ProfileSummary } from '../lib/cpu-profile.js';
 import type { PeerName } from '../scenarios/peers.js';
 import type { BenchOptions } from './options.js';
@@ -15,8 +17,10 @@ export interface BenchResults {
   /** by cluster count */
   broker: Record<string, PairResult[]>;
   latency?: LatencyFigures;
+  rules?: RulesFigures;
   idle?: IdleFigures;
   growth?: GrowthFigures;
+  shards?: ShardFigures;
   profile?: { clusters: number; run: PairResult; file: string; summary: ProfileSummary };
   errors: string[];
 }

@@ -5,13 +5,13 @@ import { PACKAGE_DIR } from '../lib/repo.js';
 
 /**
  * CI runs the small chaos run through this test: real brokers, Redis and SDK workers killed
- * while 500 builds flow; it fails on any ledger violation (exit 1) or a timeout/setup error (2).
+ * while 500 builds (and 40 with blockedBy, stopped by the run as Screwdriver would) flow; it fails on any ledger violation (exit 1) or a timeout/setup error (2).
  * Needs `pnpm build` first (the broker runs from apps/broker/dist).
  */
 const CHAOS = fileURLToPath(new URL('../chaos.ts', import.meta.url));
 
 describe('pnpm chaos --small', () => {
-  it('loses no build, doubles none, keeps FIFO', async () => {
+  it('loses no build, doubles none, keeps FIFO and the blockedBy rules', async () => {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', CHAOS, '--small'], {
         cwd: PACKAGE_DIR,

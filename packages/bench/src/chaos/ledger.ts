@@ -20,6 +20,8 @@ export interface DeliveryLine {
   poll: number;
   index: number;
   t: number;
+  /** a stop message (Screwdriver stopped the build) or the build's start (absent: start) */
+  type?: 'start' | 'stop';
 }
 
 /** The broker's answer to an ack of one lease (`acked`, or a rejection reason). */
@@ -31,6 +33,7 @@ export interface AckLine {
   leaseId: string;
   answer: string;
   t: number;
+  type?: 'start' | 'stop';
 }
 
 /** An ack that got no answer (the broker or Redis was down); the SDK retries it. */
@@ -40,6 +43,15 @@ export interface AckErrorLine {
   cluster: string;
   buildId: number;
   leaseId: string;
+  error: string;
+  t: number;
+}
+
+/** A poll that got no jobs but an error (a 503 while Redis is away, or no answer); the SDK polls again. */
+export interface PollErrorLine {
+  e: 'poll-error';
+  worker: string;
+  cluster: string;
   error: string;
   t: number;
 }
@@ -70,6 +82,29 @@ export interface PostFailureLine {
   t: number;
 }
 
+/** Screwdriver's stop of a build that ran (DELETE /v1/queue/message), as the rules client sent it. */
+export interface StopLine {
+  e: 'stop';
+  buildId: number;
+  jobId: number;
+  /** when it was first sent: the end of the build's run for the rules check */
+  sentAt: number;
+  answeredAt: number;
+  status: number;
+  tries: number;
+  /** a replica was SIGKILLed right after this stop was first sent to it */
+  killedReplica?: number;
+}
+
+/** A stop attempt that failed (no answer, or a 5xx); it is sent again. */
+export interface StopFailureLine {
+  e: 'stop-failure';
+  buildId: number;
+  replica: number;
+  error: string;
+  t: number;
+}
+
 /** A fault the orchestrator injected (for the timeline). */
 export interface FaultLine {
   e: 'fault';
@@ -79,7 +114,8 @@ export interface FaultLine {
   progress: number;
 }
 
-export type LedgerLine = DeliveryLine | AckLine | AckErrorLine | PostLine | PostFailureLine | FaultLine;
+export type LedgerLine =
+  DeliveryLine | AckLine | AckErrorLine | PollErrorLine | PostLine | PostFailureLine | StopLine | StopFailureLine | FaultLine;
 
 export class LedgerWriter {
   constructor(readonly file: string) {}
@@ -123,6 +159,8 @@ export class LedgerTail {
   private readonly offsets = new Map<string, number>();
   private readonly carry = new Map<string, string>();
   readonly ackedBuilds = new Set<number>();
+  /** buildId → when its start was first answered acked */
+  readonly ackedAt = new Map<number, number>();
 
   constructor(private readonly dir: string) {}
 
@@ -141,7 +179,10 @@ export class LedgerTail {
       for (const raw of parts) {
         try {
           const line = JSON.parse(raw) as LedgerLine;
-          if (line.e === 'ack' && line.answer === 'acked') this.ackedBuilds.add(line.buildId);
+          if (line.e === 'ack' && line.answer === 'acked' && line.type !== 'stop') {
+            this.ackedBuilds.add(line.buildId);
+            if (!this.ackedAt.has(line.buildId)) this.ackedAt.set(line.buildId, line.t);
+          }
         } catch {
           // a line cut by a kill; the final verification counts these
         }

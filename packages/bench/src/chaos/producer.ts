@@ -98,7 +98,7 @@ export class ChaosProducer {
           throw new Error(`POST /v1/queue/message for build ${buildId} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
         error = `${answer.status} ${answer.text.slice(0, 120)}`;
       } catch (err) {
-        if ((err as Error).message.startsWith('POST /v1/queue/message')) throw err;
+        if ((err as Error).message.startsWith('POST /v1/queue/message for build')) throw err;
         error = (err as Error).message;
       }
       this.failures++;

@@ -1,5 +1,7 @@
 import { textTable } from '../lib/table.js';
 import type { Verdict } from './verify.js';
+import type { RulesFigures } from './rules-verify.js';
+import type { Failover } from './failover.js';
 
 export interface ChaosEvents {
   workerKills: number;
@@ -10,10 +12,12 @@ export interface ChaosEvents {
   churn?: { generations: number; deletions: number; refusedDeletes: number };
   seconds: number;
   timeline: string[];
+  /** --redis-cluster: the drops of every connection, the failovers */
+  redisCluster?: { connectionDrops: number; failovers: Failover[] };
 }
 
 /** The ledger's figures as a two-column table, then the violations (if any). */
-export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
+export function formatVerdict(verdict: Verdict, events: ChaosEvents, rules?: RulesFigures): string {
   const f = verdict.figures;
   const rows: string[][] = [
     ['builds posted (201 + 200 on a retry)', `${f.builds} (${f.postsAnswered201} + ${f.postsAnswered200})`],
@@ -33,16 +37,33 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
     ['  acked, answer died with a killed worker', String(f.ackedAnswerLostInKilledWorker)],
     ['FIFO: first deliveries checked / not in the ledger', `${f.fifoCheckedBuilds} / ${f.fifoUncheckedBuilds}`],
     ['ledger lines cut by a kill', String(f.partialLines)],
-    [
-      'faults: workers SIGKILLed / replica SIGKILLs / Redis restarts',
-      `${events.workerKills} / ${events.replicaKills} / ${events.redisRestarts}`,
-    ],
+    events.redisCluster
+      ? [
+          'faults: workers SIGKILLed / replica SIGKILLs / Redis connection drops / master failovers',
+          `${events.workerKills} / ${events.replicaKills} / ${events.redisCluster.connectionDrops} / ${events.redisCluster.failovers.length}`,
+        ]
+      : [
+          'faults: workers SIGKILLed / replica SIGKILLs / Redis restarts',
+          `${events.workerKills} / ${events.replicaKills} / ${events.redisRestarts}`,
+        ],
     ['workers that exited by themselves', String(events.unexpectedWorkerExits.length)],
     ...(events.churn
       ? [
           [
             'churn clusters registered / deleted (DELETEs refused 409 meanwhile)',
             `${events.churn.generations} / ${events.churn.deletions} (${events.churn.refusedDeletes})`,
+          ],
+        ]
+      : []),
+    ['stop messages delivered (Screwdriver stopped builds that ran)', String(f.stopJobs)],
+    ...(rules
+      ? [
+          ['rules builds (blockedBy in pairs of jobs) / answered blocked', `${rules.builds} / ${rules.answeredBlocked}`],
+          ['  stopped by the client / stop attempts retried', `${rules.stopped} / ${rules.stopFailures}`],
+          ['  replica SIGKILLed right after a stop', String(rules.killsDuringRelease)],
+          [
+            '  runs checked / without a delivery line; pairs that block each other',
+            `${rules.runsChecked} / ${rules.runsUnchecked}; ${rules.pairsCompared}`,
           ],
         ]
       : []),
@@ -57,6 +78,9 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents): string {
     'phantom-delivery',
     'acked-without-answer',
     'foreign-delivery',
+    'rules-overlap',
+    'blocked-never-released',
+    'never-stopped',
   ] as const;
   out.push('');
   out.push(

@@ -25,7 +25,10 @@ export interface Violation {
     | 'fifo-inversion'
     | 'phantom-delivery'
     | 'acked-without-answer'
-    | 'foreign-delivery';
+    | 'foreign-delivery'
+    | 'rules-overlap'
+    | 'blocked-never-released'
+    | 'never-stopped';
   count: number;
   examples: string[];
 }
@@ -48,6 +51,8 @@ export interface ChaosFigures {
   fifoUncheckedBuilds: number;
   partialLines: number;
   maxAttempt: number;
+  /** stop messages delivered to workers (Screwdriver stopped builds that ran) */
+  stopJobs: number;
 }
 
 export interface VerifyInput {
@@ -79,7 +84,7 @@ export function buildsWithoutAckedAnswer(lines: LedgerLine[]): number[] {
   const posted = new Set<number>();
   for (const line of lines) {
     if (line.e === 'post') posted.add(line.buildId);
-    if (line.e === 'ack' && line.answer === 'acked') acked.add(line.buildId);
+    if (line.e === 'ack' && line.answer === 'acked' && line.type !== 'stop') acked.add(line.buildId);
   }
   return [...posted].filter((id) => !acked.has(id));
 }
@@ -95,8 +100,14 @@ export function verifyLedger(input: VerifyInput): Verdict {
   let ackErrors = 0;
   let postFailures = 0;
   let maxAttempt = 0;
+  let stopJobs = 0;
 
   for (const line of input.lines) {
+    // Stop messages (Screwdriver stopped a build that ran) are a job of their own: counted, not checked here.
+    if ((line.e === 'delivery' || line.e === 'ack') && line.type === 'stop') {
+      if (line.e === 'delivery') stopJobs++;
+      continue;
+    }
     switch (line.e) {
       case 'post':
         posts.set(line.buildId, line);
@@ -124,6 +135,9 @@ export function verifyLedger(input: VerifyInput): Verdict {
         ackErrors++;
         break;
       case 'fault':
+      case 'poll-error':
+      case 'stop':
+      case 'stop-failure':
         break;
     }
   }
@@ -248,6 +262,7 @@ export function verifyLedger(input: VerifyInput): Verdict {
       fifoUncheckedBuilds: fifoUnchecked,
       partialLines: input.partialLines,
       maxAttempt,
+      stopJobs,
     },
     violations: [...violations.values()],
   };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Worker, WorkerClient, type AckResult, type Job, type PollOptions, type SignOption } from '@buildcluster/worker';
 import { LedgerWriter } from './ledger.js';
-import { seededRandom } from '../lib/random.js';
+import { seededRandom } from '@buildcluster/testkit/random';
 import { wallNow } from '../lib/log.js';
 
 /**
@@ -26,17 +26,24 @@ export interface ChaosWorkerConfig {
 const config = JSON.parse(process.argv[2] ?? '{}') as ChaosWorkerConfig;
 const ledger = new LedgerWriter(config.ledgerFile);
 const random = seededRandom(config.seed);
-/** leaseId → buildId, for the ack lines (an ack carries only lease ids). */
-const leaseBuild = new Map<string, number>();
+/** leaseId → build and job type, for the ack lines (an ack carries only lease ids). */
+const leaseBuild = new Map<string, { buildId: number; type: 'start' | 'stop' }>();
 
 class LedgerClient extends WorkerClient {
   private polls = 0;
 
   override async poll(options: PollOptions = {}): Promise<Job[]> {
-    const jobs = await super.poll(options);
+    let jobs: Job[];
+    try {
+      jobs = await super.poll(options);
+    } catch (err) {
+      const error = (err as Error).message.slice(0, 200);
+      ledger.write({ e: 'poll-error', worker: config.workerId, cluster: config.cluster, error, t: wallNow() });
+      throw err;
+    }
     const poll = ++this.polls;
     const t = wallNow();
-    for (const job of jobs) leaseBuild.set(job.leaseId, job.buildId);
+    for (const job of jobs) leaseBuild.set(job.leaseId, { buildId: job.buildId, type: job.type });
     ledger.write(
       jobs.map((job, index) => ({
         e: 'delivery' as const,
@@ -49,13 +56,14 @@ class LedgerClient extends WorkerClient {
         poll,
         index,
         t,
+        type: job.type,
       })),
     );
     return jobs;
   }
 
   override async ack(leaseIds: string[], signal?: AbortSignal): Promise<AckResult> {
-    const builds = new Map(leaseIds.map((id) => [id, leaseBuild.get(id) ?? 0]));
+    const builds = new Map(leaseIds.map((id) => [id, leaseBuild.get(id) ?? { buildId: 0, type: 'start' as const }]));
     try {
       const answer = await super.ack(leaseIds, signal);
       const t = wallNow();
@@ -64,7 +72,7 @@ class LedgerClient extends WorkerClient {
           e: 'ack' as const,
           worker: config.workerId,
           cluster: config.cluster,
-          buildId: builds.get(leaseId) ?? 0,
+          ...builds.get(leaseId)!,
           leaseId,
           answer: 'acked',
           t,
@@ -73,7 +81,7 @@ class LedgerClient extends WorkerClient {
           e: 'ack' as const,
           worker: config.workerId,
           cluster: config.cluster,
-          buildId: builds.get(r.leaseId) ?? 0,
+          ...builds.get(r.leaseId)!,
           leaseId: r.leaseId,
           answer: r.reason,
           t,
@@ -87,7 +95,7 @@ class LedgerClient extends WorkerClient {
           e: 'ack-error' as const,
           worker: config.workerId,
           cluster: config.cluster,
-          buildId: builds.get(leaseId) ?? 0,
+          buildId: builds.get(leaseId)!.buildId,
           leaseId,
           error: (err as Error).message.slice(0, 200),
           t,

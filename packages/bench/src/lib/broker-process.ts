@@ -75,8 +75,13 @@ export class BrokerProcess {
       this.lastExit = signal ?? `code ${code}`;
     });
     const client = new JsonClient(this.url, { maxSockets: 1 });
+    // A broker that exits during start (a bad setting, Redis refusing) fails at once, not at the timeout.
+    const died = exited(child).then(() => {
+      throw new Error(`broker ${this.options.label ?? ''} exited during start (${this.lastExit})`);
+    });
+    died.catch(() => {});
     try {
-      await waitFor(
+      const ready = waitFor(
         `broker ${this.options.label ?? ''} on port ${this.port} to be ready`,
         async () => {
           if (child.exitCode !== null || child.signalCode !== null) {
@@ -88,6 +93,8 @@ export class BrokerProcess {
         60_000,
         100,
       );
+      ready.catch(() => {});
+      await Promise.race([ready, died]);
     } finally {
       client.close();
     }

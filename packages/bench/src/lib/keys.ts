@@ -1,22 +1,14 @@
-import { generateKeyPairSync } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { mintClusterToken as mintWith } from '@buildcluster/testkit/clusters';
+import { ecPair, rsaPair, type PemPair } from '@buildcluster/testkit/keys';
+import { mintApiToken as mintApiTokenWith } from '@buildcluster/testkit/tokens';
 
 /** The key pair standing in for the Screwdriver API's: the broker trusts its public half. */
-export interface ApiKeys {
-  publicKey: string;
-  privateKey: string;
-}
+export type ApiKeys = PemPair;
 
-export function generateApiKeys(): ApiKeys {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
+export const generateApiKeys = (): ApiKeys => rsaPair();
 
 export function mintApiToken(keys: ApiKeys, scope: string[], username = 'bench', expiresInSeconds = 6 * 3600): string {
-  return jwt.sign({ scope, username }, keys.privateKey, { algorithm: 'RS256', expiresIn: expiresInSeconds });
+  return mintApiTokenWith({ scope, username, privateKey: keys.privateKey, expiresIn: expiresInSeconds });
 }
 
 export interface SignOption {
@@ -37,11 +29,7 @@ export interface ClusterCredentials {
 
 export function generateClusterCredentials(name: string, expiresIn = 3600): ClusterCredentials {
   // ES256: verification is cheap, which keeps the broker's token cache cold-start honest.
-  const pair = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
+  const pair = ecPair();
   return {
     name,
     publicKey: pair.publicKey,
@@ -56,14 +44,7 @@ export function generateClusterCredentials(name: string, expiresIn = 3600): Clus
   };
 }
 
-/** A cluster token carrying exactly the claims of the cluster's signOption (SPEC §3). */
+/** A cluster token carrying exactly the claims of the cluster's signOption (README "API", Authentication). */
 export function mintClusterToken(credentials: ClusterCredentials): string {
-  const { signOption } = credentials;
-  return jwt.sign({}, credentials.privateKey, {
-    algorithm: signOption.algorithm,
-    issuer: signOption.issuer,
-    subject: signOption.subject,
-    audience: signOption.audience,
-    expiresIn: signOption.expiresIn,
-  });
+  return mintWith(credentials.privateKey, credentials.signOption);
 }

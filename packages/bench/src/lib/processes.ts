@@ -7,6 +7,8 @@ import { spawn, fork, type ChildProcess, type SpawnOptions } from 'node:child_pr
  * timeout) kills them all by pid and nothing is left running on the shared machine.
  */
 const children = new Set<ChildProcess>();
+/** Processes started by someone else's code (the test kit's Redis Cluster nodes), known by pid. */
+const foreignPids = new Set<number>();
 let hooked = false;
 
 function hookExit(): void {
@@ -15,6 +17,13 @@ function hookExit(): void {
   const killAll = () => {
     for (const child of children) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    for (const pid of foreignPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   };
   process.on('exit', killAll);
@@ -32,6 +41,16 @@ function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** Kills `pid` too if this run ends before `forgetPid(pid)`: processes this run asked a library to start. */
+export function killPidOnExit(pid: number): void {
+  hookExit();
+  foreignPids.add(pid);
+}
+
+export function forgetPid(pid: number): void {
+  foreignPids.delete(pid);
 }
 
 export function spawnTracked(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {

@@ -1,7 +1,11 @@
 import type { ClusterCredentials } from '../lib/keys.js';
 
+/** `screwdriver`: the ~2 KB message Screwdriver's API sends; `small`: the ~300-byte one the peers carry too. */
+export type PayloadKind = 'small' | 'screwdriver';
+
 export interface BrokerProducerConfig {
-  baseUrl: string;
+  /** broker replicas; post i goes to baseUrls[i % n] */
+  baseUrls: string[];
   /** sdapi token */
   token: string;
   jobs: number;
@@ -11,10 +15,12 @@ export interface BrokerProducerConfig {
   /** warm-up builds use ids firstBuildId .. firstBuildId+warmup-1; measured ones follow */
   firstBuildId: number;
   warmup: number;
+  payload: PayloadKind;
 }
 
 export interface BrokerWorkerConfig {
-  baseUrl: string;
+  /** broker replicas; poller k polls and acks at baseUrls[k % n] */
+  baseUrls: string[];
   clusters: ClusterCredentials[];
   pollersPerCluster: number;
   /** poll batch size (`max`) */

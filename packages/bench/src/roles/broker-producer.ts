@@ -1,19 +1,22 @@
 import { runRole } from '../lib/role.js';
 import { Meter, concurrentLoop } from '../lib/measure.js';
 import { JsonClient } from '../lib/http.js';
-import { startMessage } from '../lib/payload.js';
+import { screwdriverStartMessage, startMessage } from '../lib/payload.js';
 import type { BrokerProducerConfig } from './broker-config.js';
 
-// Screwdriver's side: `concurrency` loops posting start messages to POST /v1/queue/message.
+// Screwdriver's side: `concurrency` loops posting start messages to POST /v1/queue/message, spread
+// over the broker replicas.
 runRole<BrokerProducerConfig, unknown>(async (config) => {
-  const client = new JsonClient(config.baseUrl, { maxSockets: config.concurrency });
+  const clients = config.baseUrls.map((url) => new JsonClient(url, { maxSockets: config.concurrency }));
   const total = config.warmup + config.jobs;
+  const message = config.payload === 'screwdriver' ? screwdriverStartMessage : startMessage;
   const bodies = Array.from({ length: total }, (_, i) =>
-    JSON.stringify(startMessage(config.firstBuildId + i, config.clusters[i % config.clusters.length]!)),
+    JSON.stringify(message(config.firstBuildId + i, config.clusters[i % config.clusters.length]!)),
   );
   const statuses: Record<string, number> = {};
   let firstError = '';
   const post = async (i: number, meter?: Meter) => {
+    const client = clients[i % clients.length]!;
     const answer = await client.request('POST', '/v1/queue/message', { rawBody: bodies[i]!, token: config.token });
     statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
     if (answer.status === 201 || answer.status === 200) meter?.completed();
@@ -29,7 +32,7 @@ runRole<BrokerProducerConfig, unknown>(async (config) => {
     const meter = new Meter();
     meter.started();
     await concurrentLoop(config.jobs, config.concurrency, (i) => post(config.warmup + i, meter));
-    client.close();
+    for (const client of clients) client.close();
     return meter.result({ statuses, firstError });
   };
 });

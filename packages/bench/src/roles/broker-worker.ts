@@ -6,10 +6,12 @@ import type { PollResult, AckResult } from '@buildcluster/protocol';
 import type { BrokerWorkerConfig } from './broker-config.js';
 
 // A cluster's workers: per cluster `pollersPerCluster` long-poll loops taking up to `max` builds;
-// each batch is acked in one call while the poller is already polling again.
+// each batch is acked in one call (at the replica it was polled from) while the poller is already
+// polling again.
 runRole<BrokerWorkerConfig, unknown>(async (config) => {
   const pollers = config.clusters.length * config.pollersPerCluster;
-  const client = new JsonClient(config.baseUrl, { maxSockets: pollers * 2 + 8 });
+  const perReplica = Math.ceil(pollers / config.baseUrls.length);
+  const clients = config.baseUrls.map((url) => new JsonClient(url, { maxSockets: perReplica * 2 + 8 }));
   const tokens = new Map(config.clusters.map((c) => [c.name, mintClusterToken(c)]));
   const tracker = new ConsumeTracker(config.warmup, config.jobs);
   const seen = new Set<number>();
@@ -20,7 +22,7 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
   let errors = 0;
   let firstError = '';
   let finished = false;
-  const ackBatch = async (cluster: string, leaseIds: string[]) => {
+  const ackBatch = async (client: JsonClient, cluster: string, leaseIds: string[]) => {
     const answer = await client.request<AckResult>('POST', `/v4/queues/${cluster}/ack`, {
       body: { leaseIds },
       token: tokens.get(cluster)!,
@@ -36,7 +38,7 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
   // After the warm-up the pollers hold still until go, so a backlog queued beforehand stays queued.
   const started = deferred();
   let measuring = false;
-  const poller = async (cluster: string, index: number) => {
+  const poller = async (cluster: string, index: number, client: JsonClient) => {
     const token = tokens.get(cluster)!;
     const body = JSON.stringify({ workerId: `bench-${cluster}-${index}`, max: config.max, waitMs: config.waitMs });
     while (!finished) {
@@ -66,12 +68,18 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
       }
       if (jobs.length > 0)
         void ackBatch(
+          client,
           cluster,
           jobs.map((j) => j.leaseId),
         ).catch((err: Error) => tracker.fail(err));
     }
   };
-  const loops = config.clusters.flatMap((c) => Array.from({ length: config.pollersPerCluster }, (_, i) => poller(c.name, i)));
+  const loops = config.clusters.flatMap((c, ci) =>
+    Array.from({ length: config.pollersPerCluster }, (_, i) => {
+      const k = ci * config.pollersPerCluster + i;
+      return poller(c.name, i, clients[k % clients.length]!);
+    }),
+  );
   for (const loop of loops) loop.catch((err: Error) => tracker.fail(err));
   await tracker.warmedUp.promise;
   return async () => {
@@ -81,7 +89,7 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
     await tracker.finished.promise;
     finished = true;
     // Pollers still waiting at the broker are cut off: the run is over.
-    client.close();
+    for (const client of clients) client.close();
     tracker.meter.errors = errors;
     return tracker.meter.result({ duplicates, rejected, polls, emptyPolls, firstError });
   };

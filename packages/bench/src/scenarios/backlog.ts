@@ -18,6 +18,8 @@ interface DirectoryLike {
     message: string,
     reason: string,
   ): Promise<{ queue: string; cluster: string; state: string }>;
+  /** Clears the claims journal (the broker's second step does it; left, a sweeper would append each again). */
+  appended(buildIds: number[]): Promise<void>;
 }
 interface StoreLike {
   enqueue(queue: string, cluster: string, buildId: number, message: string): Promise<{ created: boolean }>;
@@ -69,6 +71,7 @@ export async function fillBacklog(options: {
       if (claim.state !== '' || claim.queue !== options.cluster)
         throw new Error(`backlog build ${buildId} was not claimed for ${options.cluster}`);
       await store.enqueue(claim.queue, claim.cluster, buildId, message);
+      await directory.appended([buildId]);
       done++;
       if (performance.now() - lastReport > 5000) {
         lastReport = performance.now();

@@ -66,7 +66,7 @@ async function drain(
   max: number,
 ): Promise<RoleResult> {
   const config: BrokerWorkerConfig = {
-    baseUrl: broker.url,
+    baseUrls: [broker.url],
     clusters,
     pollersPerCluster: pollers,
     max,

@@ -1,7 +1,8 @@
 import { clusterNames, registerClusters } from '../lib/clusters.js';
 import { progress } from '../lib/log.js';
 import { formatInt } from '../lib/stats.js';
-import type { BrokerProducerConfig, BrokerWorkerConfig } from '../roles/broker-config.js';
+import type { BrokerProducerConfig, BrokerWorkerConfig, PayloadKind } from '../roles/broker-config.js';
+import { RedisNodes } from '../lib/redis-nodes.js';
 import type { BenchContext } from './context.js';
 import { runPair, type PairResult } from './pair.js';
 import type { BrokerProcess } from '../lib/broker-process.js';
@@ -18,6 +19,8 @@ export interface ThroughputOptions {
   pollers: number;
   max: number;
   firstBuildId?: number;
+  /** the start message posted (default: the small one the peers carry too) */
+  payload?: PayloadKind;
 }
 
 /** Registers `count` clusters on a running broker. */
@@ -29,26 +32,30 @@ export async function setUpClusters(ctx: BenchContext, client: JsonClient, count
 /**
  * Broker end to end: builds posted over HTTP by `producers` concurrent loops, long-polled in
  * batches of `max` by workers of every cluster, acked per batch; timed from the first post to
- * the last ack.
+ * the last ack. With several broker replicas, posts and pollers are spread over them; `redis`
+ * names the nodes to sample (default: the bench's one Redis).
  */
 export async function brokerThroughput(
   ctx: BenchContext,
-  broker: BrokerProcess,
+  broker: BrokerProcess | BrokerProcess[],
   clusters: ClusterCredentials[],
   options: ThroughputOptions,
   label: string,
+  redis?: RedisNodes,
 ): Promise<PairResult> {
+  const brokers = Array.isArray(broker) ? broker : [broker];
   const producerConfig: BrokerProducerConfig = {
-    baseUrl: broker.url,
+    baseUrls: brokers.map((b) => b.url),
     token: ctx.sdapiToken,
     jobs: options.jobs,
     warmup: options.warmup,
     concurrency: options.producers,
     clusters: clusters.map((c) => c.name),
     firstBuildId: options.firstBuildId ?? 1,
+    payload: options.payload ?? 'small',
   };
   const workerConfig: BrokerWorkerConfig = {
-    baseUrl: broker.url,
+    baseUrls: brokers.map((b) => b.url),
     clusters,
     pollersPerCluster: Math.max(1, Math.ceil(options.pollers / clusters.length)),
     max: options.max,
@@ -57,22 +64,22 @@ export async function brokerThroughput(
     warmup: options.warmup,
   };
   progress(`${label}: ${formatInt(options.jobs)} builds over ${clusters.length} cluster(s)`);
-  const control = ctx.redis.client('bench-control');
+  const nodes = redis ?? new RedisNodes([`127.0.0.1:${ctx.redis.port}`]);
   try {
     const result = await runPair({
       producer: 'broker-producer',
       consumer: 'broker-worker',
       producerConfig,
       consumerConfig: workerConfig,
-      redis: control,
-      serverPid: broker.pid,
+      redis: nodes,
+      serverPids: brokers.map((b) => b.pid),
       timeoutMs: Math.max(180_000, options.jobs * 10),
       label,
     });
     const problems = [
       result.producer.errors ? `${result.producer.errors} failed posts (${String(result.producer.extra?.firstError)})` : '',
       result.consumer.errors ? `${result.consumer.errors} failed polls/acks (${String(result.consumer.extra?.firstError)})` : '',
-      result.consumer.extra?.duplicates ? `${String(result.consumer.extra.duplicates)} builds delivered twice` : '',
+      result.consumer.extra?.duplicates ? `${Number(result.consumer.extra.duplicates)} builds delivered twice` : '',
     ].filter(Boolean);
     const polls = Number(result.consumer.extra?.polls ?? 0);
     result.buildsPerPoll = polls > 0 ? Math.round((10 * result.jobs) / polls) / 10 : 0;
@@ -81,6 +88,6 @@ export async function brokerThroughput(
     );
     return result;
   } finally {
-    control.disconnect();
+    if (!redis) nodes.close();
   }
 }

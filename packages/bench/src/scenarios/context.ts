@@ -1,6 +1,6 @@
 import type { RedisServer } from '../lib/redis-server.js';
 import { BrokerProcess } from '../lib/broker-process.js';
-import { createDatabase } from '../lib/postgres.js';
+import { createBenchDatabase } from '../lib/database.js';
 import { JsonClient } from '../lib/http.js';
 import type { ApiKeys } from '../lib/keys.js';
 
@@ -24,7 +24,7 @@ export async function withBroker<T>(
   const control = ctx.redis.client('bench-control');
   await control.flushall();
   control.disconnect();
-  const database = await createDatabase(options.label);
+  const database = await createBenchDatabase(options.label);
   const broker = new BrokerProcess({
     databaseUrl: database.url,
     redisUrl: ctx.redis.url,

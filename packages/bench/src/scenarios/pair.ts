@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { startRole, rolePath } from '../lib/role.js';
 import type { RoleResult } from '../lib/measure.js';
-import { redisCpuSeconds } from '../lib/redis-server.js';
+import { nodeDeltas, type NodeDelta, type RedisNodes } from '../lib/redis-nodes.js';
 import { cpuSeconds, stopChild } from '../lib/processes.js';
 import { round } from '../lib/stats.js';
 
@@ -16,8 +15,10 @@ export interface PairResult {
   buildsPerPoll?: number;
   /** The measured window on the monotonic clock (µs), to cut a CPU profile to it. */
   monotonicUs: { from: number; to: number };
-  /** CPU used during the run as % of one core, per process ("server" is the broker when there is one). */
+  /** CPU used during the run as % of one core, per process ("server" is the broker, its replicas summed). */
   cpu: { producer: number; consumer: number; redis: number; server?: number };
+  /** Each Redis node's CPU seconds and commands during the measured window. */
+  redisNodes: NodeDelta[];
 }
 
 export async function runPair<P, Q>(options: {
@@ -25,9 +26,10 @@ export async function runPair<P, Q>(options: {
   consumer: string;
   producerConfig: P;
   consumerConfig: Q;
-  redis: Redis;
-  /** The broker process, when the system under test has one. */
-  serverPid?: number;
+  /** Every Redis node the system uses (one, or a cluster's), sampled at both ends of the window. */
+  redis: RedisNodes;
+  /** The broker processes (replicas), when the system under test has them. */
+  serverPids?: number[];
   timeoutMs: number;
   label: string;
 }): Promise<PairResult> {
@@ -39,21 +41,28 @@ export async function runPair<P, Q>(options: {
       options.timeoutMs,
       `${options.label}: the warm-up did not finish`,
     );
-    const redisCpu0 = await redisCpuSeconds(options.redis);
-    const serverCpu0 = options.serverPid ? cpuSeconds(options.serverPid) : 0;
+    const serverCpu = () => (options.serverPids ?? []).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const redis0 = await options.redis.sample();
+    const serverCpu0 = serverCpu();
     const from = Number(process.hrtime.bigint() / 1000n);
     consumer.go();
     producer.go();
+    // A failed post never reaches the consumer, which would then wait for it until the timeout.
+    const produced = producer.done.then((r) => {
+      if (r.errors > 0) throw new Error(`${options.label}: ${r.errors} posts failed (${String(r.extra?.firstError)})`);
+      return r;
+    });
     const [producerResult, consumerResult] = await withTimeout(
-      Promise.all([producer.done, consumer.done]),
+      Promise.all([produced, consumer.done]),
       options.timeoutMs,
       `${options.label}: the measured run did not finish`,
     );
     const to = Number(process.hrtime.bigint() / 1000n);
     // N in and N out: with a backlog the consumer may finish its N before the producer does.
     const seconds = (Math.max(consumerResult.lastAt, producerResult.lastAt) - producerResult.firstAt) / 1000;
-    const redisCpu = (await redisCpuSeconds(options.redis)) - redisCpu0;
-    const serverCpu = options.serverPid ? cpuSeconds(options.serverPid) - serverCpu0 : undefined;
+    const redisNodes = nodeDeltas(redis0, await options.redis.sample());
+    const redisCpu = redisNodes.reduce((sum, node) => sum + node.cpuSeconds, 0);
+    const serverSeconds = options.serverPids ? serverCpu() - serverCpu0 : undefined;
     const pct = (cpu: number) => round((100 * cpu) / seconds);
     return {
       jobs: consumerResult.count,
@@ -66,8 +75,9 @@ export async function runPair<P, Q>(options: {
         producer: pct(producerResult.cpuSeconds),
         consumer: pct(consumerResult.cpuSeconds),
         redis: pct(redisCpu),
-        ...(serverCpu !== undefined ? { server: pct(serverCpu) } : {}),
+        ...(serverSeconds !== undefined ? { server: pct(serverSeconds) } : {}),
       },
+      redisNodes,
     };
   } finally {
     // Roles exit by themselves after reporting; give them a moment, then make sure.

@@ -2,6 +2,7 @@ import type { RedisServer } from '../lib/redis-server.js';
 import { progress } from '../lib/log.js';
 import { formatInt } from '../lib/stats.js';
 import type { PeerConfig } from '../roles/peer-config.js';
+import { RedisNodes } from '../lib/redis-nodes.js';
 import { runPair, type PairResult } from './pair.js';
 
 export const PEERS = {
@@ -24,6 +25,7 @@ export function warmupFor(jobs: number): number {
 export async function runPeer(name: PeerName, redisServer: RedisServer, jobs: number): Promise<PairResult> {
   const peer = PEERS[name];
   const redis = redisServer.client('bench-control');
+  const nodes = new RedisNodes([`127.0.0.1:${redisServer.port}`]);
   try {
     await redis.flushall();
     const config: PeerConfig = {
@@ -39,7 +41,7 @@ export async function runPeer(name: PeerName, redisServer: RedisServer, jobs: nu
       consumer: peer.consumer,
       producerConfig: config,
       consumerConfig: config,
-      redis,
+      redis: nodes,
       timeoutMs: Math.max(120_000, jobs * 5),
       label: name,
     });
@@ -50,5 +52,6 @@ export async function runPeer(name: PeerName, redisServer: RedisServer, jobs: nu
   } finally {
     await redis.flushall().catch(() => {});
     redis.disconnect();
+    nodes.close();
   }
 }
