@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command to set up and run every test: typecheck, lint, unit and integration tests (real
 # PostgreSQL and Redis), the compatibility test with the real Screwdriver API (npm screwdriver-api,
-# installed on first run), and the end-to-end tests in a real Chromium.
+# installed on first run), the queue and protocol suites on a local Redis Cluster, and the
+# end-to-end tests in a real Chromium.
 # Uses PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) and Redis
 # at TEST_REDIS_URL (default redis://127.0.0.1:6379); starts its own when they do not answer.
 source "$(dirname "$0")/lib.sh"
@@ -48,6 +49,10 @@ for pkg in packages/protocol apps/broker packages/worker apps/dashboard packages
   [ -f "$pkg/package.json" ] || continue
   run "tests: $pkg" pnpm --silent --dir "$pkg" test
 done
+# The queue and protocol suites again on a local Redis Cluster (3 masters + 3 replicas of
+# redis-server on TEST_REDIS_CLUSTER_PORT.., REDIS_WAIT_REPLICAS=1), started and stopped by the run.
+ensure_redis_server
+run "tests on Redis Cluster: queue and protocol suites" pnpm --silent --dir apps/broker run test:cluster
 run "end-to-end tests (Playwright, Chromium)" pnpm --silent test:e2e
 
 step "summary"

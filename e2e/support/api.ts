@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { mintClusterToken } from '@buildcluster/testkit/clusters';
+import { ecPair, rsaPair } from '@buildcluster/testkit/keys';
 import type { E2EBroker } from './broker.js';
 
 /** A cluster registered for a test, with the private key its worker signs with. */
@@ -22,21 +22,9 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}$
 let nextBuild = (Date.now() % 1_000_000) * 100;
 export const newBuildId = () => ++nextBuild;
 
-export function ecKeyPair() {
-  return generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
+export const ecKeyPair = () => ecPair();
 
-export function rsaPublicKey(): string {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  }).publicKey;
-}
+export const rsaPublicKey = (): string => rsaPair().publicKey;
 
 /** What the tests do outside the browser: Screwdriver's calls, a cluster's worker, admin set-up. */
 export class Api {
@@ -101,7 +89,22 @@ export class Api {
       pipeline: { id: pipelineId, name: build.pipelineName ?? 'acme/app', scmContext: 'github:github.com' },
     });
     if (res.status !== 201) throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
+    if ((res.body as { state?: string }).state === 'pending') await this.untilQueued(buildId);
     return buildId;
+  }
+
+  /**
+   * A build posted right after its cluster was registered can arrive before the broker's copy of
+   * the clusters has it, and wait as pending a moment: the drain queues it once the copy catches up.
+   */
+  private async untilQueued(buildId: number): Promise<void> {
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const res = await this.call<{ state: string }>('GET', `/v4/builds/${buildId}`, this.broker.adminToken);
+      if (res.status === 200 && res.body.state !== 'pending') return;
+      if (Date.now() > until) throw new Error(`build ${buildId} is still pending after 15 s: ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Screwdriver's start call for a build of an SCM context no cluster serves (yet): it waits as pending. */
@@ -116,16 +119,29 @@ export class Api {
     return buildId;
   }
 
+  /** Screwdriver's start call for a build of `jobId` with blockedBy: the broker's answer (queued or blocked). */
+  async scheduleBlockedBy(cluster: string, jobId: number, blockedBy: number[], buildId = newBuildId()) {
+    const res = await this.call<{ state: string }>('POST', '/v1/queue/message', this.broker.sdapiToken, {
+      buildId,
+      jobId,
+      blockedBy,
+      pipelineId: 11,
+      buildClusterName: cluster,
+      pipeline: { id: 11, name: 'acme/app', scmContext: 'github:github.com' },
+    });
+    if (res.status !== 201) throw new Error(`schedule ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
+    return { buildId, state: res.body.state };
+  }
+
+  /** Screwdriver's stop, sent when a build ends: the builds it blocked start. */
+  async stop(buildId: number, jobId: number): Promise<void> {
+    const res = await this.call('DELETE', '/v1/queue/message', this.broker.sdapiToken, { buildId, jobId });
+    if (res.status !== 200) throw new Error(`stop ${buildId}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
   /** A worker of `cluster`, speaking the worker protocol with a token signed by the cluster's key. */
   worker(cluster: TestCluster, workerId = `${cluster.name}-w1`) {
-    const token = () =>
-      jwt.sign({}, cluster.privateKey, {
-        algorithm: 'ES256',
-        issuer: cluster.signOption.issuer,
-        subject: cluster.signOption.subject,
-        audience: cluster.signOption.audience,
-        expiresIn: 600,
-      });
+    const token = () => mintClusterToken(cluster.privateKey, cluster.signOption, { expiresIn: 600 });
     const base = `/v4/queues/${encodeURIComponent(cluster.name)}`;
     return {
       poll: async (max = 1): Promise<LeasedJob[]> => {

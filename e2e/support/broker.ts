@@ -24,7 +24,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<E2E
   const ready = await new Promise<Omit<E2EBroker, 'stop'>>((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => reject(new Error('the e2e broker did not start within 60 s')), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const line = buffer.split('\n').find((l) => l.startsWith('{"url"'));
       if (!line) return;

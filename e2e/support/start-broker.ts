@@ -5,7 +5,11 @@
  * with extra broker env as JSON in E2E_BROKER_ENV. Prints one JSON line when it listens, then
  * waits; SIGTERM closes the broker and drops its database.
  */
-import { mintApiToken, startTestBroker } from '@buildcluster/broker/testing';
+import * as brokerModule from '@buildcluster/broker';
+import { testBrokerKit } from '@buildcluster/testkit/broker';
+import { mintApiToken } from '@buildcluster/testkit/tokens';
+
+const { startTestBroker } = testBrokerKit(brokerModule);
 
 const env = JSON.parse(process.env.E2E_BROKER_ENV ?? '{}') as Record<string, string>;
 const broker = await startTestBroker({ listen: true, env });
