@@ -18,6 +18,7 @@ build_all
 cd "$ROOT"
 
 results=()
+failed_logs=()
 failed=0
 tests_passed=0
 tests_failed=0
@@ -39,7 +40,7 @@ run() {
   step "$name"
   local started=$SECONDS log="$LOGS/$(echo "$name" | tr -c 'a-z0-9' '_').log"
   if "$@" 2>&1 | tee "$log"; then results+=("passed  $name ($((SECONDS - started)) s)")
-  else results+=("FAILED  $name ($((SECONDS - started)) s)"); failed=$((failed + 1)); fi
+  else results+=("FAILED  $name ($((SECONDS - started)) s)"); failed=$((failed + 1)); failed_logs+=("$log"); fi
   count_tests "$log"
 }
 
@@ -58,5 +59,9 @@ run "end-to-end tests (Playwright, Chromium)" pnpm --silent test:e2e
 step "summary"
 for line in "${results[@]}"; do note "$line"; done
 note "$(( ${#results[@]} - failed )) of ${#results[@]} steps passed"
+# A failed step's failing tests, named again here: the log above may be longer than what is kept of it.
+for log in "${failed_logs[@]}"; do
+  sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *(FAIL |✘|×|[0-9]+\) )' | sort -u | head -40 || true
+done
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]
