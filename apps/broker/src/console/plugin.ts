@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin';
 import { Histogram } from 'prom-client';
 import type { QueueStats, StartMessage } from '@buildcluster/protocol';
-import { queueKeys } from '../queue/keys.js';
-import type { QueueRef } from '../queue/worker-protocol.js';
+import { queueKeys } from '../queue/storage/keys.js';
+import type { QueueRef } from '../queue/protocol/worker-protocol.js';
 import { BuildIndex } from './build-index.js';
 import { BulkActions } from './bulk.js';
 import { AwaitingClusterSchema } from './entities.js';

@@ -1,5 +1,5 @@
 import type { BuildStatus, QueueStats } from '@buildcluster/protocol';
-import type { LeasedJob, RawBuild, RawQueueStats } from './store.js';
+import type { LeasedJob, RawBuild, RawQueueStats } from './storage/store.js';
 
 /** Turning what the scripts return into the protocol's shapes. */
 export const iso = (ms: number): string => new Date(ms).toISOString();

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis/client.js';
+import type { RedisClient } from '../../redis/client.js';
 import type { BuildState } from '@buildcluster/protocol';
 import { bucketOf, buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type QueueKeys } from './keys.js';
 import { scriptsFor, type ScriptArg, type Scripts } from './scripts.js';

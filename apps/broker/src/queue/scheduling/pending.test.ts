@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushPrefix, testRedis } from '@buildcluster/testkit/redis';
 import { startMessage, waitFor } from '@buildcluster/testkit/queue';
-import { cluster, Clusters, queueReplica } from '../../test/support/queue-replica.js';
-import { bucketOf } from './keys.js';
+import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
+import { bucketOf } from '../storage/keys.js';
 
 /**
  * Crash safety and concurrency of scheduling, on the real Redis: a broker dying between claiming

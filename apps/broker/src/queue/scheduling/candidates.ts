@@ -1,5 +1,5 @@
 import type { StartMessage } from '@buildcluster/protocol';
-import type { CachedCluster, ClusterDirectory } from '../clusters/types.js';
+import type { CachedCluster, ClusterDirectory } from '../../clusters/types.js';
 import { requestedClusterName } from './select.js';
 
 /**

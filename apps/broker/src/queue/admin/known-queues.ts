@@ -1,5 +1,5 @@
-import type { RedisClient } from '../redis/client.js';
-import { KNOWN_QUEUES } from './keys.js';
+import type { RedisClient } from '../../redis/client.js';
+import { KNOWN_QUEUES } from '../storage/keys.js';
 
 /**
  * Every queue that ever held a build, with the cluster that owns it, so administration, metrics

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, testRedis } from '../../test/support/broker.js';
+import { flushPrefix, testRedis } from '../../../test/support/broker.js';
 import { queueKeys } from './keys.js';
 import { QueueStore, type QueueStoreOptions } from './store.js';
 

@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AckResult, ExtendResult, NackResult, PollBody } from '@buildcluster/protocol';
-import type { BuildDirectory } from './directory.js';
-import type { BuildEvents } from './events.js';
-import { iso, renderJobs } from './format.js';
-import type { QueueMetrics } from './metrics.js';
-import type { JobEvent, PollOutcome, QueueStore } from './store.js';
+import type { BuildDirectory } from '../scheduling/directory.js';
+import type { BuildEvents } from '../events.js';
+import { iso, renderJobs } from '../format.js';
+import type { QueueMetrics } from '../admin/metrics.js';
+import type { JobEvent, PollOutcome, QueueStore } from '../storage/store.js';
 import type { Waiters } from './waiters.js';
 
 /**

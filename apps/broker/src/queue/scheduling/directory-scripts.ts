@@ -1,6 +1,6 @@
-import { bucketOf, DIRECTORY, LEGACY_DIRECTORY, type BucketKeys } from './keys.js';
-import { num, str } from './replies.js';
-import type { ScriptArg, ScriptName, Scripts } from './scripts.js';
+import { bucketOf, DIRECTORY, LEGACY_DIRECTORY, type BucketKeys } from '../storage/keys.js';
+import { num, str } from '../storage/replies.js';
+import type { ScriptArg, ScriptName, Scripts } from '../storage/scripts.js';
 
 /**
  * The build directory's scripts as typed descriptors: which keys and arguments each takes (in

@@ -1,7 +1,7 @@
 import type { Provider, StartMessage } from '@buildcluster/protocol';
-import type { CachedCluster } from '../clusters/types.js';
-import { servesOrganization } from '../console/screwdriver-shape.js';
-import { Errors, type BrokerError } from '../errors.js';
+import type { CachedCluster } from '../../clusters/types.js';
+import { servesOrganization } from '../../console/screwdriver-shape.js';
+import { Errors, type BrokerError } from '../../errors.js';
 
 /** A start message's requested cluster refused: the status and message of its catalogue entry, and the error to throw. */
 export class Refusal {

@@ -1,5 +1,5 @@
-import type { RedisClient } from '../redis/client.js';
-import { scriptDir, type ScriptArg, type ScriptCall } from '../redis/script-dir.js';
+import type { RedisClient } from '../../redis/client.js';
+import { scriptDir, type ScriptArg, type ScriptCall } from '../../redis/script-dir.js';
 
 export type { ScriptArg, ScriptCall };
 

@@ -7,15 +7,15 @@ import type {
   StopMessage,
   StopResult,
 } from '@buildcluster/protocol';
-import type { ClusterDirectory } from '../clusters/types.js';
-import { Errors } from '../errors.js';
+import type { ClusterDirectory } from '../../clusters/types.js';
+import { Errors } from '../../errors.js';
 import { candidateClusters, queueName } from './candidates.js';
 import type { BuildDirectory, DirectoryEntry } from './directory.js';
-import type { BuildEvents } from './events.js';
-import { iso, toBuildStatus } from './format.js';
-import type { KnownQueues } from './known-queues.js';
+import type { BuildEvents } from '../events.js';
+import { iso, toBuildStatus } from '../format.js';
+import type { KnownQueues } from '../admin/known-queues.js';
 import { requestedClusterName, selectCluster } from './select.js';
-import { BEHIND_PENDING, type QueueStore } from './store.js';
+import { BEHIND_PENDING, type QueueStore } from '../storage/store.js';
 
 /**
  * Screwdriver's side (README "API", Which cluster runs a build): start a build (pick its cluster, claim it once, append it to the

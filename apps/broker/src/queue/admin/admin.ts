@@ -1,13 +1,13 @@
 import type { BuildStatus, DeadBuild, QueueDetail, QueueStats } from '@buildcluster/protocol';
-import type { ClusterDirectory } from '../clusters/types.js';
-import { Errors } from '../errors.js';
-import type { BuildDirectory } from './directory.js';
-import type { BuildEvents } from './events.js';
-import { iso, toQueueStats } from './format.js';
+import type { ClusterDirectory } from '../../clusters/types.js';
+import { Errors } from '../../errors.js';
+import type { BuildDirectory } from '../scheduling/directory.js';
+import type { BuildEvents } from '../events.js';
+import { iso, toQueueStats } from '../format.js';
 import type { KnownQueues } from './known-queues.js';
-import type { Scheduler } from './scheduler.js';
-import type { QueueStore, RawQueued } from './store.js';
-import type { QueueRef } from './worker-protocol.js';
+import type { Scheduler } from '../scheduling/scheduler.js';
+import type { QueueStore, RawQueued } from '../storage/store.js';
+import type { QueueRef } from '../protocol/worker-protocol.js';
 
 /** Queue administration (README "API", the /v4/queues routes, admin scope) and the figures behind stats, metrics and the live view. */
 export interface QueueAdminDeps {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis/client.js';
+import type { RedisClient } from '../../redis/client.js';
 import {
   assignSpec,
   cancelPendingSpec,
@@ -12,8 +12,8 @@ import {
   type DirectoryState,
   type Journal,
 } from './directory-scripts.js';
-import { allBuckets, bucketOf, DIRECTORY, type BucketKeys } from './keys.js';
-import { scriptsFor, type Scripts } from './scripts.js';
+import { allBuckets, bucketOf, DIRECTORY, type BucketKeys } from '../storage/keys.js';
+import { scriptsFor, type Scripts } from '../storage/scripts.js';
 
 export type { CancelOutcome, Claim, DirectoryState, Journal } from './directory-scripts.js';
 

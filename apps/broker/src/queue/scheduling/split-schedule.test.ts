@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartMessage } from '@buildcluster/protocol';
 import { flushPrefix, TEST_REDIS_URL } from '@buildcluster/testkit/redis';
 import { startMessage, waitFor } from '@buildcluster/testkit/queue';
-import { cluster, Clusters, queueReplica } from '../../test/support/queue-replica.js';
-import { allBuckets, bucketOf } from './keys.js';
-import { BEHIND_PENDING } from './store.js';
+import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
+import { allBuckets, bucketOf } from '../storage/keys.js';
+import { BEHIND_PENDING } from '../storage/store.js';
 
 /**
  * The schedule as two steps (a Redis Cluster's way: claim in the build's directory bucket, then

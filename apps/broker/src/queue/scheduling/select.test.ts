@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StartMessage } from '@buildcluster/protocol';
-import type { CachedCluster } from '../clusters/types.js';
+import type { CachedCluster } from '../../clusters/types.js';
 import { pickWeighted, selectCluster } from './select.js';
 
 function cluster(name: string, fields: Partial<CachedCluster> = {}): CachedCluster {

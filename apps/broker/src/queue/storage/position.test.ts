@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, TEST_REDIS_URL } from '../../test/support/broker.js';
+import { flushPrefix, TEST_REDIS_URL } from '../../../test/support/broker.js';
 import { startOwnRedis } from '@buildcluster/testkit/redis-server';
 import { QueueStore } from './store.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { QueueLifecycle } from '../plugins/app/cluster-hooks.js';
-import { Errors } from '../errors.js';
-import type { QueueStore } from './store.js';
+import type { QueueLifecycle } from '../../plugins/app/cluster-hooks.js';
+import { Errors } from '../../errors.js';
+import type { QueueStore } from '../storage/store.js';
 
 /** A retire mark older than this whose cluster is still in PostgreSQL was left by a broker that died mid-delete. */
 export const STALE_RETIRE_MS = 60_000;

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { QueueAdmin } from './admin.js';
-import type { BuildDirectory } from './directory.js';
-import type { PendingDrainer } from './pending.js';
-import type { Scheduler } from './scheduler.js';
+import type { QueueAdmin } from '../admin/admin.js';
+import type { BuildDirectory } from '../scheduling/directory.js';
+import type { PendingDrainer } from '../scheduling/pending.js';
+import type { Scheduler } from '../scheduling/scheduler.js';
 import type { WorkerProtocol } from './worker-protocol.js';
 
 /**

@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { StartMessage } from '@buildcluster/protocol';
-import type { ClusterDirectory } from '../clusters/types.js';
+import type { ClusterDirectory } from '../../clusters/types.js';
 import { candidateClusters } from './candidates.js';
 import type { BuildDirectory } from './directory.js';
-import type { BuildEvents } from './events.js';
-import type { KnownQueues } from './known-queues.js';
+import type { BuildEvents } from '../events.js';
+import type { KnownQueues } from '../admin/known-queues.js';
 import { selectCluster, withoutRequestedCluster, type Selection } from './select.js';
-import type { QueueStore } from './store.js';
-import { Errors } from '../errors.js';
+import type { QueueStore } from '../storage/store.js';
+import { Errors } from '../../errors.js';
 
 /**
  * Assigns pending builds, in arrival order, once an eligible cluster is active (README "API", Which cluster runs a build: pending).

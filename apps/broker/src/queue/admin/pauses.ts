@@ -1,6 +1,6 @@
-import type { RedisClient } from '../redis/client.js';
+import type { RedisClient } from '../../redis/client.js';
 import type { AuditLine, PauseMode, QueuePause } from '@buildcluster/protocol';
-import type { CachedCluster, ClusterDirectory } from '../clusters/types.js';
+import type { CachedCluster, ClusterDirectory } from '../../clusters/types.js';
 
 /**
  * Paused dispatch, per queue. A paused queue keeps accepting builds but its workers' polls get

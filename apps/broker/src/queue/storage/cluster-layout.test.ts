@@ -2,9 +2,9 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMessage } from '@buildcluster/testkit/queue';
 import { startRedisCluster, type LocalRedisCluster } from '@buildcluster/testkit/redis-cluster';
-import { cluster, Clusters, queueReplica } from '../../test/support/queue-replica.js';
+import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
 import { allBuckets } from './keys.js';
-import { upgradeDirectory } from './upgrade.js';
+import { upgradeDirectory } from '../scheduling/upgrade.js';
 
 /**
  * The split schedule on a real Redis Cluster (3 masters + 3 replicas on loopback): every script
