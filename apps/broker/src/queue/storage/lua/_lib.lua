@@ -125,6 +125,18 @@ local function reject(rejected, lid, reason)
   rejected[#rejected + 1] = reason
 end
 
+-- The lease loop of ack, extend and nack. Each lease id from ARGV[first] on is fenced; one that is
+-- its job's current lease, with the job in a state the set `accepts` holds, goes to
+-- act(lid, b, t, h, cur) (as fence returns them); any other is rejected with why.
+local function each_lease(base, first, accepts, rejected, act)
+  for i = first, #ARGV do
+    local lid = ARGV[i]
+    local reason, b, t, h, cur = fence(base, lid)
+    if not reason and not accepts[cur[2]] then reason = refusal(cur[2]) end
+    if reason then reject(rejected, lid, reason) else act(lid, b, t, h, cur) end
+  end
+end
+
 local function ensure_group(stream, meta)
   if redis.call('HSETNX', meta, 'grp', '1') == 1 then
     redis.pcall('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')

@@ -10,31 +10,25 @@ local keep_ms = tonumber(ARGV[1])
 local now = now_ms()
 local acked, rejected, ev = {}, {}, {}
 local count = 0
-for i = 2, #ARGV do
-  local lid = ARGV[i]
-  local reason, b, t, h, cur = fence(base, lid)
-  if reason then
-    reject(rejected, lid, reason)
-  elseif cur[2] == 'acked' then
+each_lease(base, 2, {acked = true, leased = true, queued = true}, rejected, function(lid, b, t, h, cur)
+  if cur[2] == 'acked' then
     acked[#acked + 1] = lid
-  elseif cur[2] == 'leased' or cur[2] == 'queued' then
-    if cur[2] == 'queued' and redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then
-      redis.call('HINCRBY', meta, 'depth', -1)
-    end
-    redis.call('XACK', stream, GROUP, cur[3])
-    redis.call('ZREM', leases, lid)
-    redis.call('HSET', h, t .. 'st', 'acked')
-    if t == 's' then redis.call('HSET', h, 'ak', now) end
-    local hk = hkey(base, b)
-    hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
-    event(ev, b, t, 'acked', '')
-    settle_ttl(h, hk, keep_ms, ev, b)
-    acked[#acked + 1] = lid
-    count = count + 1
-  else
-    reject(rejected, lid, refusal(cur[2]))
+    return
   end
-end
+  if cur[2] == 'queued' and redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then
+    redis.call('HINCRBY', meta, 'depth', -1)
+  end
+  redis.call('XACK', stream, GROUP, cur[3])
+  redis.call('ZREM', leases, lid)
+  redis.call('HSET', h, t .. 'st', 'acked')
+  if t == 's' then redis.call('HSET', h, 'ak', now) end
+  local hk = hkey(base, b)
+  hist(hk, now, t == 's' and 'acked' or 'stop acked', '')
+  event(ev, b, t, 'acked', '')
+  settle_ttl(h, hk, keep_ms, ev, b)
+  acked[#acked + 1] = lid
+  count = count + 1
+end)
 if count > 0 then
   redis.call('HINCRBY', meta, 'ack', count)
   -- acked watermark: just below the oldest unacked (pending) entry, else the delivered watermark.

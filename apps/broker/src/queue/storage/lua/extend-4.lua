@@ -8,25 +8,17 @@ local redeliver, leases, meta, base = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local lease_ms = tonumber(ARGV[1])
 local now = now_ms()
 local extended, rejected, stop = {}, {}, {}
-for i = 2, #ARGV do
-  local lid = ARGV[i]
-  local reason, b, t, h, cur = fence(base, lid)
-  if reason then
-    reject(rejected, lid, reason)
-  elseif cur[2] == 'leased' or cur[2] == 'queued' then
-    if cur[2] == 'queued' then
-      if redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then redis.call('HINCRBY', meta, 'depth', -1) end
-      redis.call('HSET', h, t .. 'st', 'leased')
-      hist(hkey(base, b), now, t == 's' and 'leased' or 'stop leased', 'lease renewed after it expired')
-    end
-    local expires = now + lease_ms
-    redis.call('ZADD', leases, expires, lid)
-    redis.call('HSET', h, t .. 'ex', expires)
-    extended[#extended + 1] = lid
-    extended[#extended + 1] = expires
-    if t == 's' and cur[5] then stop[#stop + 1] = b end
-  else
-    reject(rejected, lid, refusal(cur[2]))
+each_lease(base, 2, {leased = true, queued = true}, rejected, function(lid, b, t, h, cur)
+  if cur[2] == 'queued' then
+    if redis.call('ZREM', redeliver, member(t, cur[3])) == 1 then redis.call('HINCRBY', meta, 'depth', -1) end
+    redis.call('HSET', h, t .. 'st', 'leased')
+    hist(hkey(base, b), now, t == 's' and 'leased' or 'stop leased', 'lease renewed after it expired')
   end
-end
+  local expires = now + lease_ms
+  redis.call('ZADD', leases, expires, lid)
+  redis.call('HSET', h, t .. 'ex', expires)
+  extended[#extended + 1] = lid
+  extended[#extended + 1] = expires
+  if t == 's' and cur[5] then stop[#stop + 1] = b end
+end)
 return {extended, rejected, stop}

@@ -12,20 +12,12 @@ if ARGV[5] ~= '' then why = 'nacked: ' .. ARGV[5] end
 local now = now_ms()
 local nacked, rejected, ev = {}, {}, {}
 local requeued = 0
-for i = 6, #ARGV do
-  local lid = ARGV[i]
-  local reason, b, t, h, cur = fence(base, lid)
-  if reason then
-    reject(rejected, lid, reason)
-  elseif cur[2] == 'leased' then
-    redis.call('ZREM', K.leases, lid)
-    -- the worker gave the lease up: a late ack or extend of it is refused
-    redis.call('HSET', h, t .. 'ls', '')
-    requeued = requeued + release(K, base, b, t, tonumber(cur[4]), max_attempts, why, now, keep_ms, ev)
-    nacked[#nacked + 1] = lid
-  else
-    reject(rejected, lid, refusal(cur[2]))
-  end
-end
+each_lease(base, 6, {leased = true}, rejected, function(lid, b, t, h, cur)
+  redis.call('ZREM', K.leases, lid)
+  -- the worker gave the lease up: a late ack or extend of it is refused
+  redis.call('HSET', h, t .. 'ls', '')
+  requeued = requeued + release(K, base, b, t, tonumber(cur[4]), max_attempts, why, now, keep_ms, ev)
+  nacked[#nacked + 1] = lid
+end)
 if requeued > 0 then redis.call('PUBLISH', channel, queue .. '\n' .. requeued) end
 return {nacked, rejected, ev}
