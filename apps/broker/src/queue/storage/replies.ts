@@ -86,40 +86,77 @@ export const str = (v: unknown): string =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : '';
 export const num = (v: unknown): number => Number(v ?? 0);
 
-export function pairs(list: unknown): Rejected[] {
+/**
+ * A flat script reply read as rows of `width` cells, each made into one value by `make` (a last row
+ * with too few cells is dropped): every list a queue script answers is laid out this way.
+ */
+export function rows<T>(list: unknown, width: number, make: (cells: unknown[]) => T): T[] {
   const items = list as unknown[];
-  const out: Rejected[] = [];
-  for (let i = 0; i + 1 < items.length; i += 2) out.push({ leaseId: str(items[i]), reason: str(items[i + 1]) });
+  const out: T[] = [];
+  for (let i = 0; i + width <= items.length; i += width) out.push(make(items.slice(i, i + width)));
   return out;
 }
 
-export function events(list: unknown): JobEvent[] {
-  const items = list as unknown[];
-  const out: JobEvent[] = [];
-  for (let i = 0; i + 3 < items.length; i += 4) {
-    out.push({
-      buildId: num(items[i]),
-      type: jobType(str(items[i + 1])),
-      state: str(items[i + 2]) as BuildState | 'settled',
-      detail: str(items[i + 3]),
-    });
-  }
-  return out;
-}
+/** The cells a lease starts with in every reply that lists leases: lease id, build id, job type. */
+const leaseOf = (leaseId: unknown, buildId: unknown, type: unknown) => ({
+  leaseId: str(leaseId),
+  buildId: num(buildId),
+  type: jobType(str(type)),
+});
 
-export function jobs(list: unknown): LeasedJob[] {
-  const items = list as unknown[];
-  const out: LeasedJob[] = [];
-  for (let i = 0; i + 6 < items.length; i += 7) {
-    out.push({
-      leaseId: str(items[i]),
-      buildId: num(items[i + 1]),
-      type: jobType(str(items[i + 2])),
-      attempt: num(items[i + 3]),
-      enqueuedMs: num(items[i + 4]),
-      leaseExpiresMs: num(items[i + 5]),
-      message: str(items[i + 6]),
-    });
-  }
-  return out;
-}
+export const pairs = (list: unknown): Rejected[] =>
+  rows(list, 2, ([leaseId, reason]) => ({ leaseId: str(leaseId), reason: str(reason) }));
+
+export const events = (list: unknown): JobEvent[] =>
+  rows(list, 4, ([b, t, state, detail]) => ({
+    buildId: num(b),
+    type: jobType(str(t)),
+    state: str(state) as BuildState | 'settled',
+    detail: str(detail),
+  }));
+
+/** A poll's jobs: lease id, build, type, attempt, enqueued at, lease deadline, message. */
+export const jobs = (list: unknown): LeasedJob[] =>
+  rows(list, 7, ([leaseId, b, t, attempt, enqueued, expires, message]) => ({
+    ...leaseOf(leaseId, b, t),
+    attempt: num(attempt),
+    enqueuedMs: num(enqueued),
+    leaseExpiresMs: num(expires),
+    message: str(message),
+  }));
+
+/** The leases held (detail-4): lease id, build, type, worker, attempt, lease deadline. */
+export const leases = (list: unknown): RawLease[] =>
+  rows(list, 6, ([leaseId, b, t, worker, attempt, expires]) => ({
+    ...leaseOf(leaseId, b, t),
+    workerId: str(worker),
+    attempt: num(attempt),
+    leaseExpiresMs: num(expires),
+  }));
+
+/** The next queued jobs (detail-4): build, type, position, attempt, enqueued at. */
+export const queued = (list: unknown): RawQueued[] =>
+  rows(list, 5, ([b, t, position, attempt, enqueued]) => ({
+    buildId: num(b),
+    type: jobType(str(t)),
+    position: num(position),
+    attempt: num(attempt),
+    enqueuedMs: num(enqueued),
+  }));
+
+/** Leases extended (extend-4): lease id, new deadline. */
+export const extended = (list: unknown): Array<{ leaseId: string; leaseExpiresMs: number }> =>
+  rows(list, 2, ([leaseId, expires]) => ({ leaseId: str(leaseId), leaseExpiresMs: num(expires) }));
+
+/** A hash as HGETALL answers it in a script (name, value, ...). */
+export const hash = (list: unknown): Record<string, string> =>
+  Object.fromEntries(rows(list, 2, ([name, value]) => [str(name), str(value)]));
+
+/** A build's history list, each line `ms|state|detail`. */
+export const history = (list: unknown): Array<{ at: number; state: string; detail: string }> =>
+  (list as unknown[]).map((line) => {
+    const text = str(line);
+    const a = text.indexOf('|');
+    const b = text.indexOf('|', a + 1);
+    return { at: Number(text.slice(0, a)), state: text.slice(a + 1, b), detail: text.slice(b + 1) };
+  });

@@ -4,10 +4,15 @@ import { bucketOf, buildKey, DIRECTORY, historyKey, pollKey, queueKeys, type Que
 import { scriptsFor, type ScriptArg, type Scripts } from './scripts.js';
 import {
   events,
+  extended,
+  hash,
+  history,
   jobs,
   jobType,
+  leases,
   num,
   pairs,
+  queued,
   str,
   type JobEvent,
   type PollOutcome,
@@ -263,10 +268,7 @@ export class QueueStore {
   ): Promise<{ extended: Array<{ leaseId: string; leaseExpiresMs: number }>; rejected: Rejected[]; stop: number[] }> {
     const k = this.keys(queue);
     const r = (await this.scripts.extend(k.redeliver, k.leases, k.meta, k.base, leaseMs, ...leaseIds)) as unknown[];
-    const flat = r[0] as unknown[];
-    const extended: Array<{ leaseId: string; leaseExpiresMs: number }> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) extended.push({ leaseId: str(flat[i]), leaseExpiresMs: num(flat[i + 1]) });
-    return { extended, rejected: pairs(r[1]), stop: (r[2] as unknown[]).map(num) };
+    return { extended: extended(r[0]), rejected: pairs(r[1]), stop: (r[2] as unknown[]).map(num) };
   }
 
   async nack(
@@ -369,46 +371,15 @@ export class QueueStore {
     const k = this.keys(queue);
     const r = (await this.scripts.status(k.meta, k.redeliver, buildKey(k, buildId), historyKey(k, buildId), k.skip)) as unknown[];
     if (r.length === 0) return null;
-    const flat = r[0] as unknown[];
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) fields[str(flat[i])] = str(flat[i + 1]);
-    const history = (r[1] as unknown[]).map((line) => {
-      const text = str(line);
-      const a = text.indexOf('|');
-      const b = text.indexOf('|', a + 1);
-      return { at: Number(text.slice(0, a)), state: text.slice(a + 1, b), detail: text.slice(b + 1) };
-    });
+    const fields = hash(r[0]);
     const position = num(r[2]);
-    return { fields, history, position: position > 0 ? position : null, now: num(r[3]) };
+    return { fields, history: history(r[1]), position: position > 0 ? position : null, now: num(r[3]) };
   }
 
   async detail(queue: string, limit: number): Promise<{ leases: RawLease[]; next: RawQueued[] }> {
     const k = this.keys(queue);
     const r = (await this.scripts.detail(k.stream, k.redeliver, k.leases, k.base, limit)) as unknown[];
-    const held = r[0] as unknown[];
-    const leases: RawLease[] = [];
-    for (let i = 0; i + 5 < held.length; i += 6) {
-      leases.push({
-        leaseId: str(held[i]),
-        buildId: num(held[i + 1]),
-        type: jobType(str(held[i + 2])),
-        workerId: str(held[i + 3]),
-        attempt: num(held[i + 4]),
-        leaseExpiresMs: num(held[i + 5]),
-      });
-    }
-    const queued = r[1] as unknown[];
-    const next: RawQueued[] = [];
-    for (let i = 0; i + 4 < queued.length; i += 5) {
-      next.push({
-        buildId: num(queued[i]),
-        type: jobType(str(queued[i + 1])),
-        position: num(queued[i + 2]),
-        attempt: num(queued[i + 3]),
-        enqueuedMs: num(queued[i + 4]),
-      });
-    }
-    return { leases, next };
+    return { leases: leases(r[0]), next: queued(r[1]) };
   }
 
   /** When each listed lease began (ms, Redis clock), read from its build's record; null where the record is gone. */
