@@ -101,6 +101,7 @@ export default fp(
       events,
       pending,
       pauses,
+      records: store.records,
       snapshot: () => admin.snapshot(),
       waitingPolls: () => waiters.count,
     };

@@ -6,7 +6,8 @@ import type { BuildEvents } from '../events.js';
 import { iso, toQueueStats } from '../format.js';
 import type { KnownQueues } from './known-queues.js';
 import type { Scheduler } from '../scheduling/scheduler.js';
-import type { QueueStore, RawQueued } from '../storage/store.js';
+import type { RawQueued } from '../storage/replies.js';
+import type { QueueStore } from '../storage/store.js';
 import type { QueueRef } from '../protocol/worker-protocol.js';
 
 /** Queue administration (README "API", the /v4/queues routes, admin scope) and the figures behind stats, metrics and the live view. */

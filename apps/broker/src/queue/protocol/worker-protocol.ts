@@ -4,7 +4,8 @@ import type { BuildDirectory } from '../scheduling/directory.js';
 import type { BuildEvents } from '../events.js';
 import { iso, renderJobs } from '../format.js';
 import type { QueueMetrics } from '../admin/metrics.js';
-import type { JobEvent, PollOutcome, QueueStore } from '../storage/store.js';
+import type { JobEvent, PollOutcome } from '../storage/replies.js';
+import type { QueueStore } from '../storage/store.js';
 import type { Waiters } from './waiters.js';
 
 /**

@@ -216,7 +216,7 @@ export class Scheduler {
   private async current(buildId: number, entry: DirectoryEntry): Promise<EnqueueResult> {
     if (entry.state !== '') return { buildId, state: entry.state, cluster: null, queue: null };
     const raw = await this.deps.store.status(entry.queue, buildId);
-    const state = (raw?.fields.sst ?? 'pending') as EnqueueResult['state'];
+    const state = (raw?.record.state ?? 'pending') as EnqueueResult['state'];
     return { buildId, state, cluster: entry.cluster, queue: queueName(this.deps.clusters, entry.queue) };
   }
 }

@@ -1,4 +1,5 @@
 import type { BuildState, JobType } from '@buildcluster/protocol';
+import type { BuildRecord } from './build-record.js';
 
 /** What the queue scripts answer, typed, and the parsers from their flat Redis replies. */
 export interface LeasedJob {
@@ -30,6 +31,16 @@ export interface PollOutcome {
   events: JobEvent[];
 }
 
+/** What a reap answers: leases ended, jobs back in the queue, and when the next lease ends. */
+export interface ReapOutcome {
+  now: number;
+  nextDeadline: number | null;
+  expired: number;
+  requeued: number;
+  events: JobEvent[];
+  depth: number;
+}
+
 export interface Rejected {
   leaseId: string;
   reason: string;
@@ -49,6 +60,9 @@ export interface RawQueueStats {
 }
 
 export interface RawBuild {
+  /** The build's record in its queue. */
+  record: BuildRecord;
+  /** The same record as stored, field by field: for this folder's tests only (read `record`). */
   fields: Record<string, string>;
   history: Array<{ at: number; state: string; detail: string }>;
   position: number | null;
@@ -143,6 +157,56 @@ export const queued = (list: unknown): RawQueued[] =>
     attempt: num(attempt),
     enqueuedMs: num(enqueued),
   }));
+
+/** A time (ms) that a script answers as -1 when there is none. */
+const maybe = (v: unknown): number | null => {
+  const n = num(v);
+  return n < 0 ? null : n;
+};
+
+/** poll-8: now, next lease deadline, depth, expired, replayed, {jobs}, {events}. */
+export function pollOutcome(r: unknown[]): PollOutcome {
+  const [now, next, depth, expired, replayed, list, changes] = r;
+  return {
+    now: num(now),
+    nextDeadline: maybe(next),
+    depth: num(depth),
+    expired: num(expired),
+    replayed: replayed === 1,
+    jobs: jobs(list),
+    events: events(changes),
+  };
+}
+
+/** reap-6: now, next lease deadline, expired, requeued, {events}, depth. */
+export function reapOutcome(r: unknown[]): ReapOutcome {
+  const [now, next, expired, requeued, changes, depth] = r;
+  return {
+    now: num(now),
+    nextDeadline: maybe(next),
+    expired: num(expired),
+    requeued: num(requeued),
+    events: events(changes),
+    depth: num(depth),
+  };
+}
+
+/** stats-6, in the order of RawQueueStats (the oldest queued entry's time -1 when none). */
+export function queueStats(r: unknown[]): RawQueueStats {
+  const [depth, inFlight, dead, oldest, delivered, acked, workers, enqueuedTotal, ackedTotal, now] = r;
+  return {
+    depth: num(depth),
+    inFlight: num(inFlight),
+    dead: num(dead),
+    oldestQueuedMs: maybe(oldest),
+    deliveredWatermark: str(delivered),
+    ackedWatermark: str(acked),
+    workersLastMinute: num(workers),
+    enqueuedTotal: num(enqueuedTotal),
+    ackedTotal: num(ackedTotal),
+    now: num(now),
+  };
+}
 
 /** Leases extended (extend-4): lease id, new deadline. */
 export const extended = (list: unknown): Array<{ leaseId: string; leaseExpiresMs: number }> =>
