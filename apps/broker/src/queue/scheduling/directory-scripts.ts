@@ -5,8 +5,8 @@ import type { ScriptArg, ScriptName, Scripts } from '../storage/scripts.js';
 /**
  * The build directory's scripts as typed descriptors: which keys and arguments each takes (in
  * one bucket, so one slot) and how its reply reads. Each has a fixed key count: ioredis'
- * auto-pipelining on a cluster routes a script call by its first argument, which must be a key. The hash field names of an entry stay here
- * and in directory.ts; callers get typed values.
+ * auto-pipelining on a cluster routes a script call by its first argument, which must be a key. The hash field names of an
+ * entry stay here (ENTRY) and in the directory's reads (directory.ts, directory-buckets.ts); callers get typed values.
  */
 export interface ScriptSpec<In, Out> {
   script: ScriptName;
@@ -20,6 +20,9 @@ export async function runScript<In, Out>(scripts: Scripts, spec: ScriptSpec<In, 
 }
 
 export type DirectoryState = '' | 'pending' | 'cancelled';
+
+/** The fields of a build's directory entry `dir:{T}:b:<id>`, as the scripts write them. */
+export const ENTRY = { queue: 'q', cluster: 'c', state: 'st', reason: 'r', claimedAt: 'at' } as const;
 
 export interface Claim {
   created: boolean;
