@@ -11,6 +11,7 @@
 -- 'ak' acked at (ms), 'slt' time of the start's last lease. "<base>h:<buildId>" is the build's
 -- history list ("ms|state|detail"); a build acked at its first attempt, with no stop, drops it when
 -- it settles, since queued/leased/acked can be told from its fields (GET /v4/builds does so).
+-- On the TypeScript side only build-record.ts knows these names (BuildRecord and its reads).
 
 local GROUP, CONSUMER = 'g', 'c'
 
