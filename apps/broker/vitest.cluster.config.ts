@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /** The queue and protocol suites: their work is Redis scripts, pipelines and pub/sub. */
 const ON_CLUSTER = [
-  'src/queue/store.test.ts',
-  'src/queue/pending.test.ts',
+  'src/queue/storage/store.test.ts',
+  'src/queue/scheduling/pending.test.ts',
   'src/routes/queues/*.test.ts',
   'src/routes/queue-message/queue-message.test.ts',
   'src/routes/builds/*.test.ts',

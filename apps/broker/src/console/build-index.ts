@@ -1,7 +1,7 @@
 import { execBySlot, type SlotGroup } from '../redis/batch.js';
 import type { RedisClient } from '../redis/client.js';
 import type { BuildStatus, BuildSummary, StartMessage, TimelineEntry } from '@buildcluster/protocol';
-import type { LeasedJob } from '../queue/store.js';
+import type { LeasedJob } from '../queue/storage/replies.js';
 
 /**
  * What the broker knew of each build when Screwdriver sent it (pipeline, job, event, cluster), so

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../redis/client.js';
 import type { BulkCancelBody, BulkResult } from '@buildcluster/protocol';
 import { BrokerError, Errors } from '../errors.js';
-import { buildKey, historyKey, queueKeys } from '../queue/keys.js';
+import { buildKey, historyKey, queueKeys } from '../queue/storage/keys.js';
 import type { QueueModule } from '../queue/types.js';
 import type { BuildIndex } from './build-index.js';
 

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin';
 import { Histogram } from 'prom-client';
 import type { QueueStats, StartMessage } from '@buildcluster/protocol';
-import { queueKeys } from '../queue/keys.js';
-import type { QueueRef } from '../queue/worker-protocol.js';
+import { queueKeys } from '../queue/storage/keys.js';
+import type { QueueRef } from '../queue/protocol/worker-protocol.js';
 import { BuildIndex } from './build-index.js';
 import { BulkActions } from './bulk.js';
 import { AwaitingClusterSchema } from './entities.js';
@@ -77,15 +77,15 @@ export default fp(
     const settled = async (queue: string, shown: string, leaseIds: string[], acked: boolean) => {
       const builds = leaseIds.map(buildOf).filter((b): b is { buildId: number; type: string } => b?.type === 's');
       if (builds.length === 0) return;
-      const k = queueKeys(queue);
-      const pipeline = app.redis.pipeline();
-      for (const b of builds) pipeline.hmget(`${k.base}b:${b.buildId}`, 'slt', 'ak', 'sw');
-      const rows = ((await pipeline.exec()) ?? []).map(([, r]) => (r ?? []) as Array<string | null>);
+      const last = await app.queue.records.lastRuns(
+        queue,
+        builds.map((b) => b.buildId),
+      );
       const runs: number[] = [];
       const who: string[] = [];
-      for (const [leased, ackedAt, worker] of rows) {
-        if (worker) who.push(worker);
-        if (acked && leased && ackedAt) runs.push(Math.max(0, Number(ackedAt) - Number(leased)));
+      for (const { leasedAt, ackedAt, leasedBy } of last) {
+        if (leasedBy) who.push(leasedBy);
+        if (acked && leasedAt !== null && ackedAt !== null) runs.push(Math.max(0, ackedAt - leasedAt));
       }
       // Metrics are labelled with the queue's display name; Redis keeps figures under its key.
       for (const ms of runs) runTime.observe({ queue: shown }, ms / 1000);
@@ -166,12 +166,7 @@ export default fp(
       const k = queueKeys(queue);
       const live = await app.redis.zrangebyscore(k.leases, now, '+inf', 'LIMIT', 0, 1000);
       if (live.length === 0) return quiet.length;
-      const pipeline = app.redis.pipeline();
-      for (const lid of live) {
-        const b = buildOf(lid);
-        if (b) pipeline.hget(`${k.base}b:${b.buildId}`, `${b.type}w`);
-      }
-      const holders = new Set(((await pipeline.exec()) ?? []).map(([, w]) => (typeof w === 'string' ? w : '')));
+      const holders = new Set(await app.queue.records.workersOf(queue, live));
       return quiet.filter((w) => !holders.has(w)).length;
     };
   },

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/client.js';
 import type { WorkerInfo } from '@buildcluster/protocol';
-import type { RawLease } from '../queue/store.js';
+import type { RawLease } from '../queue/storage/replies.js';
 
 /**
  * Every worker seen polling a queue in the last hour: a sorted set of worker ids by last poll,

@@ -1,6 +1,6 @@
 import type { BuildState } from '@buildcluster/protocol';
 import type { Bus } from '../plugins/app/bus.js';
-import type { JobEvent } from './store.js';
+import type { JobEvent } from './storage/replies.js';
 
 /** A state change as seen by the replica that made it. */
 export interface BuildChange {

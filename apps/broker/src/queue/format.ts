@@ -1,5 +1,6 @@
 import type { BuildStatus, QueueStats } from '@buildcluster/protocol';
-import type { LeasedJob, RawBuild, RawQueueStats } from './store.js';
+import type { BuildRecord } from './storage/build-record.js';
+import type { LeasedJob, RawBuild, RawQueueStats } from './storage/replies.js';
 
 /** Turning what the scripts return into the protocol's shapes. */
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -40,29 +41,29 @@ export function toQueueStats(cluster: string, queue: string, raw: RawQueueStats)
 
 /**
  * The history of a plain build (acked at its first attempt, never stopped), whose history list
- * was dropped when it settled: its fields hold all of it.
+ * was dropped when it settled: its record holds all of it.
  */
-function plainHistory(f: Record<string, string>): RawBuild['history'] {
-  if (f.sst !== 'acked' || !f.eq || !f.ak) return [];
+function plainHistory(r: BuildRecord): RawBuild['history'] {
+  if (r.state !== 'acked' || r.enqueuedAt === null || r.ackedAt === null) return [];
   return [
-    { at: Number(f.eq), state: 'queued', detail: f.cl ?? '' },
-    { at: Number(f.slt ?? f.eq), state: 'leased', detail: `${f.sw ?? ''} attempt ${f.sat ?? '1'}` },
-    { at: Number(f.ak), state: 'acked', detail: '' },
+    { at: r.enqueuedAt, state: 'queued', detail: r.cluster ?? '' },
+    { at: r.leasedAt ?? r.enqueuedAt, state: 'leased', detail: `${r.leasedBy ?? ''} attempt ${r.attempt ?? 1}` },
+    { at: r.ackedAt, state: 'acked', detail: '' },
   ];
 }
 
 /** GET /v4/builds/{id} for a build in a queue. */
 export function toBuildStatus(buildId: number, queue: string, raw: RawBuild): BuildStatus {
-  const f = raw.fields;
-  const state = (f.sst ?? 'queued') as BuildStatus['state'];
+  const r = raw.record;
+  const state = r.state ?? 'queued';
   const status: BuildStatus = {
     buildId,
     state,
-    cluster: f.cl || null,
+    cluster: r.cluster || null,
     queue,
-    enqueuedAt: iso(Number(f.eq ?? raw.now)),
-    attempts: Number(f.sat ?? 0),
-    history: (raw.history.length > 0 ? raw.history : plainHistory(f)).map((h) => ({
+    enqueuedAt: iso(r.enqueuedAt ?? raw.now),
+    attempts: r.attempt ?? 0,
+    history: (raw.history.length > 0 ? raw.history : plainHistory(r)).map((h) => ({
       at: iso(h.at),
       state: h.state,
       ...(h.detail ? { detail: h.detail } : {}),
@@ -70,9 +71,9 @@ export function toBuildStatus(buildId: number, queue: string, raw: RawBuild): Bu
   };
   if (state === 'queued' && raw.position !== null) status.position = raw.position;
   if (state === 'leased') {
-    if (f.sw) status.leasedBy = f.sw;
-    if (f.sex) status.leaseExpiresAt = iso(Number(f.sex));
+    if (r.leasedBy) status.leasedBy = r.leasedBy;
+    if (r.leaseExpiresAt !== null) status.leaseExpiresAt = iso(r.leaseExpiresAt);
   }
-  if (f.ak) status.ackedAt = iso(Number(f.ak));
+  if (r.ackedAt !== null) status.ackedAt = iso(r.ackedAt);
   return status;
 }

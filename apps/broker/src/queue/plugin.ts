@@ -1,20 +1,20 @@
 import fp from 'fastify-plugin';
 import { isCluster } from '../redis/client.js';
 import { ScrewdriverTokens } from '../screwdriver/tokens.js';
-import { QueueAdmin } from './admin.js';
-import { BuildDirectory } from './directory.js';
+import { QueueAdmin } from './admin/admin.js';
+import { BuildDirectory } from './scheduling/directory.js';
 import { BuildEvents } from './events.js';
-import { KnownQueues } from './known-queues.js';
-import { QueueMetrics } from './metrics.js';
-import { Pauses } from './pauses.js';
-import { PendingDrainer } from './pending.js';
-import { QueueRetirement } from './retirement.js';
-import { Scheduler } from './scheduler.js';
-import { QueueStore } from './store.js';
-import { Sweeper } from './sweeper.js';
-import { upgradeDirectory } from './upgrade.js';
-import { Waiters } from './waiters.js';
-import { WorkerProtocol } from './worker-protocol.js';
+import { KnownQueues } from './admin/known-queues.js';
+import { QueueMetrics } from './admin/metrics.js';
+import { Pauses } from './admin/pauses.js';
+import { PendingDrainer } from './scheduling/pending.js';
+import { QueueRetirement } from './admin/retirement.js';
+import { Scheduler } from './scheduling/scheduler.js';
+import { QueueStore } from './storage/store.js';
+import { Sweeper } from './protocol/sweeper.js';
+import { upgradeDirectory } from './scheduling/upgrade.js';
+import { Waiters } from './protocol/waiters.js';
+import { WorkerProtocol } from './protocol/worker-protocol.js';
 import type { QueueModule } from './types.js';
 
 /** The queues: scheduling onto clusters, the worker protocol, long-poll wake-ups, administration. */
@@ -101,6 +101,7 @@ export default fp(
       events,
       pending,
       pauses,
+      records: store.records,
       snapshot: () => admin.snapshot(),
       waitingPolls: () => waiters.count,
     };

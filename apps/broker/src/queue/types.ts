@@ -1,11 +1,12 @@
 import type { QueueStats } from '@buildcluster/protocol';
-import type { QueueAdmin } from './admin.js';
+import type { QueueAdmin } from './admin/admin.js';
 import type { BuildEvents } from './events.js';
-import type { Pauses } from './pauses.js';
-import type { PendingDrainer } from './pending.js';
-import type { PollOutcome } from './replies.js';
-import type { Scheduler } from './scheduler.js';
-import type { QueueRef, WorkerProtocol } from './worker-protocol.js';
+import type { Pauses } from './admin/pauses.js';
+import type { PendingDrainer } from './scheduling/pending.js';
+import type { BuildRecords } from './storage/build-record.js';
+import type { PollOutcome } from './storage/replies.js';
+import type { Scheduler } from './scheduling/scheduler.js';
+import type { QueueRef, WorkerProtocol } from './protocol/worker-protocol.js';
 
 /** What the queue module offers the rest of the broker (`app.queue`). */
 export interface QueueModule {
@@ -21,6 +22,8 @@ export interface QueueModule {
   pending: PendingDrainer;
   /** Paused dispatch per queue. */
   pauses: Pauses;
+  /** Reads of the builds' records in their queues (run times, lease holders), typed. */
+  records: BuildRecords;
   /** Hook for what watches deliveries (the console); unset, nothing is done. */
   onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
   /** Every queue's stats and the pending count: for the live view's snapshot. */

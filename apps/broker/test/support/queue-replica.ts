@@ -4,12 +4,12 @@ import type { BuildEvent, ClusterEvent } from '@buildcluster/protocol';
 import type { CachedCluster, ClusterDirectory } from '../../src/clusters/types.js';
 import type { Bus } from '../../src/plugins/app/bus.js';
 import { isCluster, type RedisClient } from '../../src/redis/client.js';
-import { BuildDirectory } from '../../src/queue/directory.js';
+import { BuildDirectory } from '../../src/queue/scheduling/directory.js';
 import { BuildEvents } from '../../src/queue/events.js';
-import { KnownQueues } from '../../src/queue/known-queues.js';
-import { PendingDrainer } from '../../src/queue/pending.js';
-import { Scheduler } from '../../src/queue/scheduler.js';
-import { QueueStore } from '../../src/queue/store.js';
+import { KnownQueues } from '../../src/queue/admin/known-queues.js';
+import { PendingDrainer } from '../../src/queue/scheduling/pending.js';
+import { Scheduler } from '../../src/queue/scheduling/scheduler.js';
+import { QueueStore } from '../../src/queue/storage/store.js';
 
 /**
  * A broker replica's queue parts on a real Redis, without Fastify: for the scheduling tests

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, testRedis, type TestBroker } from '../../../test/support/broker.js';
-import { BuildDirectory } from '../../queue/directory.js';
+import { BuildDirectory } from '../../queue/scheduling/directory.js';
 import { registerCluster, startMessage, waitFor, workerOf } from '@buildcluster/testkit/queue';
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanKeys, startTestBroker, testRedis, type TestBroker } from '../../../test/support/broker.js';
-import { DIRECTORY } from '../../queue/keys.js';
+import { DIRECTORY } from '../../queue/storage/keys.js';
 import { postBuild, registerCluster, startMessage, stopBuild, workerOf, type TestCluster } from '@buildcluster/testkit/queue';
 
 /** A build's life end to end: what a replayed poll may hand out, and when a settled build is forgotten. */

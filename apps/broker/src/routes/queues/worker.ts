@@ -14,7 +14,7 @@ import {
   PollResult,
   QueueClusterParams,
 } from '@buildcluster/protocol';
-import type { QueueRef } from '../../queue/worker-protocol.js';
+import type { QueueRef } from '../../queue/protocol/worker-protocol.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody };
 const tags = ['worker protocol'];
