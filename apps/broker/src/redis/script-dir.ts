@@ -1,12 +1,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import type { RedisClient } from './client.js';
+import { helpersFor, parseLib } from './lua-lib.js';
 import { replicaWait, waitingScript } from './replica-wait.js';
 
 /**
  * Loads a folder of Lua scripts onto a Redis client with ioredis `defineCommand`, so each call is
  * one EVALSHA (ioredis sends the source once per connection). A file `name-<numKeys>.lua` becomes
  * the command `<prefix><name>` (`name-n.lua`: the caller passes the number of keys first); a
- * `_lib.lua` in the folder is prepended to each script.
+ * `_lib.lua` in the folder gives each script the helpers it uses (lua-lib.ts), and only those.
  */
 export type ScriptArg = string | number;
 /** ioredis flattens an array argument (one level) into the command's arguments. */
@@ -25,16 +26,18 @@ function loadSources(dir: URL): ScriptSource[] {
   const known = sourcesByDir.get(dir.href);
   if (known) return known;
   const files = readdirSync(dir);
-  const lib = files.includes('_lib.lua') ? `${readFileSync(new URL('_lib.lua', dir), 'utf8')}\n` : '';
+  const lib = files.includes('_lib.lua') ? parseLib(readFileSync(new URL('_lib.lua', dir), 'utf8')) : [];
   const sources = files
     .filter((file) => FILE.test(file))
     .map((file) => {
       const match = FILE.exec(file);
       if (!match?.[1] || !match[2]) throw new Error(`bad script file name ${file}`);
+      const body = readFileSync(new URL(file, dir), 'utf8');
+      const helpers = helpersFor(lib, body);
       return {
         name: match[1],
         numberOfKeys: match[2] === 'n' ? undefined : Number(match[2]),
-        lua: lib + readFileSync(new URL(file, dir), 'utf8'),
+        lua: helpers ? `${helpers}\n\n${body}` : body,
       };
     });
   sourcesByDir.set(dir.href, sources);

@@ -3,7 +3,7 @@ import { scriptDir, type ScriptArg, type ScriptCall } from '../../redis/script-d
 
 export type { ScriptArg, ScriptCall };
 
-/** The queue's Lua scripts (lua/), as the commands `queue_<name>`; `_lib.lua` is prepended to each. */
+/** The queue's Lua scripts (lua/), as the commands `queue_<name>`; each gets the `_lib.lua` helpers it uses (redis/lua-lib.ts). */
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const PREFIX = 'queue_';
 

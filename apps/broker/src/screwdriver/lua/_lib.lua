@@ -1,4 +1,4 @@
--- Helpers shared by the build-rules scripts (prepended to each script of this folder).
+-- Helpers shared by the build-rules scripts (each script is loaded with those it uses).
 
 -- The running builds that keep build b of job `job` waiting: one per job of `by` (comma separated).
 -- The build's own job blocks it too, unless blockedBySameJob is off (`sj` '0') and the running

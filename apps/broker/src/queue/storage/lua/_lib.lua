@@ -1,4 +1,4 @@
--- Shared helpers, prepended to every queue script when it is loaded (see scripts.ts), so each
+-- Shared helpers: each queue script is loaded with those it uses (redis/lua-lib.ts), so each
 -- script stays one self-contained EVALSHA. Every key a script touches lives under one queue's
 -- hash tag "q:{<queue>}:" (or one directory bucket's, "dir:{<tag>}:"), so a Redis Cluster serves
 -- it from one slot (schedule-8 alone spans two: it runs on one Redis only).
