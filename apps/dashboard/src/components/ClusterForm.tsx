@@ -12,6 +12,7 @@ import {
 } from '../lib/cluster-form';
 import { fieldErrorFrom } from '../lib/api-errors';
 import { describedBy, Field } from './Field';
+import { ErrorNotice } from './States';
 import { WorkerAuthFields } from './WorkerAuthFields';
 
 /** Which form value each field path edits, to clear its error as soon as the user changes it. */
@@ -137,11 +138,7 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
       noValidate
       aria-label={mode === 'create' ? 'Register cluster' : 'Edit cluster'}
     >
-      {formError ? (
-        <div className="callout callout--danger" role="alert">
-          {formError}
-        </div>
-      ) : null}
+      {formError ? <ErrorNotice error={formError} /> : null}
 
       <fieldset>
         <legend>Cluster</legend>

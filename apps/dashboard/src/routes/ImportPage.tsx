@@ -6,6 +6,7 @@ import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
 import { useCanWrite } from '../lib/role';
+import { ErrorNotice } from '../components/States';
 
 const STATUS_TEXT = {
   missing: 'not in the broker',
@@ -97,11 +98,7 @@ export function ImportPage() {
           {list.isPending ? 'Reading…' : 'List clusters'}
         </button>
       </form>
-      {error ? (
-        <div className="callout callout--danger" role="alert">
-          {error}
-        </div>
-      ) : null}
+      {error ? <ErrorNotice error={error} /> : null}
       {preview ? (
         <section className="section" aria-labelledby="sec-import-list">
           <h2 id="sec-import-list">{preview.clusters.length} clusters in Screwdriver</h2>
