@@ -7,10 +7,13 @@ import { formatAge, formatClock, formatDateTime } from '../lib/format';
 import { href } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from './Badges';
+import { Field, Options } from './Field';
 import { Empty, ErrorNotice, Loading } from './States';
 
 // Types only from the protocol package: its values would bundle the schema library.
 const BUILD_STATES: BuildState[] = ['pending', 'queued', 'leased', 'acked', 'cancelled', 'dead'];
+
+const ANY = ['', 'any'] as const;
 
 const EMPTY: SearchCriteria = { pipeline: '', job: '', eventId: '', cluster: '', state: '' };
 
@@ -31,40 +34,25 @@ export function BuildSearch() {
   return (
     <>
       <form className="search-form" onSubmit={submit} role="search" aria-label="Find builds" noValidate>
-        <div className="field">
-          <label htmlFor="search-pipeline">Pipeline (id or name)</label>
+        <Field id="search-pipeline" label="Pipeline (id or name)">
           <input id="search-pipeline" value={form.pipeline} onChange={set('pipeline')} placeholder="3 or my-org/my-repo" />
-        </div>
-        <div className="field">
-          <label htmlFor="search-job">Job (id or name)</label>
+        </Field>
+        <Field id="search-job" label="Job (id or name)">
           <input id="search-job" value={form.job} onChange={set('job')} placeholder="main" />
-        </div>
-        <div className="field">
-          <label htmlFor="search-event">Event id</label>
+        </Field>
+        <Field id="search-event" label="Event id">
           <input id="search-event" inputMode="numeric" value={form.eventId} onChange={set('eventId')} />
-        </div>
-        <div className="field">
-          <label htmlFor="search-cluster">Cluster</label>
+        </Field>
+        <Field id="search-cluster" label="Cluster">
           <select id="search-cluster" value={form.cluster} onChange={set('cluster')}>
-            <option value="">any</option>
-            {(clusters.data ?? []).map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
+            <Options values={[ANY, ...(clusters.data ?? []).map((c) => c.name)]} />
           </select>
-        </div>
-        <div className="field">
-          <label htmlFor="search-state">State</label>
+        </Field>
+        <Field id="search-state" label="State">
           <select id="search-state" value={form.state} onChange={set('state')}>
-            <option value="">any</option>
-            {BUILD_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <Options values={[ANY, ...BUILD_STATES]} />
           </select>
-        </div>
+        </Field>
         <button type="submit" className="button button--primary">
           Find builds
         </button>

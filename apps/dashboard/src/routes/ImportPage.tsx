@@ -6,6 +6,7 @@ import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
 import { useCanWrite } from '../lib/role';
+import { Field } from '../components/Field';
 import { ErrorNotice } from '../components/States';
 
 const STATUS_TEXT = {
@@ -81,19 +82,17 @@ export function ImportPage() {
         key to finish.
       </p>
       <form className="search-form" onSubmit={submit} aria-label="Screwdriver API" noValidate>
-        <div className="field field--grow">
-          <label htmlFor="import-url">Screwdriver API URL</label>
+        <Field id="import-url" label="Screwdriver API URL" className="field--grow">
           <input
             id="import-url"
             value={apiUrl}
             onChange={(e) => setApiUrl(e.target.value)}
             placeholder="https://api.cd.example.com"
           />
-        </div>
-        <div className="field field--grow">
-          <label htmlFor="import-token">Admin API token</label>
+        </Field>
+        <Field id="import-token" label="Admin API token" className="field--grow">
           <input id="import-token" type="password" value={token} onChange={(e) => setToken(e.target.value)} autoComplete="off" />
-        </div>
+        </Field>
         <button type="submit" className="button button--primary" disabled={list.isPending}>
           {list.isPending ? 'Reading…' : 'List clusters'}
         </button>
