@@ -9,7 +9,7 @@ import { href, navigate } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from '../components/Badges';
 import { describedBy } from '../components/Field';
-import { Empty, ErrorNotice, Loading } from '../components/States';
+import { ErrorNotice, Loading, QueryState } from '../components/States';
 import { BlockingLinks, WaitingBuilds } from '../components/WaitingBuilds';
 import { BuildList, BuildSearch } from '../components/BuildSearch';
 import { CancelQueued } from '../components/CancelQueued';
@@ -192,8 +192,15 @@ function Activity() {
     const timer = setTimeout(() => void client.invalidateQueries({ queryKey: consoleKeys.search(RECENT) }), 400);
     return () => clearTimeout(timer);
   }, [client, latest]);
-  if (recent.isPending) return <Loading what="recent builds" />;
-  if (recent.error) return <ErrorNotice error={recent.error} title="Could not load the recent builds" />;
-  if (recent.data.builds.length === 0) return <Empty>No build was sent to the broker yet.</Empty>;
-  return <BuildList builds={recent.data.builds} caption="The latest builds, newest first" />;
+  return (
+    <QueryState
+      query={recent}
+      what="recent builds"
+      failure="Could not load the recent builds"
+      isEmpty={(data) => data.builds.length === 0}
+      empty="No build was sent to the broker yet."
+    >
+      {(data) => <BuildList builds={data.builds} caption="The latest builds, newest first" />}
+    </QueryState>
+  );
 }

@@ -5,17 +5,16 @@ import { queueKeys, queueQuery, queuesQuery } from '../api/queues';
 import { useFallbackInterval } from '../api/live';
 import { ApiError } from '../api/client';
 import { href } from '../lib/router';
-import { ActiveBadge } from '../components/Badges';
+import { ActiveBadge, PausedBadge } from '../components/Badges';
 import { ClusterActions } from '../components/ClusterActions';
 import { ClusterInfo } from '../components/ClusterInfo';
 import { DeadLetters } from '../components/DeadLetters';
 import { QueueFigures } from '../components/QueueFigures';
 import { LeasesTable, NextQueuedTable } from '../components/QueueTables';
-import { ErrorNotice, Loading } from '../components/States';
+import { ErrorNotice, Loading, QueryState } from '../components/States';
 import { PauseStatus } from '../components/PauseControl';
 import { WaitTimesPanel } from '../components/WaitTimes';
 import { WorkersTable } from '../components/WorkersTable';
-import { PausedBadge } from '../components/Badges';
 
 // recharts is most of the bundle: load it only when a chart is on screen.
 const QueueChart = lazy(() => import('../components/QueueChart').then((m) => ({ default: m.QueueChart })));
@@ -97,23 +96,15 @@ export function ClusterDetailPage({ name }: { name: string }) {
       <div className="two-col">
         <section aria-labelledby="sec-leases" className="section">
           <h2 id="sec-leases">In-flight leases</h2>
-          {detail.isPending ? (
-            <Loading what="leases" />
-          ) : detail.error ? (
-            <ErrorNotice error={detail.error} />
-          ) : (
-            <LeasesTable leases={detail.data.leases} />
-          )}
+          <QueryState query={detail} what="leases">
+            {(queue) => <LeasesTable leases={queue.leases} />}
+          </QueryState>
         </section>
         <section aria-labelledby="sec-next" className="section">
           <h2 id="sec-next">Next queued builds</h2>
-          {detail.isPending ? (
-            <Loading what="the queue" />
-          ) : detail.error ? (
-            <ErrorNotice error={detail.error} />
-          ) : (
-            <NextQueuedTable next={detail.data.next} depth={detail.data.depth} />
-          )}
+          <QueryState query={detail} what="the queue">
+            {(queue) => <NextQueuedTable next={queue.next} depth={queue.depth} />}
+          </QueryState>
         </section>
       </div>
 

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { clusterQuery, createCluster, storeCluster, updateCluster } from '../api/clusters';
 import { ClusterForm } from '../components/ClusterForm';
-import { ErrorNotice, Loading } from '../components/States';
+import { QueryState } from '../components/States';
 import {
   emptyForm,
   formFromCluster,
@@ -79,32 +79,30 @@ function EditCluster({ name }: { name: string }) {
         <a href={href.clusters()}>Clusters</a> / <a href={href.cluster(name)}>{name}</a> / <span aria-current="page">Edit</span>
       </nav>
       <h1>Edit {name}</h1>
-      {cluster.isPending ? (
-        <Loading what="the cluster" />
-      ) : cluster.error ? (
-        <ErrorNotice error={cluster.error} title={`Could not load ${name}`} />
-      ) : (
-        <ClusterForm
-          // A cluster changed elsewhere (socket update) starts a fresh form only if the user reloads the page.
-          key={cluster.data.name}
-          mode="edit"
-          original={cluster.data}
-          initial={formFromCluster(cluster.data)}
-          onCancel={() => navigate(href.cluster(name))}
-          onSubmit={async (values) => {
-            const body = toUpdateBody(values, cluster.data);
-            if (Object.keys(body).length === 0) {
-              notify('Nothing changed.', 'info');
+      <QueryState query={cluster} what="the cluster" failure={`Could not load ${name}`}>
+        {(original) => (
+          <ClusterForm
+            // A cluster changed elsewhere (socket update) starts a fresh form only if the user reloads the page.
+            key={original.name}
+            mode="edit"
+            original={original}
+            initial={formFromCluster(original)}
+            onCancel={() => navigate(href.cluster(name))}
+            onSubmit={async (values) => {
+              const body = toUpdateBody(values, original);
+              if (Object.keys(body).length === 0) {
+                notify('Nothing changed.', 'info');
+                navigate(href.cluster(name));
+                return;
+              }
+              const updated = await updateCluster(name, body);
+              storeCluster(client, updated);
+              notify(body.publicKey ? `Saved ${name}; the key was rotated.` : `Saved ${name}.`);
               navigate(href.cluster(name));
-              return;
-            }
-            const updated = await updateCluster(name, body);
-            storeCluster(client, updated);
-            notify(body.publicKey ? `Saved ${name}; the key was rotated.` : `Saved ${name}.`);
-            navigate(href.cluster(name));
-          }}
-        />
-      )}
+            }}
+          />
+        )}
+      </QueryState>
     </>
   );
 }

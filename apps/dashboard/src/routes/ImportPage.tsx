@@ -6,6 +6,7 @@ import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
 import { useCanWrite } from '../lib/role';
+import { DataTable } from '../components/DataTable';
 import { Field } from '../components/Field';
 import { ErrorNotice } from '../components/States';
 
@@ -101,78 +102,70 @@ export function ImportPage() {
       {preview ? (
         <section className="section" aria-labelledby="sec-import-list">
           <h2 id="sec-import-list">{preview.clusters.length} clusters in Screwdriver</h2>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Clusters of the Screwdriver API">
-            <table className="table">
-              <caption className="sr-only">Clusters of the Screwdriver API and their state in the broker</caption>
-              <thead>
-                <tr>
-                  <th scope="col">
-                    <span className="sr-only">Import</span>
-                  </th>
-                  <th scope="col">Name</th>
-                  <th scope="col">In the broker</th>
-                  <th scope="col">SCM</th>
-                  <th scope="col">Managed by Screwdriver</th>
-                  <th scope="col" className="num">
-                    Weight
-                  </th>
-                  <th scope="col">Group / maintainer</th>
-                </tr>
-              </thead>
-              <tbody>
-                {preview.clusters.map((c) => (
-                  <tr key={c.source.name} className={c.status === 'same' ? 'row--muted' : undefined}>
-                    <td className="select-cell">
-                      {c.status === 'missing' ? (
-                        <input
-                          type="checkbox"
-                          checked={chosen.has(c.source.name)}
-                          onChange={() => toggle(c.source.name)}
-                          aria-label={`Import ${c.source.name}`}
-                        />
-                      ) : null}
-                    </td>
-                    <th scope="row">
-                      {c.status === 'missing' || c.status === 'awaiting-key' ? (
-                        c.source.name
-                      ) : (
-                        <a href={href.cluster(c.source.name)}>{c.source.name}</a>
-                      )}
-                    </th>
-                    <td>
-                      <span
-                        className={`badge ${c.status === 'differs' ? 'badge--warn' : c.status === 'same' ? 'badge--ok' : 'badge--info'}`}
-                      >
-                        {STATUS_TEXT[c.status]}
-                      </span>
-                      {c.differences.map((d) => (
-                        <span key={d} className="cell-sub">
-                          {d}
-                        </span>
-                      ))}
-                    </td>
-                    <td>
-                      {c.source.scmOrganizations.length ? (
-                        c.source.scmOrganizations.join(', ')
-                      ) : (
-                        <span className="muted">any organization</span>
-                      )}
-                      <span className="cell-sub mono">{c.source.scmContext}</span>
-                    </td>
-                    <td>
-                      {c.source.managedByScrewdriver ? 'yes' : 'no'}
-                      {c.source.isActive ? '' : <span className="cell-sub">inactive</span>}
-                    </td>
-                    <td className="num">{c.source.weightage}</td>
-                    <td>
-                      {c.source.group ?? '—'}
-                      {c.source.maintainer ? <span className="cell-sub">{c.source.maintainer}</span> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            caption="Clusters of the Screwdriver API and their state in the broker"
+            region="Clusters of the Screwdriver API"
+            columns={[
+              { label: 'Import', hidden: true },
+              'Name',
+              'In the broker',
+              'SCM',
+              'Managed by Screwdriver',
+              { label: 'Weight', num: true },
+              'Group / maintainer',
+            ]}
+          >
+            {preview.clusters.map((c) => (
+              <tr key={c.source.name} className={c.status === 'same' ? 'row--muted' : undefined}>
+                <td className="select-cell">
+                  {c.status === 'missing' ? (
+                    <input
+                      type="checkbox"
+                      checked={chosen.has(c.source.name)}
+                      onChange={() => toggle(c.source.name)}
+                      aria-label={`Import ${c.source.name}`}
+                    />
+                  ) : null}
+                </td>
+                <th scope="row">
+                  {c.status === 'missing' || c.status === 'awaiting-key' ? (
+                    c.source.name
+                  ) : (
+                    <a href={href.cluster(c.source.name)}>{c.source.name}</a>
+                  )}
+                </th>
+                <td>
+                  <span
+                    className={`badge ${c.status === 'differs' ? 'badge--warn' : c.status === 'same' ? 'badge--ok' : 'badge--info'}`}
+                  >
+                    {STATUS_TEXT[c.status]}
+                  </span>
+                  {c.differences.map((d) => (
+                    <span key={d} className="cell-sub">
+                      {d}
+                    </span>
+                  ))}
+                </td>
+                <td>
+                  {c.source.scmOrganizations.length ? (
+                    c.source.scmOrganizations.join(', ')
+                  ) : (
+                    <span className="muted">any organization</span>
+                  )}
+                  <span className="cell-sub mono">{c.source.scmContext}</span>
+                </td>
+                <td>
+                  {c.source.managedByScrewdriver ? 'yes' : 'no'}
+                  {c.source.isActive ? '' : <span className="cell-sub">inactive</span>}
+                </td>
+                <td className="num">{c.source.weightage}</td>
+                <td>
+                  {c.source.group ?? '—'}
+                  {c.source.maintainer ? <span className="cell-sub">{c.source.maintainer}</span> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <div className="form-actions">
             <button
               type="button"
