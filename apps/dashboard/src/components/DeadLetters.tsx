@@ -7,6 +7,7 @@ import { formatAge, formatClock } from '../lib/format';
 import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
+import { toggled } from '../lib/toggled';
 import { useNow } from '../lib/use-now';
 import { DataTable } from './DataTable';
 import { QueryState } from './States';
@@ -20,13 +21,7 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
   const dead = useQuery({ ...deadLettersQuery(cluster), refetchInterval: useFallbackInterval(10_000) });
   const canWrite = useCanWrite();
   const [selected, setSelected] = useState<Set<number>>(new Set());
-  const toggle = (id: number) =>
-    setSelected((old) => {
-      const next = new Set(old);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const toggle = (id: number) => setSelected((old) => toggled(old, id));
   // The stats say how many are dead; refetch the list whenever that number moves.
   const seen = useRef(count);
   useEffect(() => {

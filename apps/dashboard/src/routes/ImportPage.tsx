@@ -6,6 +6,7 @@ import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
 import { useCanWrite } from '../lib/role';
+import { toggled } from '../lib/toggled';
 import { DataTable } from '../components/DataTable';
 import { Field } from '../components/Field';
 import { ErrorNotice } from '../components/States';
@@ -64,13 +65,7 @@ export function ImportPage() {
     if (!token.trim()) return setError("Paste a Screwdriver admin's API token");
     list.mutate();
   };
-  const toggle = (name: string) =>
-    setChosen((old) => {
-      const next = new Set(old);
-      if (next.has(name)) next.delete(name);
-      else next.add(name);
-      return next;
-    });
+  const toggle = (name: string) => setChosen((old) => toggled(old, name));
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumb">
