@@ -3,7 +3,7 @@ import type { BuildCluster, QueueStats } from '@buildcluster/protocol';
 import { href } from '../lib/router';
 import { formatCount, formatDuration } from '../lib/format';
 import { isStranded } from '../lib/backlog';
-import { ActiveBadge, NoWorkerBadge, PausedBadge, StaleBadge } from './Badges';
+import { ActiveBadge, NoWorkerBadge, PausedBadge, Spaced, StaleBadge } from './Badges';
 import { DataTable } from './DataTable';
 import { Empty } from './States';
 
@@ -93,25 +93,12 @@ export function ClusterTable({ clusters, stats, total }: Props) {
               {c.description ? <div className="cell-sub">{c.description}</div> : null}
             </th>
             <td className="card-badge">
-              <ActiveBadge active={c.isActive} />
-              {stranded ? (
-                <>
-                  {' '}
-                  <NoWorkerBadge />
-                </>
-              ) : null}
-              {q?.paused ? (
-                <>
-                  {' '}
-                  <PausedBadge note={q.paused.note} />
-                </>
-              ) : null}
-              {q?.staleWorkers ? (
-                <>
-                  {' '}
-                  <StaleBadge count={q.staleWorkers} />
-                </>
-              ) : null}
+              <Spaced>
+                <ActiveBadge active={c.isActive} />
+                {stranded ? <NoWorkerBadge /> : null}
+                {q?.paused ? <PausedBadge note={q.paused.note} /> : null}
+                {q?.staleWorkers ? <StaleBadge count={q.staleWorkers} /> : null}
+              </Spaced>
             </td>
             <td className="num" data-label="Queued">
               {formatCount(q?.depth)}

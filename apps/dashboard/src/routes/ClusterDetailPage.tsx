@@ -5,7 +5,7 @@ import { queueKeys, queueQuery, queuesQuery } from '../api/queues';
 import { useFallbackInterval } from '../api/live';
 import { ApiError } from '../api/client';
 import { href } from '../lib/router';
-import { ActiveBadge, PausedBadge } from '../components/Badges';
+import { ActiveBadge, PausedBadge, Spaced } from '../components/Badges';
 import { ClusterActions } from '../components/ClusterActions';
 import { ClusterInfo } from '../components/ClusterInfo';
 import { DeadLetters } from '../components/DeadLetters';
@@ -63,13 +63,11 @@ export function ClusterDetailPage({ name }: { name: string }) {
       <div className="page__head">
         <div>
           <h1>
-            {c.name} <ActiveBadge active={c.isActive} />
-            {stats?.paused ? (
-              <>
-                {' '}
-                <PausedBadge note={stats.paused.note} />
-              </>
-            ) : null}
+            {c.name}{' '}
+            <Spaced>
+              <ActiveBadge active={c.isActive} />
+              {stats?.paused ? <PausedBadge note={stats.paused.note} /> : null}
+            </Spaced>
           </h1>
           {c.description ? <p className="muted page__sub">{c.description}</p> : null}
         </div>
