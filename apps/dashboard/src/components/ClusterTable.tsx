@@ -4,6 +4,7 @@ import { href } from '../lib/router';
 import { formatCount, formatDuration } from '../lib/format';
 import { isStranded } from '../lib/backlog';
 import { ActiveBadge, NoWorkerBadge, PausedBadge, Spaced, StaleBadge } from './Badges';
+import { Cell } from './Cells';
 import { DataTable } from './DataTable';
 import { Empty } from './States';
 
@@ -100,37 +101,37 @@ export function ClusterTable({ clusters, stats, total }: Props) {
                 {q?.staleWorkers ? <StaleBadge count={q.staleWorkers} /> : null}
               </Spaced>
             </td>
-            <td className="num" data-label="Queued">
+            <Cell num label="Queued">
               {formatCount(q?.depth)}
-            </td>
-            <td className="num" data-label="In flight">
+            </Cell>
+            <Cell num label="In flight">
               {formatCount(q?.inFlight)}
-            </td>
-            <td className="num" data-label="Oldest queued">
+            </Cell>
+            <Cell num label="Oldest queued">
               {q ? formatDuration(q.oldestQueuedAgeMs) : '—'}
-            </td>
-            <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`} data-label="Dead">
+            </Cell>
+            <Cell num className={q && q.dead > 0 ? 'text-danger' : undefined} label="Dead">
               {formatCount(q?.dead)}
-            </td>
-            <td className="num" data-label="Workers 1 min">
+            </Cell>
+            <Cell num label="Workers 1 min">
               {formatCount(q?.workersLastMinute)}
-            </td>
-            <td className="num" data-label="Wait 1 h">
+            </Cell>
+            <Cell num label="Wait 1 h">
               {q?.waitTimes && q.waitTimes.wait['1h'].count > 0
                 ? `${formatDuration(q.waitTimes.wait['1h'].p50Ms)} / ${formatDuration(q.waitTimes.wait['1h'].p95Ms)}`
                 : '—'}
-            </td>
-            <td data-label="Managed by">{c.managedBy}</td>
-            <td data-label="SCM">
+            </Cell>
+            <Cell label="Managed by">{c.managedBy}</Cell>
+            <Cell label="SCM">
               {c.scmOrganization}
               <div className="cell-sub mono">{c.scmContext}</div>
-            </td>
-            <td data-label="Provider">
+            </Cell>
+            <Cell label="Provider">
               {c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}
-            </td>
-            <td className="num" data-label="Weight">
+            </Cell>
+            <Cell num label="Weight">
               {c.weightage}
-            </td>
+            </Cell>
           </tr>
         );
       })}

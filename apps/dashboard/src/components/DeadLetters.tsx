@@ -6,9 +6,9 @@ import { useFallbackInterval } from '../api/live';
 import { formatAge, formatClock } from '../lib/format';
 import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
-import { href } from '../lib/router';
 import { toggled } from '../lib/toggled';
 import { useNow } from '../lib/use-now';
+import { BuildHead, Cell } from './Cells';
 import { DataTable } from './DataTable';
 import { QueryState } from './States';
 import { BulkDeadActions } from './BulkDeadActions';
@@ -75,17 +75,15 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
                     ) : null}
                   </td>
                 ) : null}
-                <th scope="row" className="card-title">
-                  <a href={href.builds(build.buildId)}>{build.buildId}</a>
-                </th>
-                <td data-label="Type">{build.type}</td>
-                <td className="num" data-label="Attempts">
+                <BuildHead buildId={build.buildId} />
+                <Cell label="Type">{build.type}</Cell>
+                <Cell num label="Attempts">
                   {build.attempts}
-                </td>
-                <td data-label="Reason">{build.reason}</td>
-                <td className="num" title={formatClock(build.diedAt)} data-label="Died">
+                </Cell>
+                <Cell label="Reason">{build.reason}</Cell>
+                <Cell num title={formatClock(build.diedAt)} label="Died">
                   {formatAge(build.diedAt, now)}
-                </td>
+                </Cell>
                 {canWrite ? (
                   <td className="actions">
                     <button

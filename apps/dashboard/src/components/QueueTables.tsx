@@ -1,7 +1,7 @@
 import type { Lease, QueuedBuild } from '@buildcluster/protocol';
 import { formatAge, formatClock, formatDuration } from '../lib/format';
-import { href } from '../lib/router';
 import { useNow } from '../lib/use-now';
+import { BuildHead, Cell } from './Cells';
 import { DataTable } from './DataTable';
 import { Empty } from './States';
 
@@ -19,23 +19,22 @@ export function LeasesTable({ leases }: { leases: Lease[] }) {
         const left = Date.parse(lease.leaseExpiresAt) - now;
         return (
           <tr key={lease.leaseId}>
-            <th scope="row" className="card-title">
-              <a href={href.builds(lease.buildId)}>{lease.buildId}</a>
-            </th>
-            <td data-label="Type">{lease.type}</td>
-            <td data-label="Worker">
+            <BuildHead buildId={lease.buildId} />
+            <Cell label="Type">{lease.type}</Cell>
+            <Cell label="Worker">
               <code>{lease.workerId}</code>
-            </td>
-            <td className="num" data-label="Attempt">
+            </Cell>
+            <Cell num label="Attempt">
               {lease.attempt}
-            </td>
-            <td
-              className={`num${left < 10_000 ? ' text-warn' : ''}`}
+            </Cell>
+            <Cell
+              num
+              className={left < 10_000 ? 'text-warn' : undefined}
               title={formatClock(lease.leaseExpiresAt)}
-              data-label="Lease expires"
+              label="Lease expires"
             >
               {left > 0 ? `in ${formatDuration(left)}` : 'expired, awaiting redelivery'}
-            </td>
+            </Cell>
           </tr>
         );
       })}
@@ -62,19 +61,17 @@ export function NextQueuedTable({ next, depth }: { next: QueuedBuild[]; depth: n
     >
       {next.map((build) => (
         <tr key={`${build.buildId}-${build.type}`}>
-          <td className="num" data-label="Position">
+          <Cell num label="Position">
             {build.position}
-          </td>
-          <th scope="row" className="card-title">
-            <a href={href.builds(build.buildId)}>{build.buildId}</a>
-          </th>
-          <td data-label="Type">{build.type}</td>
-          <td className="num" data-label="Attempts so far">
+          </Cell>
+          <BuildHead buildId={build.buildId} />
+          <Cell label="Type">{build.type}</Cell>
+          <Cell num label="Attempts so far">
             {build.attempt}
-          </td>
-          <td className="num" title={formatClock(build.enqueuedAt)} data-label="Queued">
+          </Cell>
+          <Cell num title={formatClock(build.enqueuedAt)} label="Queued">
             {formatAge(build.enqueuedAt, now)}
-          </td>
+          </Cell>
         </tr>
       ))}
     </DataTable>

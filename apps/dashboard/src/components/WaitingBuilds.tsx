@@ -6,6 +6,7 @@ import { useStore } from '../lib/store';
 import { formatAge, formatDateTime, formatRelative } from '../lib/format';
 import { href } from '../lib/router';
 import { useNow } from '../lib/use-now';
+import { BuildHead, Cell } from './Cells';
 import { DataTable } from './DataTable';
 import { QueryState } from './States';
 
@@ -99,13 +100,11 @@ export function WaitingBuilds() {
           >
             {builds.map((b) => (
               <tr key={`${b.kind}-${b.buildId}`}>
-                <th scope="row" className="card-title">
-                  <a href={href.builds(b.buildId)}>{b.buildId}</a>
-                </th>
-                <td data-label="Kind">
+                <BuildHead buildId={b.buildId} />
+                <Cell label="Kind">
                   <span className={`badge ${KIND_TONE[b.kind]}`}>{b.kind}</span>
-                </td>
-                <td data-label="Waiting since">
+                </Cell>
+                <Cell label="Waiting since">
                   {b.since ? (
                     <time dateTime={b.since} title={formatDateTime(b.since)}>
                       {formatAge(b.since, now)}
@@ -113,12 +112,12 @@ export function WaitingBuilds() {
                   ) : (
                     '—'
                   )}
-                </td>
-                <td data-label="Why">
+                </Cell>
+                <Cell label="Why">
                   <Why build={b} now={now} />
-                </td>
-                <td data-label="Job">{b.jobId ?? '—'}</td>
-                <td data-label="Pipeline">{b.kind === 'pending' ? b.pipeline : (b.pipelineId ?? '—')}</td>
+                </Cell>
+                <Cell label="Job">{b.jobId ?? '—'}</Cell>
+                <Cell label="Pipeline">{b.kind === 'pending' ? b.pipeline : (b.pipelineId ?? '—')}</Cell>
               </tr>
             ))}
           </DataTable>

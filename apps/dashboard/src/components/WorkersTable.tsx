@@ -5,6 +5,7 @@ import { formatAge, formatClock, formatCount, formatDuration } from '../lib/form
 import { href } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { StaleBadge } from './Badges';
+import { Cell } from './Cells';
 import { DataTable } from './DataTable';
 import { QueryState } from './States';
 
@@ -56,14 +57,14 @@ function WorkersSeen({ workers, staleAfterMs, now }: WorkersSeenProps) {
             <th scope="row" className="card-title mono">
               {w.workerId} {w.stale ? <StaleBadge /> : null}
             </th>
-            <td className="mono" data-label="Address">
+            <Cell className="mono" label="Address">
               {w.address || '—'}
-            </td>
-            <td data-label="Version">{w.version || <span className="muted">unknown</span>}</td>
-            <td className="num" data-label="Last poll" title={formatClock(w.lastPollAt)}>
+            </Cell>
+            <Cell label="Version">{w.version || <span className="muted">unknown</span>}</Cell>
+            <Cell num label="Last poll" title={formatClock(w.lastPollAt)}>
               {formatAge(w.lastPollAt, now)}
-            </td>
-            <td data-label="Running now">
+            </Cell>
+            <Cell label="Running now">
               {w.running.length === 0 ? (
                 <span className="muted">idle</span>
               ) : (
@@ -75,13 +76,13 @@ function WorkersSeen({ workers, staleAfterMs, now }: WorkersSeenProps) {
                   </div>
                 ))
               )}
-            </td>
-            <td className="num" data-label="Done">
+            </Cell>
+            <Cell num label="Done">
               {formatCount(w.done)}
-            </td>
-            <td className={`num${w.failed > 0 ? ' text-danger' : ''}`} data-label="Failed">
+            </Cell>
+            <Cell num className={w.failed > 0 ? 'text-danger' : undefined} label="Failed">
               {formatCount(w.failed)}
-            </td>
+            </Cell>
           </tr>
         ))}
       </DataTable>
