@@ -5,7 +5,8 @@ import { useStore } from '../lib/store';
 import { formatClock, formatRate } from '../lib/format';
 import { ChartFrame } from './chart/ChartFrame';
 import { TimeSeriesChart } from './chart/TimeSeriesChart';
-import { SeriesLine, ValueAxis } from './chart/parts';
+import { SeriesLine } from './chart/SeriesLine';
+import { ValueAxis } from './chart/ValueAxis';
 
 const EMPTY: StatsSample[] = [];
 /** Throughput is drawn as a 5-second moving average: per-second ack counts are too jumpy to read. */

@@ -3,7 +3,8 @@ import type { WaitPoint } from '@buildcluster/protocol';
 import { formatDuration } from '../lib/format';
 import { ChartFrame } from './chart/ChartFrame';
 import { TimeSeriesChart } from './chart/TimeSeriesChart';
-import { SeriesLine, ValueAxis } from './chart/parts';
+import { SeriesLine } from './chart/SeriesLine';
+import { ValueAxis } from './chart/ValueAxis';
 
 const hourFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const formatHour = (at: number) => hourFormat.format(at);
