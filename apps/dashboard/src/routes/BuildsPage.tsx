@@ -9,11 +9,12 @@ import { href, navigate } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from '../components/Badges';
 import { describedBy } from '../components/Field';
-import { ErrorNotice, Loading, QueryState } from '../components/States';
+import { ErrorNotice, Loading } from '../components/States';
 import { BlockingLinks, WaitingBuilds } from '../components/WaitingBuilds';
-import { BuildList, BuildSearch } from '../components/BuildSearch';
+import { BuildSearch } from '../components/BuildSearch';
+import { FoundBuilds } from '../components/BuildList';
 import { CancelQueued } from '../components/CancelQueued';
-import { buildSearchQuery, consoleKeys } from '../api/console';
+import { consoleKeys } from '../api/console';
 import { useCanWrite } from '../lib/role';
 
 export function BuildsPage({ buildId }: { buildId: number | null }) {
@@ -185,7 +186,6 @@ const RECENT = `limit=${ACTIVITY_ROWS}`;
 function Activity() {
   const client = useQueryClient();
   const events = useStore(recentBuildEvents);
-  const recent = useQuery(buildSearchQuery(RECENT));
   const latest = events[0]?.at;
   useEffect(() => {
     if (!latest) return;
@@ -193,14 +193,12 @@ function Activity() {
     return () => clearTimeout(timer);
   }, [client, latest]);
   return (
-    <QueryState
-      query={recent}
+    <FoundBuilds
+      search={RECENT}
       what="recent builds"
       failure="Could not load the recent builds"
-      isEmpty={(data) => data.builds.length === 0}
       empty="No build was sent to the broker yet."
-    >
-      {(data) => <BuildList builds={data.builds} caption="The latest builds, newest first" />}
-    </QueryState>
+      caption="The latest builds, newest first"
+    />
   );
 }
