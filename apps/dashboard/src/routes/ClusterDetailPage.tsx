@@ -8,6 +8,7 @@ import { href } from '../lib/router';
 import { ActiveBadge, PausedBadge, Spaced } from '../components/Badges';
 import { ClusterActions } from '../components/ClusterActions';
 import { ClusterInfo } from '../components/ClusterInfo';
+import { Crumbs } from '../components/Crumbs';
 import { DeadLetters } from '../components/DeadLetters';
 import { QueueFigures } from '../components/QueueFigures';
 import { LeasesTable, NextQueuedTable } from '../components/QueueTables';
@@ -40,9 +41,7 @@ export function ClusterDetailPage({ name }: { name: string }) {
     const gone = cluster.error instanceof ApiError && cluster.error.status === 404;
     return (
       <>
-        <nav className="crumbs" aria-label="Breadcrumb">
-          <a href={href.clusters()}>Clusters</a> / <span aria-current="page">{name}</span>
-        </nav>
+        <Crumbs trail={[['Clusters', href.clusters()]]} current={name} />
         {gone ? (
           <div className="callout">
             No cluster named <strong>{name}</strong> is registered (it may just have been deleted).{' '}
@@ -57,9 +56,7 @@ export function ClusterDetailPage({ name }: { name: string }) {
   const c = cluster.data;
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <span aria-current="page">{name}</span>
-      </nav>
+      <Crumbs trail={[['Clusters', href.clusters()]]} current={name} />
       <div className="page__head">
         <div>
           <h1>

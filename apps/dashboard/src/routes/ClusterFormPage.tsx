@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { clusterQuery, createCluster, storeCluster, updateCluster } from '../api/clusters';
 import { ClusterForm } from '../components/ClusterForm';
+import { Crumbs } from '../components/Crumbs';
 import { QueryState } from '../components/States';
 import {
   emptyForm,
@@ -45,9 +46,7 @@ function RegisterCluster() {
     : emptyForm();
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <span aria-current="page">Register</span>
-      </nav>
+      <Crumbs trail={[['Clusters', href.clusters()]]} current="Register" />
       <h1>Register a build cluster</h1>
       {imported ? (
         <p className="callout" role="status">
@@ -75,9 +74,13 @@ function EditCluster({ name }: { name: string }) {
   const cluster = useQuery(clusterQuery(name));
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <a href={href.cluster(name)}>{name}</a> / <span aria-current="page">Edit</span>
-      </nav>
+      <Crumbs
+        trail={[
+          ['Clusters', href.clusters()],
+          [name, href.cluster(name)],
+        ]}
+        current="Edit"
+      />
       <h1>Edit {name}</h1>
       <QueryState query={cluster} what="the cluster" failure={`Could not load ${name}`}>
         {(original) => (

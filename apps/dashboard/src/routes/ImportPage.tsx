@@ -7,6 +7,7 @@ import { notify } from '../lib/notices';
 import { href } from '../lib/router';
 import { useCanWrite } from '../lib/role';
 import { toggled } from '../lib/toggled';
+import { Crumbs } from '../components/Crumbs';
 import { DataTable } from '../components/DataTable';
 import { Field } from '../components/Field';
 import { ErrorNotice } from '../components/States';
@@ -68,9 +69,7 @@ export function ImportPage() {
   const toggle = (name: string) => setChosen((old) => toggled(old, name));
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <span aria-current="page">Import</span>
-      </nav>
+      <Crumbs trail={[['Clusters', href.clusters()]]} current="Import" />
       <h1>Import build clusters from Screwdriver</h1>
       <p className="muted">
         Lists the clusters of the Screwdriver API (<code>GET /v4/buildclusters</code>) beside the broker&apos;s. Missing ones are
