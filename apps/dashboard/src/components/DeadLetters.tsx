@@ -38,7 +38,8 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
     },
     onError: (err, buildId) => notify(`Could not requeue build ${buildId}: ${errorText(err)}`, 'error', 10_000),
   });
-  const render = (list: DeadBuild[]) => {
+  // The bulk actions and the table, once the list is loaded and not empty.
+  const table = (list: DeadBuild[]) => {
     const startIds = list.filter((d) => d.type === 'start').map((d) => d.buildId);
     const chosen = [...selected].filter((id) => startIds.includes(id));
     return (
@@ -112,7 +113,7 @@ export function DeadLetters({ cluster, count }: { cluster: string; count: number
       isEmpty={(list) => list.length === 0}
       empty="No dead builds."
     >
-      {render}
+      {table}
     </QueryState>
   );
 }
