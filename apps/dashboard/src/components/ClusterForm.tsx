@@ -109,7 +109,7 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
   }
 
   const controls = formControls(values, errors, update);
-  const { text } = controls;
+  const { text, select, check } = controls;
 
   const managedHint =
     values.managedBy === 'screwdriver'
@@ -177,7 +177,7 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
             <option value="gitlab:gitlab.com" />
             <option value="bitbucket:bitbucket.org" />
           </datalist>
-          {controls.select('managedBy', 'managedBy', 'Managed by *', MANAGED_BY, managedHint)}
+          {select('managedBy', 'managedBy', 'Managed by *', MANAGED_BY, managedHint)}
           {text(
             'weightage',
             'weightage',
@@ -192,17 +192,13 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
             { autoComplete: 'off', spellCheck: false, placeholder: values.name || 'same as the name' },
             mode === 'create' ? 'Leave empty to use the name' : undefined,
           )}
-          {controls.check('isActive', 'isActive', 'Active: gets new builds')}
+          {check('isActive', 'isActive', 'Active: gets new builds')}
         </div>
       </fieldset>
 
       <fieldset>
         <legend>Cloud provider</legend>
-        {controls.check(
-          'provider',
-          'hasProvider',
-          'Runs in a cloud account (builds that name a provider go only to matching clusters)',
-        )}
+        {check('provider', 'hasProvider', 'Runs in a cloud account (builds that name a provider go only to matching clusters)')}
         {values.hasProvider ? (
           <div className="grid">
             {text('provider.name', 'providerName', 'Provider *', { autoComplete: 'off' }, 'e.g. aws')}

@@ -19,7 +19,7 @@ interface Props {
 
 /** The cluster form's key and sign option: what its workers' tokens are checked against. */
 export function WorkerAuthFields({ mode, original, values, errors, update, controls, onKeygen }: Props) {
-  const { text } = controls;
+  const { text, select } = controls;
   const [importNote, setImportNote] = useState<string | null>(null);
 
   async function importKeygen(event: ChangeEvent<HTMLInputElement>) {
@@ -79,7 +79,7 @@ export function WorkerAuthFields({ mode, original, values, errors, update, contr
         </p>
       ) : null}
       <div className="grid">
-        {controls.select(
+        {select(
           'signOption.algorithm',
           'algorithm',
           'Algorithm *',
