@@ -1,6 +1,5 @@
-import { queryOptions } from '@tanstack/react-query';
 import type { BuildStatus, PendingBuildList, WaitingBuildList } from '@buildcluster/protocol';
-import { api } from './client';
+import { getQuery } from './get-query';
 
 export const buildKeys = {
   all: ['builds'] as const,
@@ -11,13 +10,8 @@ export const buildKeys = {
 };
 
 /** GET /v4/builds/{buildId}: state, cluster, position in the queue, attempts and history. */
-export function buildQuery(buildId: number) {
-  return queryOptions({
-    queryKey: buildKeys.detail(buildId),
-    queryFn: () => api.get<BuildStatus>(`/v4/builds/${buildId}`),
-    retry: false,
-  });
-}
+export const buildQuery = (buildId: number) =>
+  getQuery<BuildStatus>(buildKeys.detail(buildId), `/v4/builds/${buildId}`, { retry: false });
 
 /** How many pending builds the table shows; `total` tells how many there are in all. */
 export const PENDING_BUILDS_SHOWN = 100;
@@ -26,20 +20,12 @@ export const PENDING_BUILDS_SHOWN = 100;
  * GET /v4/builds/pending: builds no eligible cluster could take yet, oldest first, with why.
  * The live socket invalidates it when a build changes state or the pending count moves.
  */
-export function pendingBuildsQuery() {
-  return queryOptions({
-    queryKey: buildKeys.pending(),
-    queryFn: () => api.get<PendingBuildList>(`/v4/builds/pending?limit=${PENDING_BUILDS_SHOWN}`),
-  });
-}
+export const pendingBuildsQuery = () =>
+  getQuery<PendingBuildList>(buildKeys.pending(), `/v4/builds/pending?limit=${PENDING_BUILDS_SHOWN}`);
 
 /** How many waiting builds the table shows; `total` tells how many there are in all. */
 export const WAITING_BUILDS_SHOWN = 100;
 
 /** GET /v4/builds/waiting: pending, blocked and frozen builds, oldest first, with why. */
-export function waitingBuildsQuery() {
-  return queryOptions({
-    queryKey: buildKeys.waiting(),
-    queryFn: () => api.get<WaitingBuildList>(`/v4/builds/waiting?limit=${WAITING_BUILDS_SHOWN}`),
-  });
-}
+export const waitingBuildsQuery = () =>
+  getQuery<WaitingBuildList>(buildKeys.waiting(), `/v4/builds/waiting?limit=${WAITING_BUILDS_SHOWN}`);

@@ -1,6 +1,7 @@
-import { queryOptions, type QueryClient } from '@tanstack/react-query';
+import type { QueryClient } from '@tanstack/react-query';
 import type { BuildCluster, CreateClusterBody, UpdateClusterBody } from '@buildcluster/protocol';
 import { api } from './client';
+import { getQuery } from './get-query';
 
 const path = (name: string) => `/v4/buildClusters/${encodeURIComponent(name)}`;
 
@@ -11,19 +12,9 @@ export const clusterKeys = {
 };
 
 /** Every registered cluster. Filtering happens in the page, so it is instant and the socket keeps one list fresh. */
-export function clustersQuery() {
-  return queryOptions({
-    queryKey: clusterKeys.list(),
-    queryFn: () => api.get<BuildCluster[]>('/v4/buildClusters'),
-  });
-}
+export const clustersQuery = () => getQuery<BuildCluster[]>(clusterKeys.list(), '/v4/buildClusters');
 
-export function clusterQuery(name: string) {
-  return queryOptions({
-    queryKey: clusterKeys.detail(name),
-    queryFn: () => api.get<BuildCluster>(path(name)),
-  });
-}
+export const clusterQuery = (name: string) => getQuery<BuildCluster>(clusterKeys.detail(name), path(name));
 
 export const createCluster = (body: CreateClusterBody) => api.put<BuildCluster>('/v4/buildClusters', body);
 export const updateCluster = (name: string, body: UpdateClusterBody) => api.put<BuildCluster>(path(name), body);

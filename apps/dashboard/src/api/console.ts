@@ -1,4 +1,3 @@
-import { queryOptions } from '@tanstack/react-query';
 import type {
   AwaitingCluster,
   BuildSearchResult,
@@ -13,6 +12,7 @@ import type {
   WorkerList,
 } from '@buildcluster/protocol';
 import { api } from './client';
+import { getQuery } from './get-query';
 
 /** The operators' console: wait times, workers, pauses, bulk actions, build search, imports. */
 const queue = (cluster: string) => `/v4/queues/${encodeURIComponent(cluster)}`;
@@ -27,30 +27,20 @@ export const consoleKeys = {
   awaiting: () => [...consoleKeys.all, 'awaiting'] as const,
 };
 
-export function meQuery() {
-  return queryOptions({ queryKey: consoleKeys.me(), queryFn: () => api.get<WhoAmI>('/v4/me'), staleTime: 60_000 });
-}
+export const meQuery = () => getQuery<WhoAmI>(consoleKeys.me(), '/v4/me', { staleTime: 60_000 });
 
 /** Figures and the 24 h history behind the wait-time chart, of one cluster or of all. */
-export function waitTimesQuery(cluster: string | null) {
-  return queryOptions({
-    queryKey: consoleKeys.waitTimes(cluster),
-    queryFn: () => api.get<WaitTimesReport>(`/v4/waittimes${cluster ? `?cluster=${encodeURIComponent(cluster)}` : ''}`),
-    refetchInterval: 15_000,
-  });
-}
+export const waitTimesQuery = (cluster: string | null) =>
+  getQuery<WaitTimesReport>(
+    consoleKeys.waitTimes(cluster),
+    `/v4/waittimes${cluster ? `?cluster=${encodeURIComponent(cluster)}` : ''}`,
+    { refetchInterval: 15_000 },
+  );
 
-export function workersQuery(cluster: string) {
-  return queryOptions({
-    queryKey: consoleKeys.workers(cluster),
-    queryFn: () => api.get<WorkerList>(`${queue(cluster)}/workers`),
-    refetchInterval: 5_000,
-  });
-}
+export const workersQuery = (cluster: string) =>
+  getQuery<WorkerList>(consoleKeys.workers(cluster), `${queue(cluster)}/workers`, { refetchInterval: 5_000 });
 
-export function pauseQuery(cluster: string) {
-  return queryOptions({ queryKey: consoleKeys.pause(cluster), queryFn: () => api.get<PauseState>(`${queue(cluster)}/pause`) });
-}
+export const pauseQuery = (cluster: string) => getQuery<PauseState>(consoleKeys.pause(cluster), `${queue(cluster)}/pause`);
 
 export const pauseCluster = (cluster: string, note: string, mode: PauseMode) =>
   api.post<PauseState>(`${queue(cluster)}/pause`, { note, mode });
@@ -78,20 +68,10 @@ export function searchString(c: SearchCriteria): string {
   return params.toString();
 }
 
-export function buildSearchQuery(query: string) {
-  return queryOptions({
-    queryKey: consoleKeys.search(query),
-    queryFn: () => api.get<BuildSearchResult>(`/v4/builds?${query}`),
-    retry: false,
-  });
-}
+export const buildSearchQuery = (query: string) =>
+  getQuery<BuildSearchResult>(consoleKeys.search(query), `/v4/builds?${query}`, { retry: false });
 
-export function awaitingQuery() {
-  return queryOptions({
-    queryKey: consoleKeys.awaiting(),
-    queryFn: () => api.get<AwaitingCluster[]>('/v4/buildClusters/awaiting'),
-  });
-}
+export const awaitingQuery = () => getQuery<AwaitingCluster[]>(consoleKeys.awaiting(), '/v4/buildClusters/awaiting');
 
 export const previewImport = (apiUrl: string, token: string) =>
   api.post<ImportPreview>('/v4/buildClusters/import/preview', { apiUrl, token });

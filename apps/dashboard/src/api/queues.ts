@@ -1,6 +1,7 @@
-import { queryOptions, type QueryClient } from '@tanstack/react-query';
+import type { QueryClient } from '@tanstack/react-query';
 import type { DeadBuild, QueueDetail, QueueStats } from '@buildcluster/protocol';
 import { api } from './client';
+import { getQuery } from './get-query';
 
 const path = (cluster: string) => `/v4/queues/${encodeURIComponent(cluster)}`;
 
@@ -12,27 +13,12 @@ export const queueKeys = {
 };
 
 /** Figures of every queue; the live socket replaces this data every second. */
-export function queuesQuery() {
-  return queryOptions({
-    queryKey: queueKeys.list(),
-    queryFn: () => api.get<QueueStats[]>('/v4/queues'),
-  });
-}
+export const queuesQuery = () => getQuery<QueueStats[]>(queueKeys.list(), '/v4/queues');
 
 /** One queue with its in-flight leases and the next queued builds. */
-export function queueQuery(cluster: string) {
-  return queryOptions({
-    queryKey: queueKeys.detail(cluster),
-    queryFn: () => api.get<QueueDetail>(path(cluster)),
-  });
-}
+export const queueQuery = (cluster: string) => getQuery<QueueDetail>(queueKeys.detail(cluster), path(cluster));
 
-export function deadLettersQuery(cluster: string) {
-  return queryOptions({
-    queryKey: queueKeys.dead(cluster),
-    queryFn: () => api.get<DeadBuild[]>(`${path(cluster)}/dead`),
-  });
-}
+export const deadLettersQuery = (cluster: string) => getQuery<DeadBuild[]>(queueKeys.dead(cluster), `${path(cluster)}/dead`);
 
 export const requeueDeadBuild = (cluster: string, buildId: number) =>
   api.post<unknown>(`${path(cluster)}/dead/${buildId}/requeue`);

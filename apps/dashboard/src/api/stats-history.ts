@@ -15,6 +15,12 @@ export interface StatsSample {
 
 export type StatsHistory = Record<string, StatsSample[]>;
 
+/** Builds acked per second over these samples: the mean of those that have a throughput; null if none has. */
+export function meanThroughput(samples: readonly StatsSample[]): number | null {
+  const rated = samples.filter((s) => s.throughput !== null);
+  return rated.length ? rated.reduce((n, s) => n + (s.throughput ?? 0), 0) / rated.length : null;
+}
+
 export const statsHistory = createStore<StatsHistory>({});
 
 /** Adds one snapshot; each cluster's series gets a new array so React sees the change. */

@@ -1,3 +1,4 @@
+import { Children, Fragment, type ReactNode } from 'react';
 import type { BuildState } from '@buildcluster/protocol';
 
 export function ActiveBadge({ active }: { active: boolean }) {
@@ -44,4 +45,14 @@ export function StaleBadge({ count }: { count?: number }) {
       {count === undefined ? 'stale' : count === 1 ? '1 stale worker' : `${count} stale workers`}
     </span>
   );
+}
+
+/** Badges side by side, a space between each; those given as null or false are left out. */
+export function Spaced({ children }: { children: ReactNode }) {
+  return Children.toArray(children).map((badge, i) => (
+    <Fragment key={i}>
+      {i > 0 ? ' ' : null}
+      {badge}
+    </Fragment>
+  ));
 }

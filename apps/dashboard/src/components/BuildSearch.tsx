@@ -1,16 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { BuildState, BuildSummary } from '@buildcluster/protocol';
-import { buildSearchQuery, searchString, type SearchCriteria } from '../api/console';
+import type { BuildState } from '@buildcluster/protocol';
+import { searchString, type SearchCriteria } from '../api/console';
 import { clustersQuery } from '../api/clusters';
-import { formatAge, formatClock, formatDateTime } from '../lib/format';
-import { href } from '../lib/router';
-import { useNow } from '../lib/use-now';
-import { BuildStateBadge } from './Badges';
-import { Empty, ErrorNotice, Loading } from './States';
+import { FoundBuilds } from './BuildList';
+import { Field, Options } from './Field';
 
 // Types only from the protocol package: its values would bundle the schema library.
 const BUILD_STATES: BuildState[] = ['pending', 'queued', 'leased', 'acked', 'cancelled', 'dead'];
+
+const ANY = ['', 'any'] as const;
 
 const EMPTY: SearchCriteria = { pipeline: '', job: '', eventId: '', cluster: '', state: '' };
 
@@ -31,40 +30,25 @@ export function BuildSearch() {
   return (
     <>
       <form className="search-form" onSubmit={submit} role="search" aria-label="Find builds" noValidate>
-        <div className="field">
-          <label htmlFor="search-pipeline">Pipeline (id or name)</label>
+        <Field id="search-pipeline" label="Pipeline (id or name)">
           <input id="search-pipeline" value={form.pipeline} onChange={set('pipeline')} placeholder="3 or my-org/my-repo" />
-        </div>
-        <div className="field">
-          <label htmlFor="search-job">Job (id or name)</label>
+        </Field>
+        <Field id="search-job" label="Job (id or name)">
           <input id="search-job" value={form.job} onChange={set('job')} placeholder="main" />
-        </div>
-        <div className="field">
-          <label htmlFor="search-event">Event id</label>
+        </Field>
+        <Field id="search-event" label="Event id">
           <input id="search-event" inputMode="numeric" value={form.eventId} onChange={set('eventId')} />
-        </div>
-        <div className="field">
-          <label htmlFor="search-cluster">Cluster</label>
+        </Field>
+        <Field id="search-cluster" label="Cluster">
           <select id="search-cluster" value={form.cluster} onChange={set('cluster')}>
-            <option value="">any</option>
-            {(clusters.data ?? []).map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
+            <Options values={[ANY, ...(clusters.data ?? []).map((c) => c.name)]} />
           </select>
-        </div>
-        <div className="field">
-          <label htmlFor="search-state">State</label>
+        </Field>
+        <Field id="search-state" label="State">
           <select id="search-state" value={form.state} onChange={set('state')}>
-            <option value="">any</option>
-            {BUILD_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <Options values={[ANY, ...BUILD_STATES]} />
           </select>
-        </div>
+        </Field>
         <button type="submit" className="button button--primary">
           Find builds
         </button>
@@ -74,92 +58,15 @@ export function BuildSearch() {
           {error}
         </p>
       ) : null}
-      {query !== null ? <SearchResults query={query} /> : null}
+      {query !== null ? (
+        <FoundBuilds
+          search={query}
+          what="builds"
+          failure="Search failed"
+          empty="No build matches (the broker remembers builds for BUILD_RETENTION_SECONDS)."
+          caption="Builds found"
+        />
+      ) : null}
     </>
-  );
-}
-
-function SearchResults({ query }: { query: string }) {
-  const result = useQuery(buildSearchQuery(query));
-  if (result.isPending) return <Loading what="builds" />;
-  if (result.error) return <ErrorNotice error={result.error} title="Search failed" />;
-  if (result.data.builds.length === 0)
-    return <Empty>No build matches (the broker remembers builds for BUILD_RETENTION_SECONDS).</Empty>;
-  return <BuildList builds={result.data.builds} caption="Builds found" />;
-}
-
-/** Builds, one row each, newest first; a row's "Timeline" opens queued → deliveries → nacks → ack or stop. */
-export function BuildList({ builds, caption }: { builds: BuildSummary[]; caption: string }) {
-  const now = useNow(5000);
-  return (
-    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
-      <table className="table build-list">
-        <caption className="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Build</th>
-            <th scope="col">State</th>
-            <th scope="col">Cluster</th>
-            <th scope="col">Pipeline</th>
-            <th scope="col">Job</th>
-            <th scope="col">Event</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Timeline</th>
-          </tr>
-        </thead>
-        <tbody>
-          {builds.map((b) => (
-            <tr key={b.buildId}>
-              <th scope="row">
-                <a href={href.builds(b.buildId)}>{b.buildId}</a>
-                {b.uiUrl ? (
-                  <a className="cell-sub" href={b.uiUrl} target="_blank" rel="noreferrer">
-                    in Screwdriver ↗
-                  </a>
-                ) : null}
-              </th>
-              <td>
-                <BuildStateBadge state={b.state} />
-                {b.attempts > 1 ? <span className="cell-sub">{b.attempts} attempts</span> : null}
-              </td>
-              <td>{b.cluster ? <a href={href.cluster(b.cluster)}>{b.cluster}</a> : '—'}</td>
-              <td>
-                {b.pipelineName ?? '—'}
-                {b.pipelineId ? <span className="cell-sub">id {b.pipelineId}</span> : null}
-              </td>
-              <td>
-                {b.jobName ?? '—'}
-                {b.jobId ? <span className="cell-sub">id {b.jobId}</span> : null}
-              </td>
-              <td>{b.eventId ?? '—'}</td>
-              <td title={formatDateTime(b.queuedAt)}>{formatAge(b.queuedAt, now)}</td>
-              <td>
-                <details>
-                  <summary>
-                    {b.timeline.length} step{b.timeline.length === 1 ? '' : 's'}
-                  </summary>
-                  <ol className="timeline">
-                    {b.timeline.map((t, i) => (
-                      <li key={i}>
-                        <time dateTime={t.at}>{formatClock(t.at)}</time> <strong>{t.kind}</strong>
-                        {t.workerId ? ` to ${t.workerId}` : ''}
-                        {t.attempt ? ` (attempt ${t.attempt})` : ''}
-                        {t.kind !== 'delivered' && t.detail ? <span className="muted"> · {t.detail}</span> : null}
-                        {t.leaseId ? (
-                          <span className="cell-sub">
-                            lease <code>{t.leaseId}</code>
-                            {t.leaseExpiresAt ? ` until ${formatClock(t.leaseExpiresAt)}` : ''}
-                          </span>
-                        ) : null}
-                      </li>
-                    ))}
-                  </ol>
-                </details>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }

@@ -4,8 +4,9 @@ import type { BulkResult } from '@buildcluster/protocol';
 import { bulkPurgeDead, bulkRequeueDead, consoleKeys } from '../api/console';
 import { queueKeys } from '../api/queues';
 import { errorText } from '../lib/api-errors';
+import { formatIdList } from '../lib/format';
 import { notify } from '../lib/notices';
-import { Dialog } from './Dialog';
+import { ConfirmDialog } from './ConfirmDialog';
 
 type Action = { kind: 'requeue'; ids: number[] | null } | { kind: 'purge'; before: string };
 
@@ -91,50 +92,33 @@ export function BulkDeadActions({
           Purge…
         </button>
       </span>
-      <Dialog
+      <ConfirmDialog
         open={action !== null}
         title={action ? describe(action) : ''}
         tone={action?.kind === 'purge' ? 'danger' : 'default'}
         onClose={() => setAction(null)}
-        actions={
-          <>
-            <button type="button" className="button" onClick={() => setAction(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className={`button ${action?.kind === 'purge' ? 'button--danger' : 'button--primary'}`}
-              disabled={!preview || preview.matched === 0 || run.isPending}
-              onClick={() => action && run.mutate(action)}
-            >
-              {run.isPending
-                ? 'Working…'
-                : preview
-                  ? `${action?.kind === 'purge' ? 'Purge' : 'Requeue'} ${preview.matched} build${preview.matched === 1 ? '' : 's'}`
-                  : 'Counting…'}
-            </button>
-          </>
+        confirmLabel={
+          run.isPending
+            ? 'Working…'
+            : preview
+              ? `${action?.kind === 'purge' ? 'Purge' : 'Requeue'} ${preview.matched} build${preview.matched === 1 ? '' : 's'}`
+              : 'Counting…'
         }
+        confirmDisabled={!preview || preview.matched === 0 || run.isPending}
+        onConfirm={() => action && run.mutate(action)}
+        error={error}
       >
         {dry.isPending ? <p role="status">Counting the builds this touches…</p> : null}
         {preview ? (
           <p role="status">
             This will touch <strong>{preview.matched}</strong> build{preview.matched === 1 ? '' : 's'}
-            {preview.buildIds.length > 0
-              ? `: ${preview.buildIds.slice(0, 20).join(', ')}${preview.buildIds.length > 20 ? '…' : ''}`
-              : ''}
-            .
+            {preview.buildIds.length > 0 ? `: ${formatIdList(preview.buildIds)}` : ''}.
             {action?.kind === 'purge'
               ? ' Purged builds leave the dead letters for good.'
               : ' They go to the tail of the queue with their attempts reset.'}
           </p>
         ) : null}
-        {error ? (
-          <div className="callout callout--danger" role="alert">
-            {error}
-          </div>
-        ) : null}
-      </Dialog>
+      </ConfirmDialog>
     </div>
   );
 }

@@ -3,8 +3,11 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { BulkCancelBody, BulkResult } from '@buildcluster/protocol';
 import { bulkCancel } from '../api/console';
 import { errorText } from '../lib/api-errors';
+import { formatIdList } from '../lib/format';
 import { notify } from '../lib/notices';
-import { Dialog } from './Dialog';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Field } from './Field';
+import { ErrorNotice } from './States';
 
 function body(pipeline: string, job: string, cluster: string): BulkCancelBody {
   const b: BulkCancelBody = {};
@@ -50,55 +53,34 @@ export function CancelQueued() {
   return (
     <>
       <form className="search-form" onSubmit={submit} aria-label="Cancel queued builds" noValidate>
-        <div className="field">
-          <label htmlFor="cancel-pipeline">Pipeline (id or name)</label>
+        <Field id="cancel-pipeline" label="Pipeline (id or name)">
           <input id="cancel-pipeline" value={pipeline} onChange={(e) => setPipeline(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="cancel-job">Job (id, or name with a pipeline)</label>
+        </Field>
+        <Field id="cancel-job" label="Job (id, or name with a pipeline)">
           <input id="cancel-job" value={job} onChange={(e) => setJob(e.target.value)} />
-        </div>
+        </Field>
         <button type="submit" className="button button--danger" disabled={dry.isPending || (!pipeline.trim() && !job.trim())}>
           Preview cancel…
         </button>
       </form>
-      {error && !preview ? (
-        <div className="callout callout--danger" role="alert">
-          {error}
-        </div>
-      ) : null}
-      <Dialog
+      {error && !preview ? <ErrorNotice error={error} /> : null}
+      <ConfirmDialog
         open={preview !== null}
         tone="danger"
         title="Cancel queued builds"
         onClose={() => setPreview(null)}
-        actions={
-          <>
-            <button type="button" className="button" onClick={() => setPreview(null)}>
-              Keep them
-            </button>
-            <button
-              type="button"
-              className="button button--danger"
-              disabled={!preview || preview.matched === 0 || run.isPending}
-              onClick={() => run.mutate()}
-            >
-              {run.isPending ? 'Cancelling…' : `Cancel ${preview?.matched ?? 0} build${preview?.matched === 1 ? '' : 's'}`}
-            </button>
-          </>
-        }
+        cancelLabel="Keep them"
+        confirmLabel={run.isPending ? 'Cancelling…' : `Cancel ${preview?.matched ?? 0} build${preview?.matched === 1 ? '' : 's'}`}
+        confirmDisabled={!preview || preview.matched === 0 || run.isPending}
+        onConfirm={() => run.mutate()}
+        error={error}
       >
         <p role="status">
           {preview?.matched === 0
             ? 'No queued or pending build matches.'
-            : `This cancels ${preview?.matched} queued or pending build${preview?.matched === 1 ? '' : 's'}: ${preview?.buildIds.slice(0, 20).join(', ')}${(preview?.buildIds.length ?? 0) > 20 ? '…' : ''}. Builds already running are not touched.`}
+            : `This cancels ${preview?.matched} queued or pending build${preview?.matched === 1 ? '' : 's'}: ${formatIdList(preview?.buildIds ?? [])}. Builds already running are not touched.`}
         </p>
-        {error ? (
-          <div className="callout callout--danger" role="alert">
-            {error}
-          </div>
-        ) : null}
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

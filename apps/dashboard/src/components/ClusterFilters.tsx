@@ -1,4 +1,6 @@
+import type { ReactNode } from 'react';
 import type { BuildCluster, ManagedBy } from '@buildcluster/protocol';
+import { Options } from './Field';
 
 export interface Filters {
   active: 'all' | 'active' | 'inactive';
@@ -29,6 +31,27 @@ export function applyFilters(clusters: BuildCluster[], f: Filters): BuildCluster
   });
 }
 
+const STATUSES = [
+  ['all', 'All'],
+  ['active', 'Active'],
+  ['inactive', 'Inactive'],
+] as const satisfies ReadonlyArray<readonly [Filters['active'], string]>;
+const MANAGERS = [
+  ['all', 'All'],
+  ['screwdriver', 'Screwdriver'],
+  ['external', 'External'],
+] as const satisfies ReadonlyArray<readonly [Filters['managedBy'], string]>;
+
+/** One filter: its label above its input; `grow` takes the row's spare width. */
+function FilterField({ id, label, grow, children }: { id: string; label: string; grow?: boolean; children: ReactNode }) {
+  return (
+    <div className={`filters__field${grow ? ' filters__field--grow' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
 interface Props {
   clusters: BuildCluster[];
   filters: Filters;
@@ -42,8 +65,7 @@ export function ClusterFilters({ clusters, filters, onChange, shown }: Props) {
   const filtered = JSON.stringify(filters) !== JSON.stringify(NO_FILTERS);
   return (
     <form className="filters" role="search" aria-label="Filter clusters" onSubmit={(e) => e.preventDefault()}>
-      <div className="filters__field filters__field--grow">
-        <label htmlFor="filter-text">Search</label>
+      <FilterField id="filter-text" label="Search" grow>
         <input
           id="filter-text"
           type="search"
@@ -52,38 +74,26 @@ export function ClusterFilters({ clusters, filters, onChange, shown }: Props) {
           value={filters.text}
           onChange={(e) => set('text', e.target.value)}
         />
-      </div>
-      <div className="filters__field">
-        <label htmlFor="filter-active">Status</label>
+      </FilterField>
+      <FilterField id="filter-active" label="Status">
         <select id="filter-active" value={filters.active} onChange={(e) => set('active', e.target.value as Filters['active'])}>
-          <option value="all">All</option>
-          <option value="active">Active</option>
-          <option value="inactive">Inactive</option>
+          <Options values={STATUSES} />
         </select>
-      </div>
-      <div className="filters__field">
-        <label htmlFor="filter-managed">Managed by</label>
+      </FilterField>
+      <FilterField id="filter-managed" label="Managed by">
         <select
           id="filter-managed"
           value={filters.managedBy}
           onChange={(e) => set('managedBy', e.target.value as Filters['managedBy'])}
         >
-          <option value="all">All</option>
-          <option value="screwdriver">Screwdriver</option>
-          <option value="external">External</option>
+          <Options values={MANAGERS} />
         </select>
-      </div>
-      <div className="filters__field">
-        <label htmlFor="filter-context">SCM context</label>
+      </FilterField>
+      <FilterField id="filter-context" label="SCM context">
         <select id="filter-context" value={filters.scmContext} onChange={(e) => set('scmContext', e.target.value)}>
-          <option value="">All</option>
-          {contexts.map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
+          <Options values={[['', 'All'], ...contexts]} />
         </select>
-      </div>
+      </FilterField>
       <p className="filters__count muted" aria-live="polite">
         {shown} of {clusters.length}
         {filtered ? (

@@ -11,7 +11,9 @@ import {
   inputId,
 } from '../lib/cluster-form';
 import { fieldErrorFrom } from '../lib/api-errors';
+import { formControls } from './cluster-form-controls';
 import { describedBy, Field } from './Field';
+import { ErrorNotice } from './States';
 import { WorkerAuthFields } from './WorkerAuthFields';
 
 /** Which form value each field path edits, to clear its error as soon as the user changes it. */
@@ -106,22 +108,8 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
     if (found.issuer || found.subject || found.audience) setClaimsEdited(true);
   }
 
-  const text = (
-    field: FormField,
-    key: keyof ClusterFormValues,
-    label: string,
-    extra: Record<string, unknown> = {},
-    hint?: string,
-  ) => (
-    <Field id={inputId(field)} label={label} error={errors[field]} hint={hint}>
-      <input
-        {...describedBy(inputId(field), errors[field], hint)}
-        value={values[key] as string}
-        onChange={(e) => update(key, e.target.value as never)}
-        {...extra}
-      />
-    </Field>
-  );
+  const controls = formControls(values, errors, update);
+  const { text, select, check } = controls;
 
   const managedHint =
     values.managedBy === 'screwdriver'
@@ -137,11 +125,7 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
       noValidate
       aria-label={mode === 'create' ? 'Register cluster' : 'Edit cluster'}
     >
-      {formError ? (
-        <div className="callout callout--danger" role="alert">
-          {formError}
-        </div>
-      ) : null}
+      {formError ? <ErrorNotice error={formError} /> : null}
 
       <fieldset>
         <legend>Cluster</legend>
@@ -193,19 +177,7 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
             <option value="gitlab:gitlab.com" />
             <option value="bitbucket:bitbucket.org" />
           </datalist>
-          <Field id={inputId('managedBy')} label="Managed by *" error={errors.managedBy} hint={managedHint}>
-            <select
-              {...describedBy(inputId('managedBy'), errors.managedBy, managedHint)}
-              value={values.managedBy}
-              onChange={(e) => update('managedBy', e.target.value as ClusterFormValues['managedBy'])}
-            >
-              {MANAGED_BY.map((m) => (
-                <option key={m} value={m}>
-                  {m}
-                </option>
-              ))}
-            </select>
-          </Field>
+          {select('managedBy', 'managedBy', 'Managed by *', MANAGED_BY, managedHint)}
           {text(
             'weightage',
             'weightage',
@@ -220,41 +192,13 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
             { autoComplete: 'off', spellCheck: false, placeholder: values.name || 'same as the name' },
             mode === 'create' ? 'Leave empty to use the name' : undefined,
           )}
-          <div className="field field--check">
-            <input
-              type="checkbox"
-              {...describedBy(inputId('isActive'), errors.isActive)}
-              checked={values.isActive}
-              onChange={(e) => update('isActive', e.target.checked)}
-            />
-            <label htmlFor={inputId('isActive')}>Active: gets new builds</label>
-            {errors.isActive ? (
-              <p className="field__error" id={`${inputId('isActive')}-error`} role="alert">
-                {errors.isActive}
-              </p>
-            ) : null}
-          </div>
+          {check('isActive', 'isActive', 'Active: gets new builds')}
         </div>
       </fieldset>
 
       <fieldset>
         <legend>Cloud provider</legend>
-        <div className="field field--check">
-          <input
-            type="checkbox"
-            {...describedBy(inputId('provider'), errors.provider)}
-            checked={values.hasProvider}
-            onChange={(e) => update('hasProvider', e.target.checked)}
-          />
-          <label htmlFor={inputId('provider')}>
-            Runs in a cloud account (builds that name a provider go only to matching clusters)
-          </label>
-          {errors.provider ? (
-            <p className="field__error" id={`${inputId('provider')}-error`} role="alert">
-              {errors.provider}
-            </p>
-          ) : null}
-        </div>
+        {check('provider', 'hasProvider', 'Runs in a cloud account (builds that name a provider go only to matching clusters)')}
         {values.hasProvider ? (
           <div className="grid">
             {text('provider.name', 'providerName', 'Provider *', { autoComplete: 'off' }, 'e.g. aws')}
@@ -270,7 +214,7 @@ export function ClusterForm({ mode, initial, original, onSubmit, onCancel }: Pro
         values={values}
         errors={errors}
         update={update}
-        text={text}
+        controls={controls}
         onKeygen={fillFromKeygen}
       />
 

@@ -3,7 +3,9 @@ import type { BuildCluster, QueueStats } from '@buildcluster/protocol';
 import { href } from '../lib/router';
 import { formatCount, formatDuration } from '../lib/format';
 import { isStranded } from '../lib/backlog';
-import { ActiveBadge, NoWorkerBadge, PausedBadge, StaleBadge } from './Badges';
+import { ActiveBadge, NoWorkerBadge, PausedBadge, Spaced, StaleBadge } from './Badges';
+import { Cell } from './Cells';
+import { DataTable } from './DataTable';
 import { Empty } from './States';
 
 type SortKey = 'name' | 'depth' | 'inFlight' | 'oldest' | 'dead' | 'workers' | 'weightage';
@@ -64,96 +66,75 @@ export function ClusterTable({ clusters, stats, total }: Props) {
     );
   };
   return (
-    <div className="table-wrap">
-      <table className="table table--cards">
-        <caption className="sr-only">Build clusters with their live queue figures</caption>
-        <thead>
-          <tr>
-            {header('name', 'Name', false)}
-            <th scope="col">Status</th>
-            {header('depth', 'Queued')}
-            {header('inFlight', 'In flight')}
-            {header('oldest', 'Oldest', true, 'Age of the oldest queued build')}
-            {header('dead', 'Dead')}
-            {header('workers', 'Workers', true, 'Workers that polled in the last minute')}
-            <th scope="col" title="Queue wait p50 / p95 over the last hour (queued → first delivery)">
-              Wait 1 h
+    <DataTable
+      caption="Build clusters with their live queue figures"
+      className="table--cards"
+      columns={[
+        header('name', 'Name', false),
+        'Status',
+        header('depth', 'Queued'),
+        header('inFlight', 'In flight'),
+        header('oldest', 'Oldest', true, 'Age of the oldest queued build'),
+        header('dead', 'Dead'),
+        header('workers', 'Workers', true, 'Workers that polled in the last minute'),
+        { label: 'Wait 1 h', title: 'Queue wait p50 / p95 over the last hour (queued → first delivery)' },
+        'Managed by',
+        { label: 'SCM', title: 'SCM organization and context' },
+        'Provider',
+        header('weightage', 'Weight'),
+      ]}
+    >
+      {rows.map((c) => {
+        const q = stats.get(c.name);
+        const stranded = isStranded(q);
+        return (
+          <tr key={c.name} className={stranded ? 'row--alert' : c.isActive ? undefined : 'row--muted'}>
+            <th scope="row" className="sticky card-title">
+              <a href={href.cluster(c.name)}>{c.name}</a>
+              {c.description ? <div className="cell-sub">{c.description}</div> : null}
             </th>
-            <th scope="col">Managed by</th>
-            <th scope="col" title="SCM organization and context">
-              SCM
-            </th>
-            <th scope="col">Provider</th>
-            {header('weightage', 'Weight')}
+            <td className="card-badge">
+              <Spaced>
+                <ActiveBadge active={c.isActive} />
+                {stranded ? <NoWorkerBadge /> : null}
+                {q?.paused ? <PausedBadge note={q.paused.note} /> : null}
+                {q?.staleWorkers ? <StaleBadge count={q.staleWorkers} /> : null}
+              </Spaced>
+            </td>
+            <Cell num label="Queued">
+              {formatCount(q?.depth)}
+            </Cell>
+            <Cell num label="In flight">
+              {formatCount(q?.inFlight)}
+            </Cell>
+            <Cell num label="Oldest queued">
+              {q ? formatDuration(q.oldestQueuedAgeMs) : '—'}
+            </Cell>
+            <Cell num className={q && q.dead > 0 ? 'text-danger' : undefined} label="Dead">
+              {formatCount(q?.dead)}
+            </Cell>
+            <Cell num label="Workers 1 min">
+              {formatCount(q?.workersLastMinute)}
+            </Cell>
+            <Cell num label="Wait 1 h">
+              {q?.waitTimes && q.waitTimes.wait['1h'].count > 0
+                ? `${formatDuration(q.waitTimes.wait['1h'].p50Ms)} / ${formatDuration(q.waitTimes.wait['1h'].p95Ms)}`
+                : '—'}
+            </Cell>
+            <Cell label="Managed by">{c.managedBy}</Cell>
+            <Cell label="SCM">
+              {c.scmOrganization}
+              <div className="cell-sub mono">{c.scmContext}</div>
+            </Cell>
+            <Cell label="Provider">
+              {c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}
+            </Cell>
+            <Cell num label="Weight">
+              {c.weightage}
+            </Cell>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((c) => {
-            const q = stats.get(c.name);
-            const stranded = isStranded(q);
-            return (
-              <tr key={c.name} className={stranded ? 'row--alert' : c.isActive ? undefined : 'row--muted'}>
-                <th scope="row" className="sticky card-title">
-                  <a href={href.cluster(c.name)}>{c.name}</a>
-                  {c.description ? <div className="cell-sub">{c.description}</div> : null}
-                </th>
-                <td className="card-badge">
-                  <ActiveBadge active={c.isActive} />
-                  {stranded ? (
-                    <>
-                      {' '}
-                      <NoWorkerBadge />
-                    </>
-                  ) : null}
-                  {q?.paused ? (
-                    <>
-                      {' '}
-                      <PausedBadge note={q.paused.note} />
-                    </>
-                  ) : null}
-                  {q?.staleWorkers ? (
-                    <>
-                      {' '}
-                      <StaleBadge count={q.staleWorkers} />
-                    </>
-                  ) : null}
-                </td>
-                <td className="num" data-label="Queued">
-                  {formatCount(q?.depth)}
-                </td>
-                <td className="num" data-label="In flight">
-                  {formatCount(q?.inFlight)}
-                </td>
-                <td className="num" data-label="Oldest queued">
-                  {q ? formatDuration(q.oldestQueuedAgeMs) : '—'}
-                </td>
-                <td className={`num${q && q.dead > 0 ? ' text-danger' : ''}`} data-label="Dead">
-                  {formatCount(q?.dead)}
-                </td>
-                <td className="num" data-label="Workers 1 min">
-                  {formatCount(q?.workersLastMinute)}
-                </td>
-                <td className="num" data-label="Wait 1 h">
-                  {q?.waitTimes && q.waitTimes.wait['1h'].count > 0
-                    ? `${formatDuration(q.waitTimes.wait['1h'].p50Ms)} / ${formatDuration(q.waitTimes.wait['1h'].p95Ms)}`
-                    : '—'}
-                </td>
-                <td data-label="Managed by">{c.managedBy}</td>
-                <td data-label="SCM">
-                  {c.scmOrganization}
-                  <div className="cell-sub mono">{c.scmContext}</div>
-                </td>
-                <td data-label="Provider">
-                  {c.provider ? `${c.provider.name} ${c.provider.region}` : <span className="muted">—</span>}
-                </td>
-                <td className="num" data-label="Weight">
-                  {c.weightage}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }

@@ -30,6 +30,18 @@ export function Field({ id, label, error, hint, children, className }: FieldProp
   );
 }
 
+/** The <option>s of a select: each a value shown as it is, or a [value, text] pair. */
+export function Options({ values }: { values: ReadonlyArray<string | readonly [value: string, text: string]> }) {
+  return values.map((v) => {
+    const [value, text] = typeof v === 'string' ? [v, v] : v;
+    return (
+      <option key={value} value={value}>
+        {text}
+      </option>
+    );
+  });
+}
+
 /** The hint (while there is no error) or the error of an input, with the ids `describedBy` points at. */
 export function FieldNotes({ id, hint, error }: { id: string; hint?: ReactNode; error?: string }) {
   return (

@@ -7,7 +7,13 @@ import { errorText } from '../lib/api-errors';
 import { formatDateTime } from '../lib/format';
 import { notify } from '../lib/notices';
 import { useCanWrite } from '../lib/role';
-import { Dialog } from './Dialog';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Field } from './Field';
+
+const MODES: Array<{ mode: PauseMode; label: string }> = [
+  { mode: 'hold', label: 'Keep queuing its builds (they wait here)' },
+  { mode: 'divert', label: 'Send Screwdriver-managed builds to other clusters (builds that name it still queue here)' },
+];
 
 /** Pause or resume dispatch of a cluster, with a note; the audit trail below. */
 export function PauseButton({ cluster, stats }: { cluster: string; stats: QueueStats | undefined }) {
@@ -40,25 +46,14 @@ export function PauseButton({ cluster, stats }: { cluster: string; stats: QueueS
       <button type="button" className="button" onClick={() => (setError(null), setOpen(true))}>
         {paused ? 'Resume dispatch' : 'Pause dispatch'}
       </button>
-      <Dialog
+      <ConfirmDialog
         open={open}
         title={paused ? `Resume dispatch of ${cluster}` : `Pause dispatch of ${cluster}`}
         onClose={() => setOpen(false)}
-        actions={
-          <>
-            <button type="button" className="button" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button--primary"
-              disabled={busy || (!paused && note.trim() === '')}
-              onClick={() => (paused ? resume.mutate() : pause.mutate())}
-            >
-              {busy ? 'Saving…' : paused ? 'Resume' : 'Pause'}
-            </button>
-          </>
-        }
+        confirmLabel={busy ? 'Saving…' : paused ? 'Resume' : 'Pause'}
+        confirmDisabled={busy || (!paused && note.trim() === '')}
+        onConfirm={() => (paused ? resume.mutate() : pause.mutate())}
+        error={error}
       >
         {paused ? (
           <p>Workers of {cluster} get builds again at once, oldest first.</p>
@@ -70,41 +65,25 @@ export function PauseButton({ cluster, stats }: { cluster: string; stats: QueueS
             </p>
             <fieldset className="choices">
               <legend>While paused</legend>
-              <div className="choice">
-                <input
-                  id="pause-hold"
-                  type="radio"
-                  name="pause-mode"
-                  checked={mode === 'hold'}
-                  onChange={() => setMode('hold')}
-                />
-                <label htmlFor="pause-hold">Keep queuing its builds (they wait here)</label>
-              </div>
-              <div className="choice">
-                <input
-                  id="pause-divert"
-                  type="radio"
-                  name="pause-mode"
-                  checked={mode === 'divert'}
-                  onChange={() => setMode('divert')}
-                />
-                <label htmlFor="pause-divert">
-                  Send Screwdriver-managed builds to other clusters (builds that name it still queue here)
-                </label>
-              </div>
+              {MODES.map((m) => (
+                <div key={m.mode} className="choice">
+                  <input
+                    id={`pause-${m.mode}`}
+                    type="radio"
+                    name="pause-mode"
+                    checked={mode === m.mode}
+                    onChange={() => setMode(m.mode)}
+                  />
+                  <label htmlFor={`pause-${m.mode}`}>{m.label}</label>
+                </div>
+              ))}
             </fieldset>
           </>
         )}
-        <div className="field">
-          <label htmlFor="pause-note">{paused ? 'Note (optional)' : 'Note (why, for the audit trail)'}</label>
+        <Field id="pause-note" label={paused ? 'Note (optional)' : 'Note (why, for the audit trail)'}>
           <input id="pause-note" value={note} onChange={(e) => setNote(e.target.value)} maxLength={500} autoFocus />
-        </div>
-        {error ? (
-          <div className="callout callout--danger" role="alert">
-            {error}
-          </div>
-        ) : null}
-      </Dialog>
+        </Field>
+      </ConfirmDialog>
     </>
   );
 }

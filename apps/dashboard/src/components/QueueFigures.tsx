@@ -1,5 +1,5 @@
 import type { QueueStats } from '@buildcluster/protocol';
-import { statsHistory } from '../api/stats-history';
+import { meanThroughput, statsHistory } from '../api/stats-history';
 import { useStore } from '../lib/store';
 import { formatCount, formatDuration, formatRate } from '../lib/format';
 import { isStranded } from '../lib/backlog';
@@ -9,8 +9,7 @@ export function QueueFigures({ stats }: { stats: QueueStats | undefined }) {
   const history = useStore(statsHistory);
   const series = stats ? history[stats.cluster] : undefined;
   // Average over the last 10 samples: a single second is too jumpy to read.
-  const recent = (series ?? []).slice(-10).filter((s) => s.throughput !== null);
-  const rate = recent.length ? recent.reduce((n, s) => n + (s.throughput ?? 0), 0) / recent.length : null;
+  const rate = meanThroughput((series ?? []).slice(-10));
   const stranded = isStranded(stats);
   const tiles: Array<{ label: string; value: string; tone?: string; note?: string }> = [
     { label: 'Queued', value: formatCount(stats?.depth), tone: stranded ? 'danger' : undefined },

@@ -1,9 +1,14 @@
 import { useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { WaitPoint } from '@buildcluster/protocol';
 import { formatDuration } from '../lib/format';
+import { ChartFrame } from './chart/ChartFrame';
+import { TimeSeriesChart } from './chart/TimeSeriesChart';
+import { SeriesLine } from './chart/SeriesLine';
+import { ValueAxis } from './chart/ValueAxis';
 
 const hourFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const formatHour = (at: number) => hourFormat.format(at);
+const formatMs = (v: number) => formatDuration(v);
 
 /** Queue wait p50/p95 and run time p50 per 10 minutes over the last 24 h, as the broker keeps them in Redis. */
 export function WaitChart({ history, label }: { history: WaitPoint[]; label: string }) {
@@ -30,83 +35,41 @@ export function WaitChart({ history, label }: { history: WaitPoint[]; label: str
       ? 'No build was delivered in the last 24 hours.'
       : `${measured.reduce((n, d) => n + d.builds, 0)} builds delivered in 24 h; the worst 10 minutes had a p95 wait of ${formatDuration(worst?.waitP95)}.`;
   return (
-    <figure className="chart" aria-label={`Queue wait of ${label}, last 24 hours`}>
-      <figcaption className="chart__caption">
-        <span>Queue wait and run time · last 24 h, per 10 minutes</span>
-        <span className="muted">kept by the broker; survives restarts</span>
-      </figcaption>
-      <p className={measured.length === 0 ? 'empty' : 'sr-only'}>{summary}</p>
-      {measured.length === 0 ? null : (
-        <div className="chart__plot" aria-hidden="true">
-          <ResponsiveContainer width="100%" height="100%">
-            <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 4 }} accessibilityLayer={false}>
-              <CartesianGrid stroke="var(--grid)" vertical={false} />
-              <XAxis
-                dataKey="at"
-                type="number"
-                scale="time"
-                domain={['dataMin', 'dataMax']}
-                tickFormatter={(v: number) => hourFormat.format(v)}
-                stroke="var(--muted)"
-                fontSize={11}
-                minTickGap={50}
-              />
-              <YAxis
-                yAxisId="wait"
-                stroke="var(--muted)"
-                fontSize={11}
-                width={56}
-                tickFormatter={(v: number) => formatDuration(v)}
-              />
-              <YAxis
-                yAxisId="run"
-                orientation="right"
-                stroke="var(--muted)"
-                fontSize={11}
-                width={56}
-                tickFormatter={(v: number) => formatDuration(v)}
-              />
-              <Tooltip
-                labelFormatter={(v) => hourFormat.format(Number(v))}
-                formatter={(value) => formatDuration(Number(value))}
-                contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', fontSize: 12 }}
-              />
-              <Legend wrapperStyle={{ fontSize: 12 }} />
-              <Line
-                yAxisId="wait"
-                dataKey="waitP50"
-                name="Wait p50"
-                stroke="var(--c-depth)"
-                strokeWidth={2}
-                dot={dot}
-                isAnimationActive={false}
-                connectNulls
-              />
-              <Line
-                yAxisId="wait"
-                dataKey="waitP95"
-                name="Wait p95"
-                stroke="var(--c-inflight)"
-                strokeWidth={2}
-                dot={dot}
-                isAnimationActive={false}
-                connectNulls
-              />
-              <Line
-                yAxisId="run"
-                dataKey="runP50"
-                name="Run p50 (right)"
-                stroke="var(--c-rate)"
-                strokeDasharray="4 3"
-                strokeWidth={2}
-                dot={dot}
-                isAnimationActive={false}
-                connectNulls
-              />
-            </ComposedChart>
-          </ResponsiveContainer>
-        </div>
-      )}
-    </figure>
+    <ChartFrame
+      label={`Queue wait of ${label}, last 24 hours`}
+      caption="Queue wait and run time · last 24 h, per 10 minutes"
+      source="kept by the broker; survives restarts"
+      summary={summary}
+      plot={
+        measured.length === 0 ? null : (
+          <TimeSeriesChart
+            data={data}
+            domain={['dataMin', 'dataMax']}
+            formatTime={formatHour}
+            minTickGap={50}
+            formatValue={formatMs}
+            marginLeft={4}
+            axes={
+              <>
+                <ValueAxis yAxisId="wait" width={56} tickFormatter={formatMs} />
+                <ValueAxis yAxisId="run" orientation="right" width={56} tickFormatter={formatMs} />
+              </>
+            }
+          >
+            <SeriesLine yAxisId="wait" dataKey="waitP50" name="Wait p50" stroke="var(--c-depth)" dot={dot} connectNulls />
+            <SeriesLine yAxisId="wait" dataKey="waitP95" name="Wait p95" stroke="var(--c-inflight)" dot={dot} connectNulls />
+            <SeriesLine
+              yAxisId="run"
+              dataKey="runP50"
+              name="Run p50 (right)"
+              stroke="var(--c-rate)"
+              strokeDasharray="4 3"
+              dot={dot}
+              connectNulls
+            />
+          </TimeSeriesChart>
+        )
+      }
+    />
   );
 }

@@ -6,7 +6,9 @@ import { useStore } from '../lib/store';
 import { formatAge, formatDateTime, formatRelative } from '../lib/format';
 import { href } from '../lib/router';
 import { useNow } from '../lib/use-now';
-import { Empty, ErrorNotice, Loading } from './States';
+import { BuildHead, Cell } from './Cells';
+import { DataTable } from './DataTable';
+import { QueryState } from './States';
 
 const KIND_TONE: Record<WaitingBuild['kind'], string> = { pending: 'badge--warn', blocked: 'badge--warn', frozen: 'badge--info' };
 
@@ -76,60 +78,51 @@ export function WaitingBuilds() {
         no cluster matches its cloud provider; it is assigned in arrival order as soon as an eligible cluster becomes active. A
         build is blocked while a build of a job in its blockedBy runs, until Screwdriver stops that build.
       </p>
-      {waiting.isPending ? (
-        <Loading what="waiting builds" />
-      ) : waiting.error ? (
-        <ErrorNotice error={waiting.error} title="Could not load the waiting builds" />
-      ) : waiting.data.builds.length === 0 ? (
-        <Empty>No build is waiting: every build found an eligible cluster, and none is blocked.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table table--cards pending-table">
-            <caption className="sr-only">Waiting builds, oldest first, with why</caption>
-            <thead>
-              <tr>
-                <th scope="col">Build</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Waiting since</th>
-                <th scope="col">Why</th>
-                <th scope="col">Job</th>
-                <th scope="col">Pipeline</th>
+      <QueryState
+        query={waiting}
+        what="waiting builds"
+        failure="Could not load the waiting builds"
+        isEmpty={(data) => data.builds.length === 0}
+        empty="No build is waiting: every build found an eligible cluster, and none is blocked."
+      >
+        {({ builds, total }) => (
+          <DataTable
+            caption="Waiting builds, oldest first, with why"
+            className="table--cards pending-table"
+            columns={['Build', 'Kind', 'Waiting since', 'Why', 'Job', 'Pipeline']}
+            note={
+              total > builds.length ? (
+                <p className="table-note">
+                  The oldest {builds.length} of {total} waiting builds.
+                </p>
+              ) : null
+            }
+          >
+            {builds.map((b) => (
+              <tr key={`${b.kind}-${b.buildId}`}>
+                <BuildHead buildId={b.buildId} />
+                <Cell label="Kind">
+                  <span className={`badge ${KIND_TONE[b.kind]}`}>{b.kind}</span>
+                </Cell>
+                <Cell label="Waiting since">
+                  {b.since ? (
+                    <time dateTime={b.since} title={formatDateTime(b.since)}>
+                      {formatAge(b.since, now)}
+                    </time>
+                  ) : (
+                    '—'
+                  )}
+                </Cell>
+                <Cell label="Why">
+                  <Why build={b} now={now} />
+                </Cell>
+                <Cell label="Job">{b.jobId ?? '—'}</Cell>
+                <Cell label="Pipeline">{b.kind === 'pending' ? b.pipeline : (b.pipelineId ?? '—')}</Cell>
               </tr>
-            </thead>
-            <tbody>
-              {waiting.data.builds.map((b) => (
-                <tr key={`${b.kind}-${b.buildId}`}>
-                  <th scope="row" className="card-title">
-                    <a href={href.builds(b.buildId)}>{b.buildId}</a>
-                  </th>
-                  <td data-label="Kind">
-                    <span className={`badge ${KIND_TONE[b.kind]}`}>{b.kind}</span>
-                  </td>
-                  <td data-label="Waiting since">
-                    {b.since ? (
-                      <time dateTime={b.since} title={formatDateTime(b.since)}>
-                        {formatAge(b.since, now)}
-                      </time>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                  <td data-label="Why">
-                    <Why build={b} now={now} />
-                  </td>
-                  <td data-label="Job">{b.jobId ?? '—'}</td>
-                  <td data-label="Pipeline">{b.kind === 'pending' ? b.pipeline : (b.pipelineId ?? '—')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {waiting.data.total > waiting.data.builds.length ? (
-            <p className="table-note">
-              The oldest {waiting.data.builds.length} of {waiting.data.total} waiting builds.
-            </p>
-          ) : null}
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
     </>
   );
 }

@@ -1,15 +1,8 @@
-import { useState, type ChangeEvent, type ReactNode } from 'react';
+import { useState, type ChangeEvent } from 'react';
 import type { BuildCluster } from '@buildcluster/protocol';
-import {
-  SIGN_ALGORITHMS,
-  valuesFromKeygenJson,
-  type ClusterFormValues,
-  type FieldErrors,
-  type FormField,
-  inputId,
-} from '../lib/cluster-form';
+import { SIGN_ALGORITHMS, valuesFromKeygenJson, type ClusterFormValues, type FieldErrors, inputId } from '../lib/cluster-form';
 import { formatDateTime } from '../lib/format';
-import { describedBy, Field } from './Field';
+import type { FormControls } from './cluster-form-controls';
 import { PemInput } from './PemInput';
 
 interface Props {
@@ -18,20 +11,15 @@ interface Props {
   values: ClusterFormValues;
   errors: FieldErrors;
   update: <K extends keyof ClusterFormValues>(key: K, value: ClusterFormValues[K]) => void;
-  /** The form's text input for a field. */
-  text: (
-    field: FormField,
-    key: keyof ClusterFormValues,
-    label: string,
-    extra?: Record<string, unknown>,
-    hint?: string,
-  ) => ReactNode;
+  /** The form's inputs (text, select, checkbox) for a field. */
+  controls: FormControls;
   /** Fields read from a `buildcluster-worker keygen` sign-option JSON file. */
   onKeygen: (found: Partial<ClusterFormValues>) => void;
 }
 
 /** The cluster form's key and sign option: what its workers' tokens are checked against. */
-export function WorkerAuthFields({ mode, original, values, errors, update, text, onKeygen }: Props) {
+export function WorkerAuthFields({ mode, original, values, errors, update, controls, onKeygen }: Props) {
+  const { text, select } = controls;
   const [importNote, setImportNote] = useState<string | null>(null);
 
   async function importKeygen(event: ChangeEvent<HTMLInputElement>) {
@@ -91,24 +79,13 @@ export function WorkerAuthFields({ mode, original, values, errors, update, text,
         </p>
       ) : null}
       <div className="grid">
-        <Field
-          id={inputId('signOption.algorithm')}
-          label="Algorithm *"
-          error={errors['signOption.algorithm']}
-          hint="Must fit the key: ES* for EC keys, RS*/PS* for RSA"
-        >
-          <select
-            {...describedBy(inputId('signOption.algorithm'), errors['signOption.algorithm'], 'Must fit the key')}
-            value={values.algorithm}
-            onChange={(e) => update('algorithm', e.target.value as ClusterFormValues['algorithm'])}
-          >
-            {SIGN_ALGORITHMS.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </Field>
+        {select(
+          'signOption.algorithm',
+          'algorithm',
+          'Algorithm *',
+          SIGN_ALGORITHMS,
+          'Must fit the key: ES* for EC keys, RS*/PS* for RSA',
+        )}
         {text('signOption.issuer', 'issuer', 'Issuer (iss) *', { autoComplete: 'off', spellCheck: false })}
         {text('signOption.subject', 'subject', 'Subject (sub) *', { autoComplete: 'off', spellCheck: false })}
         {text('signOption.audience', 'audience', 'Audience (aud) *', { autoComplete: 'off', spellCheck: false })}

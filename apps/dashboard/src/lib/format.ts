@@ -46,6 +46,11 @@ export function formatDateTime(iso: string | null | undefined): string {
   return Number.isNaN(value) ? iso : dateTimeFormat.format(value);
 }
 
+/** "12, 13, 14…": the first `most` ids, and an ellipsis when there are more. */
+export function formatIdList(ids: readonly number[], most = 20): string {
+  return `${ids.slice(0, most).join(', ')}${ids.length > most ? '…' : ''}`;
+}
+
 const numberFormat = new Intl.NumberFormat();
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : numberFormat.format(n);

@@ -9,11 +9,12 @@ import { href, navigate } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { BuildStateBadge } from '../components/Badges';
 import { describedBy } from '../components/Field';
-import { Empty, ErrorNotice, Loading } from '../components/States';
+import { ErrorNotice, Loading } from '../components/States';
 import { BlockingLinks, WaitingBuilds } from '../components/WaitingBuilds';
-import { BuildList, BuildSearch } from '../components/BuildSearch';
+import { BuildSearch } from '../components/BuildSearch';
+import { FoundBuilds } from '../components/BuildList';
 import { CancelQueued } from '../components/CancelQueued';
-import { buildSearchQuery, consoleKeys } from '../api/console';
+import { consoleKeys } from '../api/console';
 import { useCanWrite } from '../lib/role';
 
 export function BuildsPage({ buildId }: { buildId: number | null }) {
@@ -185,15 +186,19 @@ const RECENT = `limit=${ACTIVITY_ROWS}`;
 function Activity() {
   const client = useQueryClient();
   const events = useStore(recentBuildEvents);
-  const recent = useQuery(buildSearchQuery(RECENT));
   const latest = events[0]?.at;
   useEffect(() => {
     if (!latest) return;
     const timer = setTimeout(() => void client.invalidateQueries({ queryKey: consoleKeys.search(RECENT) }), 400);
     return () => clearTimeout(timer);
   }, [client, latest]);
-  if (recent.isPending) return <Loading what="recent builds" />;
-  if (recent.error) return <ErrorNotice error={recent.error} title="Could not load the recent builds" />;
-  if (recent.data.builds.length === 0) return <Empty>No build was sent to the broker yet.</Empty>;
-  return <BuildList builds={recent.data.builds} caption="The latest builds, newest first" />;
+  return (
+    <FoundBuilds
+      search={RECENT}
+      what="recent builds"
+      failure="Could not load the recent builds"
+      empty="No build was sent to the broker yet."
+      caption="The latest builds, newest first"
+    />
+  );
 }

@@ -5,17 +5,17 @@ import { queueKeys, queueQuery, queuesQuery } from '../api/queues';
 import { useFallbackInterval } from '../api/live';
 import { ApiError } from '../api/client';
 import { href } from '../lib/router';
-import { ActiveBadge } from '../components/Badges';
+import { ActiveBadge, PausedBadge, Spaced } from '../components/Badges';
 import { ClusterActions } from '../components/ClusterActions';
 import { ClusterInfo } from '../components/ClusterInfo';
+import { Crumbs } from '../components/Crumbs';
 import { DeadLetters } from '../components/DeadLetters';
 import { QueueFigures } from '../components/QueueFigures';
 import { LeasesTable, NextQueuedTable } from '../components/QueueTables';
-import { ErrorNotice, Loading } from '../components/States';
+import { ErrorNotice, Loading, QueryState } from '../components/States';
 import { PauseStatus } from '../components/PauseControl';
 import { WaitTimesPanel } from '../components/WaitTimes';
 import { WorkersTable } from '../components/WorkersTable';
-import { PausedBadge } from '../components/Badges';
 
 // recharts is most of the bundle: load it only when a chart is on screen.
 const QueueChart = lazy(() => import('../components/QueueChart').then((m) => ({ default: m.QueueChart })));
@@ -41,9 +41,7 @@ export function ClusterDetailPage({ name }: { name: string }) {
     const gone = cluster.error instanceof ApiError && cluster.error.status === 404;
     return (
       <>
-        <nav className="crumbs" aria-label="Breadcrumb">
-          <a href={href.clusters()}>Clusters</a> / <span aria-current="page">{name}</span>
-        </nav>
+        <Crumbs trail={[['Clusters', href.clusters()]]} current={name} />
         {gone ? (
           <div className="callout">
             No cluster named <strong>{name}</strong> is registered (it may just have been deleted).{' '}
@@ -58,19 +56,15 @@ export function ClusterDetailPage({ name }: { name: string }) {
   const c = cluster.data;
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <span aria-current="page">{name}</span>
-      </nav>
+      <Crumbs trail={[['Clusters', href.clusters()]]} current={name} />
       <div className="page__head">
         <div>
           <h1>
-            {c.name} <ActiveBadge active={c.isActive} />
-            {stats?.paused ? (
-              <>
-                {' '}
-                <PausedBadge note={stats.paused.note} />
-              </>
-            ) : null}
+            {c.name}{' '}
+            <Spaced>
+              <ActiveBadge active={c.isActive} />
+              {stats?.paused ? <PausedBadge note={stats.paused.note} /> : null}
+            </Spaced>
           </h1>
           {c.description ? <p className="muted page__sub">{c.description}</p> : null}
         </div>
@@ -97,23 +91,15 @@ export function ClusterDetailPage({ name }: { name: string }) {
       <div className="two-col">
         <section aria-labelledby="sec-leases" className="section">
           <h2 id="sec-leases">In-flight leases</h2>
-          {detail.isPending ? (
-            <Loading what="leases" />
-          ) : detail.error ? (
-            <ErrorNotice error={detail.error} />
-          ) : (
-            <LeasesTable leases={detail.data.leases} />
-          )}
+          <QueryState query={detail} what="leases">
+            {(queue) => <LeasesTable leases={queue.leases} />}
+          </QueryState>
         </section>
         <section aria-labelledby="sec-next" className="section">
           <h2 id="sec-next">Next queued builds</h2>
-          {detail.isPending ? (
-            <Loading what="the queue" />
-          ) : detail.error ? (
-            <ErrorNotice error={detail.error} />
-          ) : (
-            <NextQueuedTable next={detail.data.next} depth={detail.data.depth} />
-          )}
+          <QueryState query={detail} what="the queue">
+            {(queue) => <NextQueuedTable next={queue.next} depth={queue.depth} />}
+          </QueryState>
         </section>
       </div>
 

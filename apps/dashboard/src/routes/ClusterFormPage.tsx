@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { clusterQuery, createCluster, storeCluster, updateCluster } from '../api/clusters';
 import { ClusterForm } from '../components/ClusterForm';
-import { ErrorNotice, Loading } from '../components/States';
+import { Crumbs } from '../components/Crumbs';
+import { QueryState } from '../components/States';
 import {
   emptyForm,
   formFromCluster,
@@ -45,9 +46,7 @@ function RegisterCluster() {
     : emptyForm();
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <span aria-current="page">Register</span>
-      </nav>
+      <Crumbs trail={[['Clusters', href.clusters()]]} current="Register" />
       <h1>Register a build cluster</h1>
       {imported ? (
         <p className="callout" role="status">
@@ -75,36 +74,38 @@ function EditCluster({ name }: { name: string }) {
   const cluster = useQuery(clusterQuery(name));
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <a href={href.cluster(name)}>{name}</a> / <span aria-current="page">Edit</span>
-      </nav>
+      <Crumbs
+        trail={[
+          ['Clusters', href.clusters()],
+          [name, href.cluster(name)],
+        ]}
+        current="Edit"
+      />
       <h1>Edit {name}</h1>
-      {cluster.isPending ? (
-        <Loading what="the cluster" />
-      ) : cluster.error ? (
-        <ErrorNotice error={cluster.error} title={`Could not load ${name}`} />
-      ) : (
-        <ClusterForm
-          // A cluster changed elsewhere (socket update) starts a fresh form only if the user reloads the page.
-          key={cluster.data.name}
-          mode="edit"
-          original={cluster.data}
-          initial={formFromCluster(cluster.data)}
-          onCancel={() => navigate(href.cluster(name))}
-          onSubmit={async (values) => {
-            const body = toUpdateBody(values, cluster.data);
-            if (Object.keys(body).length === 0) {
-              notify('Nothing changed.', 'info');
+      <QueryState query={cluster} what="the cluster" failure={`Could not load ${name}`}>
+        {(original) => (
+          <ClusterForm
+            // A cluster changed elsewhere (socket update) starts a fresh form only if the user reloads the page.
+            key={original.name}
+            mode="edit"
+            original={original}
+            initial={formFromCluster(original)}
+            onCancel={() => navigate(href.cluster(name))}
+            onSubmit={async (values) => {
+              const body = toUpdateBody(values, original);
+              if (Object.keys(body).length === 0) {
+                notify('Nothing changed.', 'info');
+                navigate(href.cluster(name));
+                return;
+              }
+              const updated = await updateCluster(name, body);
+              storeCluster(client, updated);
+              notify(body.publicKey ? `Saved ${name}; the key was rotated.` : `Saved ${name}.`);
               navigate(href.cluster(name));
-              return;
-            }
-            const updated = await updateCluster(name, body);
-            storeCluster(client, updated);
-            notify(body.publicKey ? `Saved ${name}; the key was rotated.` : `Saved ${name}.`);
-            navigate(href.cluster(name));
-          }}
-        />
-      )}
+            }}
+          />
+        )}
+      </QueryState>
     </>
   );
 }

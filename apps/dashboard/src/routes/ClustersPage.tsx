@@ -8,7 +8,7 @@ import { pendingCount } from '../api/build-events';
 import { useStore } from '../lib/store';
 import { href } from '../lib/router';
 import { isStranded } from '../lib/backlog';
-import { ErrorNotice, Loading } from '../components/States';
+import { ErrorNotice, QueryState } from '../components/States';
 import { ClusterFilters, applyFilters, NO_FILTERS, type Filters } from '../components/ClusterFilters';
 import { ClusterTable } from '../components/ClusterTable';
 import { formatCount } from '../lib/format';
@@ -86,13 +86,9 @@ export function ClustersPage() {
       ) : null}
       {queues.error ? <ErrorNotice error={queues.error} title="Queue figures unavailable" /> : null}
       <ClusterFilters clusters={all} filters={filters} onChange={setFilters} shown={shown.length} />
-      {clusters.isPending ? (
-        <Loading what="clusters" />
-      ) : clusters.error ? (
-        <ErrorNotice error={clusters.error} title="Could not load the clusters" />
-      ) : (
-        <ClusterTable clusters={shown} stats={statsByCluster} total={all.length} />
-      )}
+      <QueryState query={clusters} what="clusters" failure="Could not load the clusters">
+        {() => <ClusterTable clusters={shown} stats={statsByCluster} total={all.length} />}
+      </QueryState>
       <AwaitingClusters />
       <section className="section" aria-labelledby="sec-wait-all">
         <h2 id="sec-wait-all">Wait times, every cluster</h2>

@@ -6,6 +6,11 @@ import { errorText } from '../lib/api-errors';
 import { notify } from '../lib/notices';
 import { href } from '../lib/router';
 import { useCanWrite } from '../lib/role';
+import { toggled } from '../lib/toggled';
+import { Crumbs } from '../components/Crumbs';
+import { DataTable } from '../components/DataTable';
+import { Field } from '../components/Field';
+import { ErrorNotice } from '../components/States';
 
 const STATUS_TEXT = {
   missing: 'not in the broker',
@@ -61,18 +66,10 @@ export function ImportPage() {
     if (!token.trim()) return setError("Paste a Screwdriver admin's API token");
     list.mutate();
   };
-  const toggle = (name: string) =>
-    setChosen((old) => {
-      const next = new Set(old);
-      if (next.has(name)) next.delete(name);
-      else next.add(name);
-      return next;
-    });
+  const toggle = (name: string) => setChosen((old) => toggled(old, name));
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={href.clusters()}>Clusters</a> / <span aria-current="page">Import</span>
-      </nav>
+      <Crumbs trail={[['Clusters', href.clusters()]]} current="Import" />
       <h1>Import build clusters from Screwdriver</h1>
       <p className="muted">
         Lists the clusters of the Screwdriver API (<code>GET /v4/buildclusters</code>) beside the broker&apos;s. Missing ones are
@@ -80,103 +77,89 @@ export function ImportPage() {
         key to finish.
       </p>
       <form className="search-form" onSubmit={submit} aria-label="Screwdriver API" noValidate>
-        <div className="field field--grow">
-          <label htmlFor="import-url">Screwdriver API URL</label>
+        <Field id="import-url" label="Screwdriver API URL" className="field--grow">
           <input
             id="import-url"
             value={apiUrl}
             onChange={(e) => setApiUrl(e.target.value)}
             placeholder="https://api.cd.example.com"
           />
-        </div>
-        <div className="field field--grow">
-          <label htmlFor="import-token">Admin API token</label>
+        </Field>
+        <Field id="import-token" label="Admin API token" className="field--grow">
           <input id="import-token" type="password" value={token} onChange={(e) => setToken(e.target.value)} autoComplete="off" />
-        </div>
+        </Field>
         <button type="submit" className="button button--primary" disabled={list.isPending}>
           {list.isPending ? 'Reading…' : 'List clusters'}
         </button>
       </form>
-      {error ? (
-        <div className="callout callout--danger" role="alert">
-          {error}
-        </div>
-      ) : null}
+      {error ? <ErrorNotice error={error} /> : null}
       {preview ? (
         <section className="section" aria-labelledby="sec-import-list">
           <h2 id="sec-import-list">{preview.clusters.length} clusters in Screwdriver</h2>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Clusters of the Screwdriver API">
-            <table className="table">
-              <caption className="sr-only">Clusters of the Screwdriver API and their state in the broker</caption>
-              <thead>
-                <tr>
-                  <th scope="col">
-                    <span className="sr-only">Import</span>
-                  </th>
-                  <th scope="col">Name</th>
-                  <th scope="col">In the broker</th>
-                  <th scope="col">SCM</th>
-                  <th scope="col">Managed by Screwdriver</th>
-                  <th scope="col" className="num">
-                    Weight
-                  </th>
-                  <th scope="col">Group / maintainer</th>
-                </tr>
-              </thead>
-              <tbody>
-                {preview.clusters.map((c) => (
-                  <tr key={c.source.name} className={c.status === 'same' ? 'row--muted' : undefined}>
-                    <td className="select-cell">
-                      {c.status === 'missing' ? (
-                        <input
-                          type="checkbox"
-                          checked={chosen.has(c.source.name)}
-                          onChange={() => toggle(c.source.name)}
-                          aria-label={`Import ${c.source.name}`}
-                        />
-                      ) : null}
-                    </td>
-                    <th scope="row">
-                      {c.status === 'missing' || c.status === 'awaiting-key' ? (
-                        c.source.name
-                      ) : (
-                        <a href={href.cluster(c.source.name)}>{c.source.name}</a>
-                      )}
-                    </th>
-                    <td>
-                      <span
-                        className={`badge ${c.status === 'differs' ? 'badge--warn' : c.status === 'same' ? 'badge--ok' : 'badge--info'}`}
-                      >
-                        {STATUS_TEXT[c.status]}
-                      </span>
-                      {c.differences.map((d) => (
-                        <span key={d} className="cell-sub">
-                          {d}
-                        </span>
-                      ))}
-                    </td>
-                    <td>
-                      {c.source.scmOrganizations.length ? (
-                        c.source.scmOrganizations.join(', ')
-                      ) : (
-                        <span className="muted">any organization</span>
-                      )}
-                      <span className="cell-sub mono">{c.source.scmContext}</span>
-                    </td>
-                    <td>
-                      {c.source.managedByScrewdriver ? 'yes' : 'no'}
-                      {c.source.isActive ? '' : <span className="cell-sub">inactive</span>}
-                    </td>
-                    <td className="num">{c.source.weightage}</td>
-                    <td>
-                      {c.source.group ?? '—'}
-                      {c.source.maintainer ? <span className="cell-sub">{c.source.maintainer}</span> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            caption="Clusters of the Screwdriver API and their state in the broker"
+            region="Clusters of the Screwdriver API"
+            columns={[
+              { label: 'Import', hidden: true },
+              'Name',
+              'In the broker',
+              'SCM',
+              'Managed by Screwdriver',
+              { label: 'Weight', num: true },
+              'Group / maintainer',
+            ]}
+          >
+            {preview.clusters.map((c) => (
+              <tr key={c.source.name} className={c.status === 'same' ? 'row--muted' : undefined}>
+                <td className="select-cell">
+                  {c.status === 'missing' ? (
+                    <input
+                      type="checkbox"
+                      checked={chosen.has(c.source.name)}
+                      onChange={() => toggle(c.source.name)}
+                      aria-label={`Import ${c.source.name}`}
+                    />
+                  ) : null}
+                </td>
+                <th scope="row">
+                  {c.status === 'missing' || c.status === 'awaiting-key' ? (
+                    c.source.name
+                  ) : (
+                    <a href={href.cluster(c.source.name)}>{c.source.name}</a>
+                  )}
+                </th>
+                <td>
+                  <span
+                    className={`badge ${c.status === 'differs' ? 'badge--warn' : c.status === 'same' ? 'badge--ok' : 'badge--info'}`}
+                  >
+                    {STATUS_TEXT[c.status]}
+                  </span>
+                  {c.differences.map((d) => (
+                    <span key={d} className="cell-sub">
+                      {d}
+                    </span>
+                  ))}
+                </td>
+                <td>
+                  {c.source.scmOrganizations.length ? (
+                    c.source.scmOrganizations.join(', ')
+                  ) : (
+                    <span className="muted">any organization</span>
+                  )}
+                  <span className="cell-sub mono">{c.source.scmContext}</span>
+                </td>
+                <td>
+                  {c.source.managedByScrewdriver ? 'yes' : 'no'}
+                  {c.source.isActive ? '' : <span className="cell-sub">inactive</span>}
+                </td>
+                <td className="num">{c.source.weightage}</td>
+                <td>
+                  {c.source.group ?? '—'}
+                  {c.source.maintainer ? <span className="cell-sub">{c.source.maintainer}</span> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <div className="form-actions">
             <button
               type="button"
