@@ -7,13 +7,13 @@ import {
   claimSpec,
   ENTRY,
   rependSpec,
-  runScript,
   type CancelOutcome,
   type Claim,
   type DirectoryState,
   type Journal,
 } from './directory-scripts.js';
 import { DIRECTORY } from '../storage/keys.js';
+import { runScript } from '../storage/scripts.js';
 
 export type { CancelOutcome, Claim, DirectoryState, Journal } from './directory-scripts.js';
 export type { Journaled, PendingEntry } from './directory-buckets.js';

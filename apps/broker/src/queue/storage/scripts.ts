@@ -35,3 +35,21 @@ export type Scripts = Record<ScriptName, ScriptCall>;
 export function scriptsFor(redis: RedisClient): Scripts {
   return scriptDir<ScriptName>(redis, LUA_DIR, PREFIX, ['stats', 'status', 'detail']);
 }
+
+/**
+ * A script as a typed call: the keys and arguments it takes for an input, and what its reply reads
+ * as. Every queue and directory script is called through one (runScript), so the order of KEYS and
+ * ARGV stays beside the file's header and a caller never reads a raw reply. Each script has a fixed
+ * key count: ioredis' auto-pipelining on a cluster routes a call by its first argument, a key.
+ */
+export interface ScriptSpec<In, Out> {
+  script: ScriptName;
+  keys(input: In): readonly string[];
+  args(input: In): readonly ScriptArg[];
+  decode(reply: unknown): Out;
+}
+
+/** Runs a script by its descriptor (keys and arguments go as two arrays, which ioredis flattens). */
+export async function runScript<In, Out>(scripts: Scripts, spec: ScriptSpec<In, Out>, input: In): Promise<Out> {
+  return spec.decode(await scripts[spec.script](spec.keys(input), spec.args(input)));
+}
