@@ -1,5 +1,5 @@
 import { bucketOf, DIRECTORY, LEGACY_DIRECTORY, type BucketKeys } from '../storage/keys.js';
-import { num, str } from '../storage/replies.js';
+import { list, num, str } from '../storage/replies.js';
 import type { ScriptSpec } from '../storage/scripts.js';
 
 /**
@@ -25,7 +25,6 @@ export type CancelOutcome =
 /** The journals a build waits in between two steps; each in the build's bucket. */
 export type Journal = 'claims' | 'assigning';
 
-const list = (reply: unknown): unknown[] => (Array.isArray(reply) ? (reply as unknown[]) : []);
 const state = (v: unknown): DirectoryState => {
   const s = str(v);
   return s === 'pending' || s === 'cancelled' ? s : '';
