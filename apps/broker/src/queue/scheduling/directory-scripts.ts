@@ -105,3 +105,19 @@ export const upgradeSpec: ScriptSpec<{ buildId: number }, boolean> = {
   args: ({ buildId }) => [buildId],
   decode: (reply) => reply === 1,
 };
+
+/** Extends the drain lock while it holds our token; false when it lapsed (another replica may hold it). */
+export const renewSpec: ScriptSpec<{ token: string; ttlMs: number }, boolean> = {
+  script: 'renew',
+  keys: () => [DIRECTORY.drainLock],
+  args: ({ token, ttlMs }) => [token, ttlMs],
+  decode: (reply) => reply === 1,
+};
+
+/** Deletes the drain lock only while it holds our token. */
+export const unlockSpec: ScriptSpec<{ token: string }, void> = {
+  script: 'unlock',
+  keys: () => [DIRECTORY.drainLock],
+  args: ({ token }) => [token],
+  decode: () => undefined,
+};

@@ -7,6 +7,8 @@ import {
   claimSpec,
   ENTRY,
   rependSpec,
+  renewSpec,
+  unlockSpec,
   type CancelOutcome,
   type Claim,
   type DirectoryState,
@@ -122,24 +124,12 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /** Extends our lock; false when it lapsed (another replica may hold it now). */
   async renew(token: string, ttlMs: number): Promise<boolean> {
-    const r = await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-      1,
-      DIRECTORY.drainLock,
-      token,
-      ttlMs,
-    );
-    return r === 1;
+    return runScript(this.scripts, renewSpec, { token, ttlMs });
   }
 
   /** Deletes only our own lock (it may have lapsed and been taken by another replica). */
   async unlock(token: string): Promise<void> {
-    await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-      1,
-      DIRECTORY.drainLock,
-      token,
-    );
+    await runScript(this.scripts, unlockSpec, { token });
   }
 
   private async nextArrival(): Promise<number> {

@@ -27,13 +27,23 @@ export type ScriptName =
   | 'retire'
   | 'lift'
   | 'repend'
-  | 'upgrade';
+  | 'upgrade'
+  | 'mark'
+  | 'renew'
+  | 'unlock';
 
 export type Scripts = Record<ScriptName, ScriptCall>;
 
-/** The queue scripts bound to a client (defined on it the first time). */
+/**
+ * The queue scripts bound to a client (defined on it the first time). With REDIS_WAIT_REPLICAS, all
+ * but these WAIT for the replicas: the reads, and the writes whose loss in a failover costs nothing
+ * that is not redone (the assigning mark, the drain lock; their plain commands, unmark and lock, do
+ * not wait either).
+ */
+const UNWAITED: readonly ScriptName[] = ['stats', 'status', 'detail', 'mark', 'renew', 'unlock'];
+
 export function scriptsFor(redis: RedisClient): Scripts {
-  return scriptDir<ScriptName>(redis, LUA_DIR, PREFIX, ['stats', 'status', 'detail']);
+  return scriptDir<ScriptName>(redis, LUA_DIR, PREFIX, UNWAITED);
 }
 
 /**

@@ -104,6 +104,14 @@ export const enqueueSpec: ScriptSpec<
   },
 };
 
+/** The assigning mark (meta 'asg') until `ms` from now, Redis clock. */
+export const markSpec: ScriptSpec<{ k: QueueKeys; ms: number }, void> = {
+  script: 'mark',
+  keys: ({ k }) => [k.meta],
+  args: ({ ms }) => [ms],
+  decode: () => undefined,
+};
+
 export const pollSpec: ScriptSpec<
   {
     k: QueueKeys;

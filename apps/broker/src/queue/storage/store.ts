@@ -6,6 +6,7 @@ import {
   ackSpec,
   enqueueSpec,
   extendSpec,
+  markSpec,
   nackSpec,
   pollSpec,
   reapSpec,
@@ -89,12 +90,7 @@ export class QueueStore extends QueueRetireMark {
 
   /** Marks the queue as being assigned pending builds for `ms` (Redis clock): new posts queue behind. */
   async mark(queue: string, ms: number): Promise<void> {
-    await this.options.redis.eval(
-      "local t = redis.call('TIME') return redis.call('HSET', KEYS[1], 'asg', t[1] * 1000 + math.floor(t[2] / 1000) + ARGV[1])",
-      1,
-      this.keys(queue).meta,
-      ms,
-    );
+    await runScript(this.scripts, markSpec, { k: this.keys(queue), ms });
   }
 
   /** The drain is over: new posts for the queue go straight in again. */
