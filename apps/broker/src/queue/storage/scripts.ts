@@ -36,9 +36,8 @@ export type Scripts = Record<ScriptName, ScriptCall>;
 
 /**
  * The queue scripts bound to a client (defined on it the first time). With REDIS_WAIT_REPLICAS, all
- * but these WAIT for the replicas: the reads, and the writes whose loss in a failover costs nothing
- * that is not redone (the assigning mark, the drain lock; their plain commands, unmark and lock, do
- * not wait either).
+ * but these WAIT for the replicas: the reads, and the drain lock's and the assigning mark's scripts,
+ * waited for no more than the plain commands beside them (BuildDirectory.lock, QueueStore.unmark).
  */
 const UNWAITED: readonly ScriptName[] = ['stats', 'status', 'detail', 'mark', 'renew', 'unlock'];
 
