@@ -99,7 +99,6 @@ export default fp(
       worker,
       admin,
       events,
-      pending,
       pauses,
       records: store.records,
       snapshot: () => admin.snapshot(),

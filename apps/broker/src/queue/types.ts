@@ -2,7 +2,6 @@ import type { QueueStats } from '@buildcluster/protocol';
 import type { QueueAdmin } from './admin/admin.js';
 import type { BuildEvents } from './events.js';
 import type { Pauses } from './admin/pauses.js';
-import type { PendingDrainer } from './scheduling/pending.js';
 import type { BuildRecords } from './storage/build-record.js';
 import type { PollOutcome } from './storage/replies.js';
 import type { Scheduler } from './scheduling/scheduler.js';
@@ -18,8 +17,6 @@ export interface QueueModule {
   admin: QueueAdmin;
   /** Build state changes made by this replica (`onChange`), and the live view's feed. */
   events: BuildEvents;
-  /** Pending builds; `request()` assigns what can be. */
-  pending: PendingDrainer;
   /** Paused dispatch per queue. */
   pauses: Pauses;
   /** Reads of the builds' records in their queues (run times, lease holders), typed. */

@@ -48,14 +48,14 @@ const defined = new WeakMap<RedisClient, Map<string, Record<string, ScriptCall>>
 
 /**
  * The scripts of `dir` bound to a client (defined on it the first time), by file name without the key
- * count. With REDIS_WAIT_REPLICAS set on the client, each one but those in `readOnly` also WAITs for
- * the replicas; otherwise a call is the one EVALSHA.
+ * count. With REDIS_WAIT_REPLICAS set on the client, each one but those in `unwaited` (reads, and
+ * writes that need no replica's confirmation) also WAITs for the replicas; otherwise a call is the one EVALSHA.
  */
 export function scriptDir<Name extends string>(
   redis: RedisClient,
   dir: URL,
   prefix: string,
-  readOnly: readonly NoInfer<Name>[] = [],
+  unwaited: readonly NoInfer<Name>[] = [],
 ): Record<Name, ScriptCall> {
   let perClient = defined.get(redis);
   if (!perClient) defined.set(redis, (perClient = new Map<string, Record<string, ScriptCall>>()));
@@ -71,7 +71,7 @@ export function scriptDir<Name extends string>(
     });
     const call = commands[command];
     if (!call) throw new Error(`script ${source.name} did not load`);
-    const replicas = (readOnly as readonly string[]).includes(source.name) ? 0 : replicaWait(redis);
+    const replicas = (unwaited as readonly string[]).includes(source.name) ? 0 : replicaWait(redis);
     table[source.name] = replicas > 0 ? waitingScript(redis, command, replicas) : call.bind(redis);
   }
   perClient.set(dir.href, table);

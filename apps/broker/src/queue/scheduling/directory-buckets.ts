@@ -1,7 +1,7 @@
 import type { RedisClient } from '../../redis/client.js';
 import { allBuckets, bucketOf, DIRECTORY, type BucketKeys } from '../storage/keys.js';
-import { scriptsFor, type Scripts } from '../storage/scripts.js';
-import { ENTRY, runScript, settleSpec, type Journal } from './directory-scripts.js';
+import { runScript, scriptsFor, type Scripts } from '../storage/scripts.js';
+import { ENTRY, settleSpec, type Journal } from './directory-scripts.js';
 
 export interface PendingEntry {
   buildId: number;

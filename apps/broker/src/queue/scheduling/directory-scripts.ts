@@ -1,24 +1,12 @@
 import { bucketOf, DIRECTORY, LEGACY_DIRECTORY, type BucketKeys } from '../storage/keys.js';
-import { num, str } from '../storage/replies.js';
-import type { ScriptArg, ScriptName, Scripts } from '../storage/scripts.js';
+import { list, num, str } from '../storage/replies.js';
+import type { ScriptSpec } from '../storage/scripts.js';
 
 /**
- * The build directory's scripts as typed descriptors: which keys and arguments each takes (in
- * one bucket, so one slot) and how its reply reads. Each has a fixed key count: ioredis'
- * auto-pipelining on a cluster routes a script call by its first argument, which must be a key. The hash field names of an
- * entry stay here (ENTRY) and in the directory's reads (directory.ts, directory-buckets.ts); callers get typed values.
+ * The build directory's scripts as descriptors (storage/scripts.ts): which keys and arguments each
+ * takes (in one bucket, so one slot) and how its reply reads. The hash field names of an entry stay
+ * here (ENTRY) and in the directory's reads (directory.ts, directory-buckets.ts); callers get typed values.
  */
-export interface ScriptSpec<In, Out> {
-  script: ScriptName;
-  keys(input: In): string[];
-  args(input: In): ScriptArg[];
-  decode(reply: unknown): Out;
-}
-
-export async function runScript<In, Out>(scripts: Scripts, spec: ScriptSpec<In, Out>, input: In): Promise<Out> {
-  return spec.decode(await scripts[spec.script](...spec.keys(input), ...spec.args(input)));
-}
-
 export type DirectoryState = '' | 'pending' | 'cancelled';
 
 /** The fields of a build's directory entry `dir:{T}:b:<id>`, as the scripts write them. */
@@ -37,7 +25,6 @@ export type CancelOutcome =
 /** The journals a build waits in between two steps; each in the build's bucket. */
 export type Journal = 'claims' | 'assigning';
 
-const list = (reply: unknown): unknown[] => (Array.isArray(reply) ? (reply as unknown[]) : []);
 const state = (v: unknown): DirectoryState => {
   const s = str(v);
   return s === 'pending' || s === 'cancelled' ? s : '';
@@ -117,4 +104,20 @@ export const upgradeSpec: ScriptSpec<{ buildId: number }, boolean> = {
   },
   args: ({ buildId }) => [buildId],
   decode: (reply) => reply === 1,
+};
+
+/** Extends the drain lock while it holds our token; false when it lapsed (another replica may hold it). */
+export const renewSpec: ScriptSpec<{ token: string; ttlMs: number }, boolean> = {
+  script: 'renew',
+  keys: () => [DIRECTORY.drainLock],
+  args: ({ token, ttlMs }) => [token, ttlMs],
+  decode: (reply) => reply === 1,
+};
+
+/** Deletes the drain lock only while it holds our token. */
+export const unlockSpec: ScriptSpec<{ token: string }, void> = {
+  script: 'unlock',
+  keys: () => [DIRECTORY.drainLock],
+  args: ({ token }) => [token],
+  decode: () => undefined,
 };

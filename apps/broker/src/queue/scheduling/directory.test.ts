@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushPrefix, TEST_REDIS_URL } from '@buildcluster/testkit/redis';
 import { startMessage } from '@buildcluster/testkit/queue';
 import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
-import { assignSpec, cancelPendingSpec, claimSpec, rependSpec, settleSpec, type ScriptSpec } from './directory-scripts.js';
+import { assignSpec, cancelPendingSpec, claimSpec, rependSpec, settleSpec } from './directory-scripts.js';
+import type { ScriptSpec } from '../storage/scripts.js';
 import { allBuckets, bucketOf, DIRECTORY, DIRECTORY_BUCKETS, LEGACY_DIRECTORY } from '../storage/keys.js';
 import { upgradeDirectory } from './upgrade.js';
 

@@ -7,13 +7,15 @@ import {
   claimSpec,
   ENTRY,
   rependSpec,
-  runScript,
+  renewSpec,
+  unlockSpec,
   type CancelOutcome,
   type Claim,
   type DirectoryState,
   type Journal,
 } from './directory-scripts.js';
 import { DIRECTORY } from '../storage/keys.js';
+import { runScript } from '../storage/scripts.js';
 
 export type { CancelOutcome, Claim, DirectoryState, Journal } from './directory-scripts.js';
 export type { Journaled, PendingEntry } from './directory-buckets.js';
@@ -122,24 +124,12 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /** Extends our lock; false when it lapsed (another replica may hold it now). */
   async renew(token: string, ttlMs: number): Promise<boolean> {
-    const r = await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-      1,
-      DIRECTORY.drainLock,
-      token,
-      ttlMs,
-    );
-    return r === 1;
+    return runScript(this.scripts, renewSpec, { token, ttlMs });
   }
 
   /** Deletes only our own lock (it may have lapsed and been taken by another replica). */
   async unlock(token: string): Promise<void> {
-    await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-      1,
-      DIRECTORY.drainLock,
-      token,
-    );
+    await runScript(this.scripts, unlockSpec, { token });
   }
 
   private async nextArrival(): Promise<number> {

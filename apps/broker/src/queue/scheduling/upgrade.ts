@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { isCluster, type RedisClient } from '../../redis/client.js';
-import { runScript, upgradeSpec } from './directory-scripts.js';
+import { upgradeSpec } from './directory-scripts.js';
 import { DIRECTORY, LEGACY_DIRECTORY } from '../storage/keys.js';
-import { scriptsFor } from '../storage/scripts.js';
+import { runScript, scriptsFor } from '../storage/scripts.js';
 
 /**
  * Moves the build directory of the previous version (every build under the one tag `{d}`) into

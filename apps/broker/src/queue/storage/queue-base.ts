@@ -30,10 +30,6 @@ export abstract class QueueBase {
     this.records = new BuildRecords(options.redis, (queue) => this.keys(queue));
   }
 
-  get leaseMs(): number {
-    return this.options.leaseMs;
-  }
-
   keys(queue: string): QueueKeys {
     let keys = this.keyCache.get(queue);
     if (!keys) {

@@ -99,6 +99,8 @@ export const jobType = (t: string): JobType => (t === 'x' ? 'stop' : 'start');
 export const str = (v: unknown): string =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : '';
 export const num = (v: unknown): number => Number(v ?? 0);
+/** A reply (or a cell of one) that is a list; anything else reads as an empty one. */
+export const list = (reply: unknown): unknown[] => (Array.isArray(reply) ? (reply as unknown[]) : []);
 
 /**
  * A flat script reply read as rows of `width` cells, each made into one value by `make` (a last row

@@ -1,5 +1,6 @@
+import { liftSpec, retireSpec, type RetireOutcome } from './admin-scripts.js';
 import { QueueReads } from './queue-reads.js';
-import { num, str } from './replies.js';
+import { runScript } from './scripts.js';
 
 /** The field of a queue's meta hash that holds its retire mark (a delete's token while it runs, `deleted` after). */
 const MARK = 'gone';
@@ -10,17 +11,8 @@ export abstract class QueueRetireMark extends QueueReads {
    * First step of a cluster delete: marks the queue retired (no build can enter it any more) unless
    * it holds anything. `busy` gives the figures when it does; `deleting` when another delete runs.
    */
-  async retire(
-    queue: string,
-    token: string,
-  ): Promise<
-    { kind: 'retired' } | { kind: 'busy'; queued: number; leased: number; dead: number } | { kind: 'deleting'; mark: string }
-  > {
-    const k = this.keys(queue);
-    const r = (await this.scripts.retire(k.meta, k.leases, k.dead, token)) as unknown[];
-    if (r[0] === 1) return { kind: 'retired' };
-    if (r[0] === 2) return { kind: 'deleting', mark: str(r[1]) };
-    return { kind: 'busy', queued: num(r[1]), leased: num(r[2]), dead: num(r[3]) };
+  async retire(queue: string, token: string): Promise<RetireOutcome> {
+    return runScript(this.scripts, retireSpec, { k: this.keys(queue), token });
   }
 
   /** The retire mark of a queue ('deleted', a delete's token), or null. */
@@ -35,6 +27,6 @@ export abstract class QueueRetireMark extends QueueReads {
 
   /** The delete did not happen: takes back that attempt's mark. */
   async lift(queue: string, token: string): Promise<boolean> {
-    return (await this.scripts.lift(this.keys(queue).meta, token)) === 1;
+    return runScript(this.scripts, liftSpec, { k: this.keys(queue), token });
   }
 }
