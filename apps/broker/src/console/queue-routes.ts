@@ -1,6 +1,3 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
   ErrorBody,
@@ -21,16 +18,15 @@ import { Errors } from '../errors.js';
 import { INTERVAL_MS } from './wait-times.js';
 import { STALE_AFTER_MS } from './workers-seen.js';
 import { errors, security, username } from './route-common.js';
+import { apiGuards, routePlugin } from '../routes/route-kit.js';
 
 /**
  * The console's queue routes: who am I, wait times, workers, paused dispatch, bulk actions on dead
  * and queued builds. Reads for admin and viewer, changes for admin.
  */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const admin = app.requireApiScope('admin');
-    const reader = app.requireApiScope('admin', 'viewer');
+export default routePlugin(
+  async (app) => {
+    const { admin, reader } = apiGuards(app);
 
     app.get(
       '/v4/me',
