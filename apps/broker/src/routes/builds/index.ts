@@ -17,6 +17,16 @@ import {
 } from './waiting-sources.js';
 import { apiErrors, apiSecurity, routePlugin } from '../route-kit.js';
 
+/** The status fields of a build held before any queue (blocked or frozen): no cluster, queue or attempt yet. */
+const notQueued = (buildId: number, since: string, pendingReason: string) => ({
+  buildId,
+  cluster: null,
+  queue: null,
+  enqueuedAt: since,
+  attempts: 0,
+  pendingReason,
+});
+
 /**
  * Where builds are: the pending ones (no eligible cluster yet) with why; every waiting one
  * (pending, blocked, frozen) with why; one build's state, cluster, attempts, place in the queue,
@@ -81,29 +91,20 @@ export default routePlugin(
         // Held by Screwdriver's blockedBy rule: not in any queue yet.
         const waiting = await app.screwdriver.rules.waiting(buildId);
         if (waiting) {
+          const since = new Date(waiting.since).toISOString();
           return {
-            buildId,
+            ...notQueued(buildId, since, blockedReason(waiting.blocking)),
             state: 'blocked' as const,
-            cluster: null,
-            queue: null,
-            enqueuedAt: new Date(waiting.since).toISOString(),
-            attempts: 0,
-            pendingReason: blockedReason(waiting.blocking),
             blockedBy: waiting.blocking,
-            blockedSince: new Date(waiting.since).toISOString(),
+            blockedSince: since,
           };
         }
         // Held by its job's freeze window: started again through the API when the window ends.
         const frozen = await app.screwdriver.frozen.get(buildId);
         if (frozen) {
           return {
-            buildId,
+            ...notQueued(buildId, frozen.frozenAt, frozen.reason),
             state: 'frozen' as const,
-            cluster: null,
-            queue: null,
-            enqueuedAt: frozen.frozenAt,
-            attempts: 0,
-            pendingReason: frozen.reason,
             frozenUntil: frozen.frozenUntil,
           };
         }
