@@ -181,14 +181,14 @@ export default fp(
 
     app.addHook('onReady', async () => {
       for (const warning of warnings) app.log.warn(warning);
-      updates?.start();
+      updates?.run();
       positions?.start();
       timeouts.run();
       frozen.run();
     });
     app.addHook('preClose', async () => {
       clearInterval(journal);
-      await Promise.all([updates?.stop(), positions?.stop(), timeouts.close(), frozen.close()]);
+      await Promise.all([updates?.close(), positions?.stop(), timeouts.close(), frozen.close()]);
     });
   },
   { name: 'screwdriver', dependencies: ['config', 'redis', 'metrics', 'queue'] },
