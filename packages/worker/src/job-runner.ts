@@ -32,34 +32,20 @@ interface ActiveJob {
  * then acks or nacks the outcome (retrying while the broker cannot be reached).
  */
 export class JobRunner {
-  private readonly client: WorkerClient;
-  private readonly handler: JobHandler;
-  private readonly log: WorkerLog;
-  private readonly settleTimeoutMs: number;
-  private readonly startNote: (job: Job) => string;
-  private readonly observer: WorkerObserver;
-  private readonly onSlotFreed: () => void;
   private readonly keeper: LeaseKeeper;
   private readonly active = new Map<string, ActiveJob>();
 
-  constructor(options: JobRunnerOptions) {
-    this.client = options.client;
-    this.handler = options.handler;
-    this.log = options.log;
-    this.settleTimeoutMs = options.settleTimeoutMs;
-    this.startNote = options.startNote;
-    this.observer = options.observer;
-    this.onSlotFreed = options.onSlotFreed;
+  constructor(private readonly options: JobRunnerOptions) {
     this.keeper = new LeaseKeeper(
-      this.client,
+      options.client,
       {
         onLost: (leaseId, reason) => this.leaseLost(leaseId, reason),
         onStopRequested: (leaseId, buildId) => {
-          this.log.info(`build ${buildId}: Screwdriver asked to stop it; signalling it`);
+          options.log.info(`build ${buildId}: Screwdriver asked to stop it; signalling it`);
           this.active.get(leaseId)?.controller.abort('stop_requested' satisfies JobAbortReason);
         },
       },
-      this.log,
+      options.log,
     );
   }
 
@@ -76,11 +62,11 @@ export class JobRunner {
     this.keeper.track(job);
     entry.done = this.process(entry)
       // process() settles every outcome itself; this only keeps a bug from becoming an unhandled rejection.
-      .catch((err: unknown) => this.log.error(`build ${job.buildId}: ${(err as Error)?.stack ?? String(err)}`))
+      .catch((err: unknown) => this.options.log.error(`build ${job.buildId}: ${(err as Error)?.stack ?? String(err)}`))
       .finally(() => {
         this.keeper.untrack(job.leaseId);
         this.active.delete(job.leaseId);
-        this.onSlotFreed();
+        this.options.onSlotFreed();
       });
   }
 
@@ -93,7 +79,7 @@ export class JobRunner {
   async giveBack(jobs: Job[], reason: string): Promise<void> {
     for (const job of jobs) {
       const outcome = await this.settle('nack', job, reason);
-      this.log.info(`build ${job.buildId} ${job.type} not started, ${reason} → ${outcome}`);
+      this.options.log.info(`build ${job.buildId} ${job.type} not started, ${reason} → ${outcome}`);
     }
   }
 
@@ -104,15 +90,16 @@ export class JobRunner {
   }
 
   private async process(entry: ActiveJob): Promise<void> {
+    const { handler, log, startNote } = this.options;
     const { job, controller } = entry;
     const what = `build ${job.buildId} ${job.type}`;
-    const note = this.startNote(job);
-    this.log.info(`${what} (attempt ${job.attempt})${note ? ` ${note}` : ''}`);
+    const note = startNote(job);
+    log.info(`${what} (attempt ${job.attempt})${note ? ` ${note}` : ''}`);
     const startedAt = Date.now();
     let summary: string | void = undefined;
     let failure: Error | null = null;
     try {
-      summary = await this.handler(job, { signal: controller.signal, log: this.log });
+      summary = await handler(job, { signal: controller.signal, log });
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     }
@@ -120,47 +107,48 @@ export class JobRunner {
     const abort = controller.signal.aborted ? (controller.signal.reason as JobAbortReason) : null;
     const detail = failure ? failure.message : summary || 'ok';
     if (abort === 'lease_lost') {
-      this.log.warn(`${what} ${took}, ${detail}, but its lease was lost (${entry.lostReason}): result dropped, not acked`);
+      log.warn(`${what} ${took}, ${detail}, but its lease was lost (${entry.lostReason}): result dropped, not acked`);
       return;
     }
     if (!failure || abort === 'stop_requested') {
       const outcome = await this.settle('ack', job);
       const why = abort === 'stop_requested' ? ' (stopped on request)' : '';
-      this.log.info(`${what} ${took}, ${detail}${why} → ${outcome}`);
+      log.info(`${what} ${took}, ${detail}${why} → ${outcome}`);
       return;
     }
     const reason = abort === 'shutdown' ? `worker shut down before it finished (${detail})` : detail;
     const outcome = await this.settle('nack', job, reason);
-    this.log.info(`${what} ${took}, ${detail} → ${outcome}`);
+    log.info(`${what} ${took}, ${detail} → ${outcome}`);
   }
 
   private leaseLost(leaseId: string, reason: string): void {
     const entry = this.active.get(leaseId);
     if (!entry) return;
     entry.lostReason = reason;
-    this.log.warn(`build ${entry.job.buildId}: the broker took its lease back (${reason}); stopping it here`);
+    this.options.log.warn(`build ${entry.job.buildId}: the broker took its lease back (${reason}); stopping it here`);
     entry.controller.abort('lease_lost' satisfies JobAbortReason);
   }
 
   /** Acks or nacks one lease, retrying while the broker cannot be reached; answers what happened, for the log. */
   private async settle(kind: 'ack' | 'nack', job: Job, reason?: string): Promise<string> {
-    const deadline = Date.now() + this.settleTimeoutMs;
+    const { client, log, settleTimeoutMs, observer } = this.options;
+    const deadline = Date.now() + settleTimeoutMs;
     const backoff = new Backoff({ baseMs: 250, maxMs: 5000 });
     for (;;) {
       try {
-        const answer = kind === 'ack' ? await this.client.ack([job.leaseId]) : await this.client.nack([job.leaseId], reason);
+        const answer = kind === 'ack' ? await client.ack([job.leaseId]) : await client.nack([job.leaseId], reason);
         const rejected = answer.rejected.find((r) => r.leaseId === job.leaseId);
-        this.observer.settled?.(job, kind, !rejected);
+        observer.settled?.(job, kind, !rejected);
         if (rejected) return `not ${kind}ed: ${rejected.reason}`;
         return kind === 'ack' ? 'acked' : 'nacked (it will be delivered again)';
       } catch (err) {
-        const problem = describeError(err, this.client.brokerUrl);
+        const problem = describeError(err, client.brokerUrl);
         if (!isRetryable(err) || Date.now() >= deadline) {
-          this.observer.settled?.(job, kind, false);
+          observer.settled?.(job, kind, false);
           return `${kind} failed (${problem}); the broker will deliver it again after its lease`;
         }
         const wait = backoff.next();
-        this.log.warn(`${kind} of build ${job.buildId} failed (${problem}); retrying in ${seconds(wait)}`);
+        log.warn(`${kind} of build ${job.buildId} failed (${problem}); retrying in ${seconds(wait)}`);
         await sleep(wait);
       }
     }

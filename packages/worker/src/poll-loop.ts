@@ -25,13 +25,7 @@ const SHUTTING_DOWN = 'the worker is shutting down';
  * whatever a poll leased that will not run.
  */
 export class PollLoop {
-  private readonly client: WorkerClient;
-  private readonly runner: JobRunner;
-  private readonly concurrency: number;
-  private readonly pollWaitMs: number;
-  private readonly log: WorkerLog;
   private readonly backoff: Backoff;
-  private readonly observer: WorkerObserver;
   private readonly pollAbort = new AbortController();
   private wakeLoop: (() => void) | null = null;
   private stopping = false;
@@ -39,14 +33,8 @@ export class PollLoop {
   /** The stop cut a poll short: its answer, with any leases it made, was never read. */
   private cutPollShort = false;
 
-  constructor(options: PollLoopOptions) {
-    this.client = options.client;
-    this.runner = options.runner;
-    this.concurrency = options.concurrency;
-    this.pollWaitMs = options.pollWaitMs;
-    this.log = options.log;
+  constructor(private readonly options: PollLoopOptions) {
     this.backoff = new Backoff(options.backoff);
-    this.observer = options.observer;
   }
 
   get isStopping(): boolean {
@@ -72,8 +60,9 @@ export class PollLoop {
   }
 
   private async poll(): Promise<void> {
+    const { client, runner, concurrency, pollWaitMs, log, observer } = this.options;
     while (!this.stopping) {
-      if (this.runner.running >= this.concurrency) {
+      if (runner.running >= concurrency) {
         await new Promise<void>((resolve) => (this.wakeLoop = resolve));
         this.wakeLoop = null;
         continue;
@@ -81,42 +70,43 @@ export class PollLoop {
       const startedAt = Date.now();
       let jobs: Job[];
       try {
-        jobs = await this.client.poll({
-          max: this.concurrency - this.runner.running,
-          waitMs: this.pollWaitMs,
+        jobs = await client.poll({
+          max: concurrency - runner.running,
+          waitMs: pollWaitMs,
           signal: this.pollAbort.signal,
         });
       } catch (err) {
         if (err instanceof AbortedError && this.stopping) {
-          this.cutPollShort = this.client.hasUnansweredPoll;
+          this.cutPollShort = client.hasUnansweredPoll;
           break;
         }
-        this.observer.pollFailed?.(err);
+        observer.pollFailed?.(err);
         await this.pollFailed(err);
         continue;
       }
-      this.observer.pollAnswered?.();
+      observer.pollAnswered?.();
       if (this.failingSince !== null) {
-        this.log.info(`connected to the broker again after ${seconds(Date.now() - this.failingSince)}`);
+        log.info(`connected to the broker again after ${seconds(Date.now() - this.failingSince)}`);
         this.failingSince = null;
       }
       this.backoff.reset();
       if (this.stopping) {
-        await this.runner.giveBack(jobs, SHUTTING_DOWN);
+        await runner.giveBack(jobs, SHUTTING_DOWN);
         break;
       }
-      for (const job of jobs) this.runner.begin(job);
+      for (const job of jobs) runner.begin(job);
       // An empty answer long before waitMs is not what a broker does; never spin on it.
       if (jobs.length === 0 && Date.now() - startedAt < 100) await sleep(100 + Math.random() * 200, this.pollAbort.signal);
     }
   }
 
   private async pollFailed(err: unknown): Promise<void> {
+    const { client, log } = this.options;
     this.failingSince ??= Date.now();
     const wait = this.backoff.next();
     const tries = this.backoff.attempts;
     const again = tries > 1 ? ` (${tries} failed polls in a row)` : '';
-    this.log.warn(`poll failed: ${describeError(err, this.client.brokerUrl)}${again}; retrying in ${seconds(wait)}`);
+    log.warn(`poll failed: ${describeError(err, client.brokerUrl)}${again}; retrying in ${seconds(wait)}`);
     await sleep(wait, this.pollAbort.signal);
   }
 
@@ -125,12 +115,16 @@ export class PollLoop {
    * (same pollId, no waiting) and give those builds back rather than leave them to time out.
    */
   private async reclaimCutPoll(): Promise<void> {
+    const { client, runner, concurrency, log } = this.options;
     if (!this.cutPollShort) return;
     try {
-      const jobs = await this.client.poll({ max: Math.max(1, this.concurrency - this.runner.running), waitMs: 0 });
-      await this.runner.giveBack(jobs, SHUTTING_DOWN);
+      const jobs = await client.poll({
+        max: Math.max(1, concurrency - runner.running),
+        waitMs: 0,
+      });
+      await runner.giveBack(jobs, SHUTTING_DOWN);
     } catch (err) {
-      this.log.warn(`could not check the last poll's answer (${describeError(err, this.client.brokerUrl)})`);
+      log.warn(`could not check the last poll's answer (${describeError(err, client.brokerUrl)})`);
     }
   }
 }
