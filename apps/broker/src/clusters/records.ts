@@ -62,22 +62,40 @@ export async function loadAllRecords(em: EntityManager): Promise<ClusterRecord[]
   return loadRecords(em, rows);
 }
 
+/** The columns a registered cluster and an imported one awaiting its key both have (what Screwdriver's registry knows). */
+interface RegistrationColumns<M extends string> {
+  scmOrganization: string;
+  scmContext: string;
+  isActive: boolean;
+  managedBy: M;
+  weightage: number;
+  description?: string | null;
+  maintainer?: string | null;
+}
+
+/** Those columns as the API shows them (an unset description or maintainer is null). */
+export function registrationFields<M extends string>(row: RegistrationColumns<M>): Required<RegistrationColumns<M>> {
+  return {
+    scmOrganization: row.scmOrganization,
+    scmContext: row.scmContext,
+    isActive: row.isActive,
+    managedBy: row.managedBy,
+    weightage: row.weightage,
+    description: row.description ?? null,
+    maintainer: row.maintainer ?? null,
+  };
+}
+
 /** The API view (README "API", the /v4/buildClusters routes): every column, the key's fingerprint, never the key text. */
 export function toApiCluster(record: ClusterRecord): BuildCluster {
   const { row } = record;
   return {
     id: row.id,
     name: row.name,
-    scmOrganization: row.scmOrganization,
-    scmContext: row.scmContext,
-    isActive: row.isActive,
+    ...registrationFields(row),
     authKeyFileName: row.authKeyFileName,
     signOptionFileName: row.signOptionFileName,
     queue: row.queue,
-    managedBy: row.managedBy,
-    weightage: row.weightage,
-    description: row.description ?? null,
-    maintainer: row.maintainer ?? null,
     provider: row.provider ?? null,
     publicKeyFingerprint: fingerprintOfFileName(row.authKeyFileName),
     signOption: record.signOption,

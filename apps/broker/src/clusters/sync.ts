@@ -85,11 +85,12 @@ export class CacheSync {
     return { clusters: count, generation };
   }
 
-  /** Replaces this replica's copy with what Redis holds. */
+  /** Replaces this replica's copy with what Redis holds (keeping what this replica changed while it read). */
   async reload(): Promise<void> {
+    const since = this.deps.directory.mark();
     const snapshot = await this.deps.cache.readAll();
     if (!snapshot.built) return;
-    this.deps.directory.replace(snapshot.clusters, snapshot.generation);
+    this.deps.directory.replace(snapshot.clusters, snapshot.generation, since);
   }
 
   /** Tells every replica (this one included) that the cache changed. */

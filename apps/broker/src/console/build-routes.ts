@@ -1,16 +1,12 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BuildSearchQuery, BuildSearchResult } from '@buildcluster/protocol';
 import { BrokerError } from '../errors.js';
 import { summaryOf } from './build-index.js';
 import { errors, security } from './route-common.js';
+import { routePlugin } from '../routes/route-kit.js';
 
 /** Build search (admin, viewer, and Screwdriver's API): by id, pipeline, job, event, cluster and state, with timelines. */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
-
+export default routePlugin(
+  async (app) => {
     app.get(
       '/v4/builds',
       {

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { insertedAt } from '../db/columns.js';
 
 /**
  * Table `awaitingClusters`: clusters imported from a Screwdriver API that wait for their public key.
@@ -19,7 +20,7 @@ export const AwaitingClusterSchema = defineEntity({
     description: p.text().nullable(),
     source: p.string().length(500),
     importedBy: p.string().length(200),
-    importedAt: p.datetime().defaultRaw('now()'),
+    importedAt: insertedAt(),
   },
 });
 export type AwaitingClusterRow = InferEntity<typeof AwaitingClusterSchema>;

@@ -1,19 +1,15 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AwaitingCluster, ClusterName, ImportBody, ImportPreview, ImportResult, ImportSource } from '@buildcluster/protocol';
 import { Errors } from '../errors.js';
 import { AwaitingClusterSchema } from './entities.js';
 import { awaitingList, compare, fetchScrewdriverClusters, importMissing } from './import.js';
 import { errors, security, username } from './route-common.js';
+import { apiGuards, routePlugin } from '../routes/route-kit.js';
 
 /** Import from Screwdriver's /v4/buildclusters: clusters awaiting their key, a preview, the import (admin). */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const admin = app.requireApiScope('admin');
-    const reader = app.requireApiScope('admin', 'viewer');
+export default routePlugin(
+  async (app) => {
+    const { admin, reader } = apiGuards(app);
 
     app.get(
       '/v4/buildClusters/awaiting',

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AwaitingCluster, BuildCluster, ImportCandidate, ImportResult, ScrewdriverCluster } from '@buildcluster/protocol';
 import { CLUSTER_NAME_PATTERN } from '@buildcluster/protocol';
+import { registrationFields } from '../clusters/records.js';
 import { Errors } from '../errors.js';
 import { AwaitingClusterSchema, type AwaitingClusterRow } from './entities.js';
 import { fromScrewdriverOrganizations, fromScrewdriverWeightage } from './screwdriver-shape.js';
@@ -100,13 +101,7 @@ export function differences(source: ScrewdriverCluster, cluster: BuildCluster): 
 export function toAwaiting(row: AwaitingClusterRow): AwaitingCluster {
   return {
     name: row.name,
-    scmContext: row.scmContext,
-    scmOrganization: row.scmOrganization,
-    managedBy: row.managedBy,
-    isActive: row.isActive,
-    weightage: row.weightage,
-    maintainer: row.maintainer ?? null,
-    description: row.description ?? null,
+    ...registrationFields(row),
     source: row.source,
     importedBy: row.importedBy,
     importedAt: row.importedAt.toISOString(),

@@ -1,7 +1,4 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import {
   ErrorBody,
   BulkCancelBody,
@@ -21,16 +18,15 @@ import { Errors } from '../errors.js';
 import { INTERVAL_MS } from './wait-times.js';
 import { STALE_AFTER_MS } from './workers-seen.js';
 import { errors, security, username } from './route-common.js';
+import { apiGuards, routePlugin } from '../routes/route-kit.js';
 
 /**
  * The console's queue routes: who am I, wait times, workers, paused dispatch, bulk actions on dead
  * and queued builds. Reads for admin and viewer, changes for admin.
  */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const admin = app.requireApiScope('admin');
-    const reader = app.requireApiScope('admin', 'viewer');
+export default routePlugin(
+  async (app) => {
+    const { admin, reader } = apiGuards(app);
 
     app.get(
       '/v4/me',
@@ -175,53 +171,61 @@ export default fp(
       },
     );
 
+    /** A bulk action's result, after writing it into the cluster's audit trail unless it was a dry run. */
     const audited = async (cluster: string, by: string, action: string, result: BulkResult): Promise<BulkResult> => {
       if (!result.dryRun) await app.queue.pauses.audit(cluster, by, action, `${result.done} of ${result.matched} builds`);
       return result;
     };
 
-    app.post(
-      '/v4/queues/:cluster/dead/requeue',
-      {
-        schema: {
-          tags: ['console'],
-          security,
-          summary: 'Requeue every dead letter of a cluster, or the listed ones (dryRun: only count them)',
-          params: QueueClusterParams,
-          body: BulkRequeueBody,
-          response: { 200: BulkResult, ...errors },
+    /**
+     * POST /v4/queues/{cluster}/dead/{verb} (admin): a bulk action on one cluster's dead letters. `act` does it
+     * and says what to write in the cluster's audit trail (nothing is written for a dry run).
+     */
+    const deadLetterRoute = <B extends TSchema>(
+      verb: string,
+      summary: string,
+      body: B,
+      act: (cluster: string, body: Static<B>) => Promise<{ action: string; result: BulkResult }>,
+    ) =>
+      app.post(
+        `/v4/queues/:cluster/dead/${verb}`,
+        {
+          schema: {
+            tags: ['console'],
+            security,
+            summary,
+            params: QueueClusterParams,
+            body,
+            response: { 200: BulkResult, ...errors },
+          },
+          onRequest: admin,
         },
-        onRequest: admin,
-      },
-      async (request) =>
-        audited(
-          request.params.cluster,
-          username(request),
-          'requeued dead letters',
-          await app.console.bulk.requeueDead(request.params.cluster, request.body.buildIds, request.body.dryRun ?? false),
-        ),
+        async (request) => {
+          const { cluster } = request.params;
+          // Validated against `body`; the type provider cannot resolve its static type for a generic schema.
+          const { action, result } = await act(cluster, request.body as Static<B>);
+          return audited(cluster, username(request), action, result);
+        },
+      );
+
+    deadLetterRoute(
+      'requeue',
+      'Requeue every dead letter of a cluster, or the listed ones (dryRun: only count them)',
+      BulkRequeueBody,
+      async (cluster, { buildIds, dryRun = false }) => ({
+        action: 'requeued dead letters',
+        result: await app.console.bulk.requeueDead(cluster, buildIds, dryRun),
+      }),
     );
 
-    app.post(
-      '/v4/queues/:cluster/dead/purge',
-      {
-        schema: {
-          tags: ['console'],
-          security,
-          summary: 'Remove the dead letters that died before a date (dryRun: only count them)',
-          params: QueueClusterParams,
-          body: BulkPurgeBody,
-          response: { 200: BulkResult, ...errors },
-        },
-        onRequest: admin,
-      },
-      async (request) =>
-        audited(
-          request.params.cluster,
-          username(request),
-          `purged dead letters older than ${request.body.before}`,
-          await app.console.bulk.purgeDead(request.params.cluster, new Date(request.body.before), request.body.dryRun ?? false),
-        ),
+    deadLetterRoute(
+      'purge',
+      'Remove the dead letters that died before a date (dryRun: only count them)',
+      BulkPurgeBody,
+      async (cluster, { before, dryRun = false }) => ({
+        action: `purged dead letters older than ${before}`,
+        result: await app.console.bulk.purgeDead(cluster, new Date(before), dryRun),
+      }),
     );
 
     app.post(
@@ -238,15 +242,9 @@ export default fp(
       },
       async (request) => {
         const result = await app.console.bulk.cancelQueued(request.body);
-        if (!result.dryRun && request.body.cluster) {
-          await app.queue.pauses.audit(
-            request.body.cluster,
-            username(request),
-            'cancelled queued builds',
-            `${result.done} of ${result.matched} builds`,
-          );
-        }
-        return result;
+        // Only a cancel within one cluster goes into that cluster's audit trail.
+        const { cluster } = request.body;
+        return cluster ? audited(cluster, username(request), 'cancelled queued builds', result) : result;
       },
     );
   },

@@ -1,6 +1,7 @@
 import { ErrorBody } from '@buildcluster/protocol';
+import { apiErrors } from '../routes/route-kit.js';
 
-/** What the console's routes share: their error answers, security scheme, and who made a change. */
-export const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
-export const security = [{ apiToken: [] }];
-export const username = (request: { apiUser?: { username: string } }) => request.apiUser?.username ?? 'unknown';
+export { apiSecurity as security, username } from '../routes/route-kit.js';
+
+/** The console's error answers: those of every API-token route, and 404 (no such cluster, build or registration). */
+export const errors = { ...apiErrors, 404: ErrorBody };

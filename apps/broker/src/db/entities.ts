@@ -2,6 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { ManagedBy, Provider } from '@buildcluster/protocol';
 import { AwaitingClusterSchema } from '../console/entities.js';
 import { periodicEntities } from '../periodic/entities.js';
+import { insertedAt, timestamps } from './columns.js';
 
 /**
  * Table `buildClusters`: the seed's columns plus the extras of README "API" (a cluster as the API shows it), named in camelCase as the
@@ -24,8 +25,7 @@ export const BuildClusterSchema = defineEntity({
     description: p.text().nullable(),
     maintainer: p.text().nullable(),
     provider: p.json<Provider>().nullable(),
-    createdAt: p.datetime().defaultRaw('now()'),
-    updatedAt: p.datetime().defaultRaw('now()'),
+    ...timestamps(),
   },
 });
 export type BuildClusterRow = InferEntity<typeof BuildClusterSchema>;
@@ -40,7 +40,7 @@ export const KeyFileSchema = defineEntity({
   properties: {
     name: p.string().length(100).primary(),
     content: p.text(),
-    createdAt: p.datetime().defaultRaw('now()'),
+    createdAt: insertedAt(),
   },
 });
 export type KeyFileRow = InferEntity<typeof KeyFileSchema>;

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { insertedAt, timestamps } from '../db/columns.js';
 
 export const SCHEDULE_STATES = ['active', 'stopped'] as const;
 export type ScheduleState = (typeof SCHEDULE_STATES)[number];
@@ -28,8 +29,7 @@ export const PeriodicScheduleSchema = defineEntity({
     stoppedReason: p.string().length(500).nullable(),
     lastTickAt: p.datetime().nullable(),
     lastOutcome: p.string().length(500).nullable(),
-    createdAt: p.datetime().defaultRaw('now()'),
-    updatedAt: p.datetime().defaultRaw('now()'),
+    ...timestamps(),
   },
 });
 export type PeriodicScheduleRow = InferEntity<typeof PeriodicScheduleSchema>;
@@ -54,7 +54,7 @@ export const PeriodicTickSchema = defineEntity({
     notBefore: p.datetime(),
     leaseUntil: p.datetime().nullable(),
     lastError: p.string().length(500).nullable(),
-    createdAt: p.datetime().defaultRaw('now()'),
+    createdAt: insertedAt(),
   },
 });
 export type PeriodicTickRow = InferEntity<typeof PeriodicTickSchema>;

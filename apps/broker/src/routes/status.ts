@@ -1,7 +1,5 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { routePlugin } from './route-kit.js';
 
 const Health = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
 const Readiness = Type.Object({
@@ -29,9 +27,8 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
 }
 
 /** Liveness and readiness (README "API", the status and events routes), unauthenticated so that load balancers and orchestrators can use them. */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export default routePlugin(
+  async (app) => {
     app.get(
       '/v4/status',
       {

@@ -2,8 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RedisClient } from '../redis/client.js';
 import type { AdminEvent, AdminEventOutcome } from './admin-events.js';
 import { SD_KEYS } from './keys.js';
-import { DueLoop } from './due-loop.js';
-import { claimed, sdScripts } from './scripts.js';
+import { DueWork } from './due-loop.js';
+import { claimed } from './scripts.js';
 
 /**
  * Builds held by their job's freeze windows, one per job, kept in Redis until the window ends.
@@ -43,16 +43,9 @@ export interface FrozenBuildsDeps {
 const BATCH = 10;
 const MAX_RETRY_MS = 5 * 60_000;
 
-export class FrozenBuilds {
-  private readonly scripts;
-  private readonly loop: DueLoop;
-
+export class FrozenBuilds extends DueWork {
   constructor(private readonly deps: FrozenBuildsDeps) {
-    this.scripts = sdScripts(deps.redis);
-    this.loop = new DueLoop(
-      () => this.fireDue(),
-      (err: unknown) => deps.log.warn({ err }, 'frozen builds: could not read what is due'),
-    );
+    super(deps.redis, { what: 'frozen builds', log: deps.log });
   }
 
   /** Whether builds can be frozen at all: the broker must be able to start them again. */
@@ -107,13 +100,9 @@ export class FrozenBuilds {
     return this.deps.redis.zcard(SD_KEYS.frozenOrder);
   }
 
-  run(): void {
+  override run(): void {
     if (!this.deps.start) return;
-    this.loop.run();
-  }
-
-  close(): Promise<void> {
-    return this.loop.close();
+    super.run();
   }
 
   private keys(jobId: number): [string, string, string, string] {
@@ -142,7 +131,7 @@ export class FrozenBuilds {
     return found;
   }
 
-  private async fireDue(): Promise<void> {
+  protected async fireDue(): Promise<void> {
     const claimMs = this.deps.claimMs ?? 60_000;
     const reply = await this.scripts['claim-due'](SD_KEYS.frozenDue, SD_KEYS.frozenBase, BATCH, claimMs, 'b', 'e', 'n');
     // Side by side: each start must end well within its claim, however many were due at once.

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
-import { Gauge } from 'prom-client';
 import type { StartMessage } from '@buildcluster/protocol';
 import { BrokerError, Errors } from '../errors.js';
+import { countGauge } from '../plugins/external/metrics.js';
 import type { BuildChange } from '../queue/events.js';
 import { AdminEvents } from './admin-events.js';
 import { ScrewdriverApi } from './api.js';
@@ -49,14 +49,12 @@ export default fp(
     const { config } = app;
     const contexts = new BuildContexts(app.redis, config.buildRetentionSeconds);
     const rules = new BuildRules(app.redis, config.collapseBuilds);
-    new Gauge({
-      name: 'broker_builds_blocked',
-      help: "Builds held by Screwdriver's blockedBy rule until the build that blocks them ends",
-      registers: [app.metrics],
-      async collect() {
-        this.set(await rules.waitingCount());
-      },
-    });
+    countGauge(
+      app.metrics,
+      'broker_builds_blocked',
+      "Builds held by Screwdriver's blockedBy rule until the build that blocks them ends",
+      () => rules.waitingCount(),
+    );
     /** A build the rules let go goes to its cluster; one the scheduler refuses (400/403) is over for the rules too. */
     const release = async (released: Released[]): Promise<void> => {
       for (const { buildId, message } of released) {
@@ -117,14 +115,9 @@ export default fp(
       log: app.log.child({ module: 'screwdriver-frozen' }),
       start: adminEvents ? (event) => adminEvents.start(event) : null,
     });
-    new Gauge({
-      name: 'broker_builds_frozen',
-      help: "Builds held by their job's freeze window until it ends",
-      registers: [app.metrics],
-      async collect() {
-        this.set(await frozen.count());
-      },
-    });
+    countGauge(app.metrics, 'broker_builds_frozen', "Builds held by their job's freeze window until it ends", () =>
+      frozen.count(),
+    );
 
     const timeouts = new Timeouts({
       redis: app.redis,
@@ -181,14 +174,14 @@ export default fp(
 
     app.addHook('onReady', async () => {
       for (const warning of warnings) app.log.warn(warning);
-      updates?.start();
+      updates?.run();
       positions?.start();
       timeouts.run();
       frozen.run();
     });
     app.addHook('preClose', async () => {
       clearInterval(journal);
-      await Promise.all([updates?.stop(), positions?.stop(), timeouts.close(), frozen.close()]);
+      await Promise.all([updates?.close(), positions?.stop(), timeouts.close(), frozen.close()]);
     });
   },
   { name: 'screwdriver', dependencies: ['config', 'redis', 'metrics', 'queue'] },

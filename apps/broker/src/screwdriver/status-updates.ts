@@ -3,8 +3,9 @@ import type { RedisClient } from '../redis/client.js';
 import { Counter, type Registry } from 'prom-client';
 import { buildUrl, type Outcome, type ScrewdriverApi } from './api.js';
 import type { BuildContexts } from './contexts.js';
+import { DueWork } from './due-loop.js';
 import { SD_KEYS } from './keys.js';
-import { claimed, sdScripts } from './scripts.js';
+import { claimed } from './scripts.js';
 import type { BuildClaims, ScrewdriverTokens } from './tokens.js';
 
 /**
@@ -51,16 +52,16 @@ export const TIMEOUT_MESSAGE = 'Build failed due to timeout';
 /** Screwdriver's launcher code for a step ended by a timeout. */
 const TIMEOUT_STEP_CODE = 3;
 
-export class StatusUpdates {
-  private readonly scripts;
+/**
+ * Sends what is due from any replica: woken by each update it is given, a pass that finds a full
+ * batch is followed by another at once. `close` stops sending; what is not sent stays in Redis
+ * for the next replica or start.
+ */
+export class StatusUpdates extends DueWork {
   private readonly sent: Counter<'outcome'>;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
-  private again = false;
 
   constructor(private readonly deps: StatusUpdatesDeps) {
-    this.scripts = sdScripts(deps.redis);
+    super(deps.redis, { what: 'screwdriver updates', log: deps.log, idleMs: IDLE_MS, followUp: true });
     this.sent = new Counter({
       name: 'broker_screwdriver_updates_total',
       help: 'Build updates sent to the Screwdriver API, by outcome (sent, refused, retried, dropped)',
@@ -103,19 +104,6 @@ export class StatusUpdates {
     return this.put(buildId, { kind: 'timeout' }, true);
   }
 
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  /** Stops sending; what is not sent stays in Redis for the next replica or start. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
   private async put(buildId: number, update: Update, final: boolean): Promise<void> {
     const context = await this.deps.contexts.get(buildId);
     // Not a build Screwdriver sent with an API address (a test post, an old broker's build): nobody to tell.
@@ -132,39 +120,15 @@ export class StatusUpdates {
       JSON.stringify(stored),
       final ? 1 : 0,
     );
-    this.schedule(0);
+    this.loop.soon(0);
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) {
-      if (ms > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.sendDue()
-        .catch((err: unknown) => this.deps.log.warn({ err }, 'screwdriver updates: could not read what is due'))
-        .finally(() => {
-          this.running = null;
-          const more = this.again;
-          this.again = false;
-          this.schedule(more ? 0 : IDLE_MS);
-        });
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** One pass: take what is due (up to a batch) and send it. */
-  private async sendDue(): Promise<void> {
+  /** One pass: take what is due (up to a batch) and send it; true when the batch was full (more may be due). */
+  protected async fireDue(): Promise<boolean> {
     const reply = await this.scripts['claim-due'](SD_KEYS.updatesDue, SD_KEYS.updateBase, BATCH, CLAIM_MS, 'p', 'v', 'n');
     const { entries } = claimed(reply, 3);
     await Promise.all(entries.map((e) => this.sendOne(Number(e.id), e.values[0]!, e.values[1]!, Number(e.values[2]))));
-    if (entries.length === BATCH) this.again = true;
+    return entries.length === BATCH;
   }
 
   private async sendOne(buildId: number, payload: string, version: string, failedSends: number): Promise<void> {

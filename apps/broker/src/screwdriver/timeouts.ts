@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RedisClient } from '../redis/client.js';
 import { SD_KEYS } from './keys.js';
-import { DueLoop } from './due-loop.js';
-import { claimed, sdScripts } from './scripts.js';
+import { DueWork } from './due-loop.js';
+import { claimed } from './scripts.js';
 
 /**
  * Build timeouts (`?type=timer`): Screwdriver arms one when its launcher sets a build RUNNING and
@@ -45,16 +45,9 @@ export function timeoutMinutes(annotations: Record<string, unknown> | undefined)
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MINUTES;
 }
 
-export class Timeouts {
-  private readonly scripts;
-  private readonly loop: DueLoop;
-
+export class Timeouts extends DueWork {
   constructor(private readonly deps: TimeoutsDeps) {
-    this.scripts = sdScripts(deps.redis);
-    this.loop = new DueLoop(
-      () => this.fireDue(),
-      (err: unknown) => deps.log.warn({ err }, 'build timeouts: could not read what is due'),
-    );
+    super(deps.redis, { what: 'build timeouts', log: deps.log });
   }
 
   /** Arms the build's timer when the build is RUNNING; true when armed now (false: not running, or armed before). */
@@ -88,15 +81,7 @@ export class Timeouts {
     return score === null ? null : Number(score);
   }
 
-  run(): void {
-    this.loop.run();
-  }
-
-  close(): Promise<void> {
-    return this.loop.close();
-  }
-
-  private async fireDue(): Promise<void> {
+  protected async fireDue(): Promise<void> {
     const reply = await this.scripts['claim-due'](SD_KEYS.timersDue, SD_KEYS.timerBase, BATCH, CLAIM_MS, 'd');
     for (const { id, values } of claimed(reply, 1).entries) {
       const buildId = Number(id);

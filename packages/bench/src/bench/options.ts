@@ -1,4 +1,4 @@
-import { parseFlags, intFlag, listFlag } from '../lib/args.js';
+import { parseCommandFlags, intFlag, listFlag } from '../lib/args.js';
 
 export const SECTIONS = ['peers', 'throughput', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -49,7 +49,7 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
 `;
 
 export function benchOptions(argv: string[]): BenchOptions | 'help' {
-  const flags = parseFlags(argv, [
+  const flags = parseCommandFlags(argv, [
     'quick',
     'jobs',
     'rounds',
@@ -67,9 +67,8 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     'shard-memory-builds',
     'shard-base-port',
     'report',
-    'help',
   ]);
-  if (flags.has('help')) return 'help';
+  if (flags === 'help') return flags;
   const quick = flags.has('quick');
   const check = (names: string[]) => {
     for (const name of names)

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JsonClient } from '../lib/http.js';
+import { JsonClients } from '../lib/http.js';
 import { generateClusterCredentials, type ClusterCredentials } from '../lib/keys.js';
 import { sleep, wallNow } from '../lib/log.js';
 import { SCM_ORGANIZATION } from '../lib/payload.js';
@@ -42,7 +42,7 @@ export class ClusterChurn {
   refusedDeletes = 0;
   /** clusters outside the builds' organization: any delivery to one is a violation */
   readonly foreignClusters = new Set<string>();
-  private readonly clients = new Map<string, JsonClient>();
+  private readonly clients = new JsonClients();
   private readonly fleets: WorkerFleet[] = [];
   private stopping = false;
   private loop: Promise<void> | null = null;
@@ -57,12 +57,8 @@ export class ClusterChurn {
     body?: Record<string, unknown>,
   ): Promise<{ status: number; text: string }> {
     const url = this.options.replicas[this.calls++ % this.options.replicas.length]!();
-    let client = this.clients.get(url);
-    if (!client) {
-      client = new JsonClient(url);
-      this.clients.set(url, client);
-    }
-    return client
+    return this.clients
+      .for(url)
       .request(method, path, { token: this.options.adminToken, timeoutMs: 10_000, ...(body ? { body } : {}) })
       .catch((err: Error) => ({ status: 0, text: err.message }));
   }
@@ -95,7 +91,7 @@ export class ClusterChurn {
   /** SIGTERM to every worker the churn and the intrusion started. */
   async stopWorkers(): Promise<void> {
     await Promise.all(this.fleets.map((fleet) => fleet.stopAll()));
-    for (const client of this.clients.values()) client.close();
+    this.clients.close();
   }
 
   private async churn(): Promise<void> {

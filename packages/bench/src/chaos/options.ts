@@ -1,4 +1,4 @@
-import { parseFlags, intFlag } from '../lib/args.js';
+import { parseCommandFlags, intFlag } from '../lib/args.js';
 
 export interface ChaosOptions {
   builds: number;
@@ -57,7 +57,7 @@ export const CHAOS_HELP = `pnpm chaos [flags]
 `;
 
 export function chaosOptions(argv: string[]): ChaosOptions | 'help' {
-  const flags = parseFlags(argv, [
+  const flags = parseCommandFlags(argv, [
     'small',
     'builds',
     'clusters',
@@ -74,9 +74,8 @@ export function chaosOptions(argv: string[]): ChaosOptions | 'help' {
     'redis-base-port',
     'master-kills',
     'master-down-ms',
-    'help',
   ]);
-  if (flags.has('help')) return 'help';
+  if (flags === 'help') return flags;
   const small = flags.has('small');
   const redisCluster = flags.has('redis-cluster');
   for (const name of ['master-kills', 'master-down-ms', 'redis-base-port']) {

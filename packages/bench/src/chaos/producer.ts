@@ -1,4 +1,4 @@
-import { JsonClient } from '../lib/http.js';
+import { JsonClients } from '../lib/http.js';
 import { startMessage } from '../lib/payload.js';
 import { sleep, wallNow } from '../lib/log.js';
 import type { LedgerWriter } from './ledger.js';
@@ -30,21 +30,12 @@ export interface ProducerOptions {
 export class ChaosProducer {
   posted = 0;
   failures = 0;
-  private readonly clients = new Map<string, JsonClient>();
+  private readonly clients = new JsonClients({ maxSockets: 16 });
 
   constructor(
     private readonly options: ProducerOptions,
     private readonly ledger: LedgerWriter,
   ) {}
-
-  private client(url: string): JsonClient {
-    let client = this.clients.get(url);
-    if (!client) {
-      client = new JsonClient(url, { maxSockets: 16 });
-      this.clients.set(url, client);
-    }
-    return client;
-  }
 
   async run(): Promise<void> {
     const { clusters, builds, rate } = this.options;
@@ -62,7 +53,7 @@ export class ChaosProducer {
       }
     });
     await Promise.all(loops);
-    for (const client of this.clients.values()) client.close();
+    this.clients.close();
   }
 
   private async postOne(buildId: number, cluster: string, seq: number, firstReplica: number): Promise<void> {
@@ -73,11 +64,13 @@ export class ChaosProducer {
       const replica = (firstReplica + tries - 1) % this.options.replicas.length;
       let error: string;
       try {
-        const answer = await this.client(this.options.replicas[replica]!()).request<EnqueueResult>('POST', '/v1/queue/message', {
-          rawBody: body,
-          token: this.options.sdapiToken,
-          timeoutMs: 10_000,
-        });
+        const answer = await this.clients
+          .for(this.options.replicas[replica]!())
+          .request<EnqueueResult>('POST', '/v1/queue/message', {
+            rawBody: body,
+            token: this.options.sdapiToken,
+            timeoutMs: 10_000,
+          });
         if (answer.status === 201 || answer.status === 200) {
           this.ledger.write({
             e: 'post',

@@ -1,4 +1,4 @@
-import { JsonClient } from '../lib/http.js';
+import { JsonClients } from '../lib/http.js';
 import { startMessage } from '../lib/payload.js';
 import { seededRandom } from '@buildcluster/testkit/random';
 import { sleep, wallNow } from '../lib/log.js';
@@ -54,7 +54,7 @@ export class RulesStopper {
   private readonly pending = new Set<number>();
   private readonly due = new Map<number, number>();
   private readonly running: Array<Promise<void>> = [];
-  private readonly clients = new Map<string, JsonClient>();
+  private readonly clients = new JsonClients({ maxSockets: 8 });
   private readonly random;
   private stopping = false;
   private nextKill: number;
@@ -86,7 +86,7 @@ export class RulesStopper {
     this.stopping = true;
     await this.loop;
     await Promise.all(this.running);
-    for (const client of this.clients.values()) client.close();
+    this.clients.close();
     if (this.error) throw this.error;
   }
 
@@ -103,7 +103,8 @@ export class RulesStopper {
     }
     await Promise.all(
       [...oldest.values()].map(async (id) => {
-        const answer = await this.client(this.options.replicas[id % this.options.replicas.length]!())
+        const answer = await this.clients
+          .for(this.options.replicas[id % this.options.replicas.length]!())
           .request<{ state: string }>('GET', `/v4/builds/${id}`, { token: this.options.adminToken, timeoutMs: 5000 })
           .catch(() => null);
         if (answer?.status === 200 && answer.body.state === 'acked' && !this.due.has(id)) this.due.set(id, wallNow());
@@ -137,12 +138,6 @@ export class RulesStopper {
     }
   }
 
-  private client(url: string): JsonClient {
-    let client = this.clients.get(url);
-    if (!client) this.clients.set(url, (client = new JsonClient(url, { maxSockets: 8 })));
-    return client;
-  }
-
   private async stopOne(buildId: number): Promise<void> {
     const jobId = rulesJobOf(buildId);
     const body = JSON.stringify({ buildId, jobId });
@@ -154,7 +149,8 @@ export class RulesStopper {
     for (let tries = 1; ; tries++) {
       const replica = (buildId + tries - 1) % this.options.replicas.length;
       // Settled at once into a value: the request may fail while the kill below is under way.
-      const request = this.client(this.options.replicas[replica]!())
+      const request = this.clients
+        .for(this.options.replicas[replica]!())
         .request('DELETE', '/v1/queue/message', { rawBody: body, token: this.options.sdapiToken, timeoutMs: 10_000 })
         .then(
           (answer) => ({ answer, failure: null }),

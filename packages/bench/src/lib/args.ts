@@ -19,6 +19,12 @@ export function parseFlags(argv: string[], known: readonly string[]): Flags {
   return flags;
 }
 
+/** The flags of a command that also takes `--help`: 'help' when it was given (whatever else was), else the flags. */
+export function parseCommandFlags(argv: string[], known: readonly string[]): Flags | 'help' {
+  const flags = parseFlags(argv, [...known, 'help']);
+  return flags.has('help') ? 'help' : flags;
+}
+
 export function intFlag(flags: Flags, name: string, fallback: number): number {
   const raw = flags.get(name);
   if (raw === undefined) return fallback;

@@ -1,8 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { BROKER_SERVER, REPO_ROOT, requireBuiltBroker } from './repo.js';
 import { freePort } from './ports.js';
-import { spawnTracked, stopChild, killChild, exited } from './processes.js';
+import { spawnTracked, exited, ServerChild } from './processes.js';
 import { JsonClient } from './http.js';
 import { waitFor } from './log.js';
 
@@ -24,13 +23,15 @@ export interface BrokerProcessOptions {
  * The broker as production runs it: `node apps/broker/dist/server.js`, configured only by its
  * environment, in a process of its own so its CPU and memory are its own.
  */
-export class BrokerProcess {
-  child: ChildProcess | null = null;
+export class BrokerProcess extends ServerChild {
   port = 0;
   /** Exit code/signal of the last run, for the chaos log. */
   lastExit: string | null = null;
 
-  constructor(private readonly options: BrokerProcessOptions) {}
+  /** `stop` gives the broker 20 s to answer its waiting polls, finish its requests and write its CPU profile. */
+  constructor(private readonly options: BrokerProcessOptions) {
+    super(20_000);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -98,17 +99,6 @@ export class BrokerProcess {
     } finally {
       client.close();
     }
-  }
-
-  /** SIGTERM: the broker answers its waiting polls, finishes requests and exits (writing its CPU profile). */
-  async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child, 20_000);
-    this.child = null;
-  }
-
-  async kill(): Promise<void> {
-    if (this.child) await killChild(this.child);
-    this.child = null;
   }
 
   exited(): Promise<void> {

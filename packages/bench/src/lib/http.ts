@@ -72,3 +72,26 @@ export class JsonClient {
     this.agent.destroy();
   }
 }
+
+/**
+ * One JsonClient per base URL, made when a URL is first asked for (a restarted replica may come
+ * back on a new port, so the URLs are not known up front); `close` closes them all.
+ */
+export class JsonClients {
+  private readonly byUrl = new Map<string, JsonClient>();
+
+  constructor(private readonly options: { maxSockets?: number } = {}) {}
+
+  for(url: string): JsonClient {
+    let client = this.byUrl.get(url);
+    if (!client) {
+      client = new JsonClient(url, this.options);
+      this.byUrl.set(url, client);
+    }
+    return client;
+  }
+
+  close(): void {
+    for (const client of this.byUrl.values()) client.close();
+  }
+}

@@ -94,6 +94,26 @@ export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   await exited(child);
 }
 
+/**
+ * A server the bench runs as a child process of its own (`child` while it runs): `stop` asks it to
+ * exit (SIGTERM, then SIGKILL after `graceMs`), `kill` does not ask.
+ */
+export abstract class ServerChild {
+  protected child: ChildProcess | null = null;
+
+  protected constructor(private readonly graceMs: number) {}
+
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, this.graceMs);
+    this.child = null;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child) await killChild(this.child);
+    this.child = null;
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 export function cpuSeconds(pid: number): number {
   try {

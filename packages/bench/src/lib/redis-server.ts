@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
-import { spawnTracked, stopChild, killChild } from './processes.js';
+import { spawnTracked, ServerChild } from './processes.js';
 import { waitFor } from './log.js';
 
 export interface RedisServerOptions {
@@ -17,12 +16,13 @@ export interface RedisServerOptions {
  * A redis-server of our own on a free port, so measurements are not disturbed by the machine's
  * shared Redis and faults can be injected into it. Stop and start keep the same port and data dir.
  */
-export class RedisServer {
+export class RedisServer extends ServerChild {
   readonly dir: string;
   port = 0;
-  private child: ChildProcess | null = null;
 
+  /** `stop` gives Redis 30 s to flush its AOF and exit cleanly; start() again reopens the same dir. */
   constructor(private readonly options: RedisServerOptions) {
+    super(30_000);
     this.dir = mkdtempSync(join(tmpdir(), 'bcb-redis-'));
   }
 
@@ -79,17 +79,6 @@ export class RedisServer {
       },
       30_000,
     );
-  }
-
-  /** SIGTERM: Redis flushes its AOF and exits cleanly; start() again reopens the same dir. */
-  async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child, 30_000);
-    this.child = null;
-  }
-
-  async kill(): Promise<void> {
-    if (this.child) await killChild(this.child);
-    this.child = null;
   }
 
   async destroy(): Promise<void> {

@@ -1,10 +1,10 @@
 import { runRole } from '../lib/role.js';
 import { JsonClient } from '../lib/http.js';
+import { pollQueue } from '../lib/queue-poll.js';
 import { mintClusterToken, type ClusterCredentials } from '../lib/keys.js';
 import { startMessage } from '../lib/payload.js';
 import { wallNow, sleep } from '../lib/log.js';
 import { deferred } from '../lib/measure.js';
-import type { PollResult } from '@buildcluster/protocol';
 
 export interface LatencyConfig {
   baseUrl: string;
@@ -44,13 +44,8 @@ runRole<LatencyConfig, LatencyResult>(async (config) => {
   const poller = async (index: number) => {
     const body = JSON.stringify({ workerId: `latency-${index}`, max: 1, waitMs: 30000 });
     while (!finished) {
-      let answer;
-      try {
-        answer = await client.request<PollResult>('POST', `/v4/queues/${cluster}/poll`, { rawBody: body, token });
-      } catch (err) {
-        if (finished) return;
-        throw err;
-      }
+      const answer = await pollQueue(client, cluster, body, token, () => finished);
+      if (answer === null) return;
       const at = wallNow();
       if (answer.status === 204) continue;
       if (answer.status !== 200) throw new Error(`poll answered ${answer.status}: ${answer.text.slice(0, 300)}`);

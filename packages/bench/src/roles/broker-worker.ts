@@ -1,8 +1,9 @@
 import { runRole } from '../lib/role.js';
 import { ConsumeTracker, deferred } from '../lib/measure.js';
 import { JsonClient } from '../lib/http.js';
+import { pollQueue } from '../lib/queue-poll.js';
 import { mintClusterToken } from '../lib/keys.js';
-import type { PollResult, AckResult } from '@buildcluster/protocol';
+import type { AckResult } from '@buildcluster/protocol';
 import type { BrokerWorkerConfig } from './broker-config.js';
 
 // A cluster's workers: per cluster `pollersPerCluster` long-poll loops taking up to `max` builds;
@@ -43,13 +44,8 @@ runRole<BrokerWorkerConfig, unknown>(async (config) => {
     const body = JSON.stringify({ workerId: `bench-${cluster}-${index}`, max: config.max, waitMs: config.waitMs });
     while (!finished) {
       if (!measuring && config.warmup > 0 && tracker.isWarmedUp) await started.promise;
-      let answer;
-      try {
-        answer = await client.request<PollResult>('POST', `/v4/queues/${cluster}/poll`, { rawBody: body, token });
-      } catch (err) {
-        if (finished) return;
-        throw err;
-      }
+      const answer = await pollQueue(client, cluster, body, token, () => finished);
+      if (answer === null) return;
       polls++;
       if (answer.status === 204) {
         emptyPolls++;

@@ -1,11 +1,23 @@
 import fp from 'fastify-plugin';
-import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client';
+import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Prometheus registry of this app; every module adds its metrics here. */
     metrics: Registry;
   }
+}
+
+/** A gauge that each scrape sets to what `count` answers (a figure kept in Redis, read when asked). */
+export function countGauge(registry: Registry, name: string, help: string, count: () => Promise<number>): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    async collect() {
+      this.set(await count());
+    },
+  });
 }
 
 export default fp(

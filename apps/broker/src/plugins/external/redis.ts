@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
-import type { Redis, RedisOptions } from 'ioredis';
+import { ReplyError, type Redis, type RedisOptions } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
+import { CONNECTION_CLOSED_ERROR_MSG } from 'ioredis/built/utils/index.js';
 import { Errors } from '../../errors.js';
 import { isCluster, type RedisClient } from '../../redis/client.js';
 import { connectRedis, RedisConnectionLost } from '../../redis/connect.js';
@@ -35,14 +36,38 @@ export function redisOptions(keyPrefix: string): RedisOptions {
 export { RedisConnectionLost };
 
 /**
- * Refusals of a Redis that cannot take the command now (it did not run): a cluster without a
- * master for the slot, a slot moving, a master without enough replicas for `min-replicas-to-write`,
- * a server loading its data, a redirection a pipeline met while its slot moved (MOVED/ASK to a
- * failed-over master); and ioredis giving up on redirections, on a closed node connection, or on a
- * pipeline whose slots changed hands between its grouping and its sending.
+ * Reply errors (the server answered) that say the command did not run and may be sent again later,
+ * by their code, the reply's first word: a cluster without a master for the slot (CLUSTERDOWN,
+ * MASTERDOWN), a slot moving (TRYAGAIN), a master short of replicas for `min-replicas-to-write`
+ * (NOREPLICAS), a server loading its data (LOADING), and a redirection a pipeline met while its
+ * slot moved to a failed-over master (MOVED, ASK).
  */
-const REFUSED_NOW =
-  /^(CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|LOADING|MOVED|ASK)\b|^Too many Cluster redirections|^Connection is closed|^Cluster isn't ready|^None of startup nodes|^All keys in the pipeline should belong to the same slots allocation group/;
+const REFUSAL_CODES = new Set(['CLUSTERDOWN', 'TRYAGAIN', 'NOREPLICAS', 'MASTERDOWN', 'LOADING', 'MOVED', 'ASK']);
+
+/** ioredis types it `any`; it is redis-errors' ReplyError, the class of every error reply (RESP2 and RESP3). */
+const RedisReplyError = ReplyError as ErrorConstructor;
+
+/** The code of a Redis error reply (`-CODE message`), or null when `err` is not one. */
+function replyCode(err: Error): string | null {
+  return err instanceof RedisReplyError ? (err.message.split(/\s/, 1)[0] ?? '') : null;
+}
+
+/**
+ * ioredis's own failures that it raises as a plain Error, with no class or code to tell them by:
+ * a closed node connection (its exported message), and the cluster client giving up on
+ * redirections, on a cluster not ready, on unreachable startup nodes, or on a pipeline whose slots
+ * changed hands between its grouping and its sending. Only these exact texts of the driver count.
+ */
+const CLUSTER_CLIENT_FAILURES = [
+  'Too many Cluster redirections. Last error: ',
+  "Cluster isn't ready and enableOfflineQueue options is false",
+  'None of startup nodes is available',
+  'All keys in the pipeline should belong to the same slots allocation group',
+];
+
+function isUntypedDriverFailure(err: Error): boolean {
+  return err.message === CONNECTION_CLOSED_ERROR_MSG || CLUSTER_CLIENT_FAILURES.some((text) => err.message.startsWith(text));
+}
 
 /**
  * The 503 for an error of a command that Redis never answered: retries used up, the connection
@@ -56,6 +81,7 @@ export function redisUnavailable(
   redis: Pick<RedisClient, 'status'>,
 ): InstanceType<typeof Errors.Unavailable> | null {
   if (!(err instanceof Error)) return null;
+  const code = replyCode(err);
   const lost =
     err instanceof MaxRetriesPerRequestError ||
     err instanceof RedisConnectionLost ||
@@ -63,7 +89,8 @@ export function redisUnavailable(
     err.name === 'ClusterAllFailedError' ||
     // redis-errors' AbortError: "Command aborted due to connection close" (a node went away under it).
     err.name === 'AbortError' ||
-    REFUSED_NOW.test(err.message) ||
+    (code !== null && REFUSAL_CODES.has(code)) ||
+    isUntypedDriverFailure(err) ||
     isConnectionErrno(err) ||
     redis.status !== 'ready';
   return lost ? new Errors.Unavailable({ service: 'Redis', cause: err.message }) : null;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildClusterSchema } from '../../db/entities.js';
 import { ormOptions } from '../../db/orm-options.js';
@@ -44,6 +45,49 @@ describe('Redis errors', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe('Redis error kinds', () => {
+  const ready = { status: 'ready' as const };
+  const reply = (text: string): Error => new (ReplyError as ErrorConstructor)(text);
+
+  it('tells refusals of a reply by their code, the first word', () => {
+    for (const text of [
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+      'NOREPLICAS Not enough good replicas to write.',
+      'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no.',
+      'LOADING Redis is loading the dataset in memory',
+      'MOVED 3999 127.0.0.1:6381',
+      'ASK 3999 127.0.0.1:6381',
+    ]) {
+      expect(redisUnavailable(reply(text), ready), text).toBeInstanceOf(Errors.Unavailable);
+    }
+    expect(redisUnavailable(reply('WRONGTYPE Operation against a key holding the wrong kind of value'), ready)).toBeNull();
+    expect(redisUnavailable(reply('ASKING is not a refusal'), ready)).toBeNull();
+  });
+
+  it('tells the driver failures by their class, socket code, or the untyped ones ioredis raises', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const timedOut = Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
+    expect(redisUnavailable(new MaxRetriesPerRequestError(2), ready)).toBeInstanceOf(Errors.Unavailable);
+    for (const err of [
+      refused,
+      timedOut,
+      new Error('Connection is closed.'),
+      new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 3999 127.0.0.1:6381'),
+      new Error('None of startup nodes is available'),
+    ]) {
+      expect(redisUnavailable(err, ready), err.message).toBeInstanceOf(Errors.Unavailable);
+    }
+  });
+
+  it('leaves other errors alone while Redis is connected, and calls any error unavailable while it is not', () => {
+    // Only a reply from Redis has a code: the same words in another error mean nothing.
+    expect(redisUnavailable(new Error('LOADING the page'), ready)).toBeNull();
+    expect(redisUnavailable(new TypeError('x is undefined'), ready)).toBeNull();
+    expect(redisUnavailable(new TypeError('x is undefined'), { status: 'reconnecting' })).toBeInstanceOf(Errors.Unavailable);
   });
 });
 

@@ -1,6 +1,3 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   BuildIdParams,
   BuildStatus,
@@ -18,25 +15,35 @@ import {
   waitingBuilds,
   type WaitingSource,
 } from './waiting-sources.js';
+import { apiErrors, apiSecurity, routePlugin } from '../route-kit.js';
+
+/** The status fields of a build held before any queue (blocked or frozen): no cluster, queue or attempt yet. */
+const notQueued = (buildId: number, since: string, pendingReason: string) => ({
+  buildId,
+  cluster: null,
+  queue: null,
+  enqueuedAt: since,
+  attempts: 0,
+  pendingReason,
+});
 
 /**
  * Where builds are: the pending ones (no eligible cluster yet) with why; every waiting one
  * (pending, blocked, frozen) with why; one build's state, cluster, attempts, place in the queue,
  * lease and history.
  */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export default routePlugin(
+  async (app) => {
     // A static segment: Fastify's router picks it over `:buildId`, whose schema would refuse it.
     app.get(
       '/v4/builds/pending',
       {
         schema: {
           tags: ['scheduling'],
-          security: [{ apiToken: [] }],
+          security: apiSecurity,
           summary: 'Pending builds (no eligible cluster yet), oldest first, with why',
           querystring: PendingBuildsQuery,
-          response: { 200: PendingBuildList, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+          response: { 200: PendingBuildList, ...apiErrors },
         },
         onRequest: app.requireApiScope('admin', 'sdapi', 'viewer'),
       },
@@ -53,10 +60,10 @@ export default fp(
       {
         schema: {
           tags: ['scheduling'],
-          security: [{ apiToken: [] }],
+          security: apiSecurity,
           summary: 'Builds not in a queue yet (pending, blocked, frozen), oldest first, with why',
           querystring: WaitingBuildsQuery,
-          response: { 200: WaitingBuildList, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+          response: { 200: WaitingBuildList, ...apiErrors },
         },
         onRequest: app.requireApiScope('admin', 'viewer'),
       },
@@ -72,10 +79,10 @@ export default fp(
       {
         schema: {
           tags: ['scheduling'],
-          security: [{ apiToken: [] }],
+          security: apiSecurity,
           summary: 'One build: state, cluster, position while queued, lease, history',
           params: BuildIdParams,
-          response: { 200: BuildStatus, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+          response: { 200: BuildStatus, 404: ErrorBody, ...apiErrors },
         },
         onRequest: app.requireApiScope('admin', 'sdapi', 'viewer'),
       },
@@ -84,29 +91,20 @@ export default fp(
         // Held by Screwdriver's blockedBy rule: not in any queue yet.
         const waiting = await app.screwdriver.rules.waiting(buildId);
         if (waiting) {
+          const since = new Date(waiting.since).toISOString();
           return {
-            buildId,
+            ...notQueued(buildId, since, blockedReason(waiting.blocking)),
             state: 'blocked' as const,
-            cluster: null,
-            queue: null,
-            enqueuedAt: new Date(waiting.since).toISOString(),
-            attempts: 0,
-            pendingReason: blockedReason(waiting.blocking),
             blockedBy: waiting.blocking,
-            blockedSince: new Date(waiting.since).toISOString(),
+            blockedSince: since,
           };
         }
         // Held by its job's freeze window: started again through the API when the window ends.
         const frozen = await app.screwdriver.frozen.get(buildId);
         if (frozen) {
           return {
-            buildId,
+            ...notQueued(buildId, frozen.frozenAt, frozen.reason),
             state: 'frozen' as const,
-            cluster: null,
-            queue: null,
-            enqueuedAt: frozen.frozenAt,
-            attempts: 0,
-            pendingReason: frozen.reason,
             frozenUntil: frozen.frozenUntil,
           };
         }

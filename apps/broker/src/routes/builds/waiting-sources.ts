@@ -17,30 +17,41 @@ export interface Listed {
   build: WaitingBuild;
 }
 
+/** A source over a store that lists its `limit` oldest entries and their total: each entry becomes a listed build. */
+function sourceOf<T>(
+  kind: WaitingKind,
+  fetch: (limit: number) => Promise<{ builds: T[]; total: number }>,
+  toListed: (entry: T) => Listed,
+): WaitingSource {
+  return {
+    kind,
+    async list(limit) {
+      const { builds, total } = await fetch(limit);
+      return { total, builds: builds.map(toListed) };
+    },
+  };
+}
+
 /** Builds no eligible cluster could take yet (the scheduler's pending list). */
-export const pendingSource = (scheduler: { pending(limit: number): Promise<PendingBuildList> }): WaitingSource => ({
-  kind: 'pending',
-  async list(limit) {
-    const { builds, total } = await scheduler.pending(limit);
-    return {
-      total,
-      builds: builds.map((b) => ({
-        at: Date.parse(b.pendingSince),
-        build: {
-          kind: 'pending',
-          buildId: b.buildId,
-          since: b.pendingSince,
-          reason: b.reason,
-          jobId: b.jobId,
-          pipelineId: b.pipelineId,
-          pipeline: b.pipeline,
-          scmContext: b.scmContext,
-          requestedCluster: b.requestedCluster,
-        },
-      })),
-    };
-  },
-});
+export const pendingSource = (scheduler: { pending(limit: number): Promise<PendingBuildList> }): WaitingSource =>
+  sourceOf(
+    'pending',
+    (limit) => scheduler.pending(limit),
+    (b) => ({
+      at: Date.parse(b.pendingSince),
+      build: {
+        kind: 'pending',
+        buildId: b.buildId,
+        since: b.pendingSince,
+        reason: b.reason,
+        jobId: b.jobId,
+        pipelineId: b.pipelineId,
+        pipeline: b.pipeline,
+        scmContext: b.scmContext,
+        requestedCluster: b.requestedCluster,
+      },
+    }),
+  );
 
 /** The words for a blocked build's wait (also GET /v4/builds/{id}'s pendingReason). */
 export const blockedReason = (blocking: WaitingRule['blocking']): string =>
@@ -51,27 +62,23 @@ export const blockedReason = (blocking: WaitingRule['blocking']): string =>
 /** Builds held by Screwdriver's blockedBy rule. */
 export const blockedSource = (rules: {
   waitingList(limit: number): Promise<{ builds: WaitingRule[]; total: number }>;
-}): WaitingSource => ({
-  kind: 'blocked',
-  async list(limit) {
-    const { builds, total } = await rules.waitingList(limit);
-    return {
-      total,
-      builds: builds.map((w) => ({
-        at: w.since,
-        build: {
-          kind: 'blocked',
-          buildId: w.buildId,
-          since: new Date(w.since).toISOString(),
-          reason: blockedReason(w.blocking),
-          jobId: w.jobId,
-          pipelineId: w.pipelineId,
-          blockedBy: w.blocking,
-        },
-      })),
-    };
-  },
-});
+}): WaitingSource =>
+  sourceOf(
+    'blocked',
+    (limit) => rules.waitingList(limit),
+    (w) => ({
+      at: w.since,
+      build: {
+        kind: 'blocked',
+        buildId: w.buildId,
+        since: new Date(w.since).toISOString(),
+        reason: blockedReason(w.blocking),
+        jobId: w.jobId,
+        pipelineId: w.pipelineId,
+        blockedBy: w.blocking,
+      },
+    }),
+  );
 
 /** What a freeze store lists: a frozen build, its job and pipeline, and until when it is held. */
 export interface FrozenEntry {
@@ -91,31 +98,27 @@ const toMs = (at: number | string | Date): number =>
  * Builds held by a freeze window, from a store with `list(limit)` (and `count()` when it can
  * count them all; else what it listed is the total).
  */
-export const frozenSource = (store: {
-  list(limit: number): Promise<FrozenEntry[]>;
-  count?(): Promise<number>;
-}): WaitingSource => ({
-  kind: 'frozen',
-  async list(limit) {
-    const [entries, total] = await Promise.all([store.list(limit), store.count?.()]);
-    return {
-      total: total ?? entries.length,
-      builds: entries.map((e) => {
-        const since = e.frozenSince === undefined ? null : toMs(e.frozenSince);
-        const build: WaitingFrozen = {
-          kind: 'frozen',
-          buildId: e.buildId,
-          since: since === null ? null : new Date(since).toISOString(),
-          reason: e.reason,
-          jobId: e.jobId,
-          pipelineId: e.pipelineId,
-          frozenUntil: new Date(toMs(e.frozenUntil)).toISOString(),
-        };
-        return { at: since ?? Number.POSITIVE_INFINITY, build };
-      }),
-    };
-  },
-});
+export const frozenSource = (store: { list(limit: number): Promise<FrozenEntry[]>; count?(): Promise<number> }): WaitingSource =>
+  sourceOf(
+    'frozen',
+    async (limit) => {
+      const [entries, total] = await Promise.all([store.list(limit), store.count?.()]);
+      return { builds: entries, total: total ?? entries.length };
+    },
+    (e) => {
+      const since = e.frozenSince === undefined ? null : toMs(e.frozenSince);
+      const build: WaitingFrozen = {
+        kind: 'frozen',
+        buildId: e.buildId,
+        since: since === null ? null : new Date(since).toISOString(),
+        reason: e.reason,
+        jobId: e.jobId,
+        pipelineId: e.pipelineId,
+        frozenUntil: new Date(toMs(e.frozenUntil)).toISOString(),
+      };
+      return { at: since ?? Number.POSITIVE_INFINITY, build };
+    },
+  );
 
 /**
  * One page of every source's waiting builds, oldest first. Each source is asked for its

@@ -1,7 +1,4 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   BuildCluster,
   ClusterNameParams,
@@ -10,10 +7,9 @@ import {
   ListClustersQuery,
   UpdateClusterBody,
 } from '@buildcluster/protocol';
+import { apiErrors as errors, apiGuards, apiSecurity as security, routePlugin, username } from '../route-kit.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody };
 const tags = ['clusters'];
-const security = [{ apiToken: [] }];
 
 const RebuildResult = Type.Object({
   clusters: Type.Integer({ description: 'clusters now in the cache' }),
@@ -21,13 +17,10 @@ const RebuildResult = Type.Object({
 });
 
 /** The cluster registry API (README "API", the /v4/buildClusters routes), admin scope. Paths are case-insensitive (`/v4/buildclusters` too). */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const admin = app.requireApiScope('admin');
+export default routePlugin(
+  async (app) => {
     // Reads are open to cluster maintainers too (viewer: sees everything, changes nothing).
-    const reader = app.requireApiScope('admin', 'viewer');
-    const username = (request: { apiUser?: { username: string } }) => request.apiUser?.username ?? 'unknown';
+    const { admin, reader } = apiGuards(app);
 
     // Screwdriver's registry uses PUT on the collection; POST is the REST habit. Both create.
     for (const method of ['PUT', 'POST'] as const) {

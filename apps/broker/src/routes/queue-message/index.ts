@@ -1,7 +1,5 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   EnqueueResult,
   ErrorBody,
@@ -22,6 +20,7 @@ import { blockedMessage } from '../../screwdriver/rules.js';
 import { checked } from './body-check.js';
 import { startPeriodic, stopPeriodic } from './periodic.js';
 import { freezeStart, startFrozenNow, stopFrozen } from './frozen.js';
+import { apiErrors, apiSecurity as security, routePlugin } from '../route-kit.js';
 
 /** Screwdriver sends the whole build row with each start; its queue-service accepts up to 10 MB. */
 export const QUEUE_MESSAGE_BODY_LIMIT = 10 * 1024 * 1024;
@@ -49,9 +48,8 @@ const API_SETTING: Record<IgnorableFeature, string> = {
   periodic: 'periodic builds (remove screwdriver.cd/buildPeriodically from the jobs)',
 };
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 501: ErrorBody, 503: ErrorBody };
+const errors = { ...apiErrors, 413: ErrorBody, 501: ErrorBody };
 const tags = ['scheduling'];
-const security = [{ apiToken: [] }];
 const timerStart = checked<TimerStartMessage>(TimerStartMessage, 'a timer message');
 
 const requestedType = (request: FastifyRequest): MessageType | undefined => {
@@ -60,9 +58,8 @@ const requestedType = (request: FastifyRequest): MessageType | undefined => {
 };
 
 /** Screwdriver's executor-queue contract: start and stop builds, build timers, queue figures (scope sdapi). */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export default routePlugin(
+  async (app) => {
     const sdapi = app.requireApiScope('sdapi');
     const ignored = new Set(app.config.ignoredQueueFeatures);
 

@@ -1,21 +1,15 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BuildId, BuildStatus, DeadBuild, ErrorBody, QueueClusterParams, QueueDetail, QueueStats } from '@buildcluster/protocol';
+import { apiErrors as errors, apiGuards, apiSecurity as security, routePlugin } from '../route-kit.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody };
 const tags = ['queues'];
-const security = [{ apiToken: [] }];
 const DeadParams = Type.Object({ cluster: QueueClusterParams.properties.cluster, buildId: BuildId });
 
 /** Queue administration of README "API": figures, detail, dead letters (read by admins and viewers), requeue (admins). */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const admin = app.requireApiScope('admin');
+export default routePlugin(
+  async (app) => {
     // Reads are open to cluster maintainers too (viewer: sees everything, changes nothing).
-    const reader = app.requireApiScope('admin', 'viewer');
+    const { admin, reader } = apiGuards(app);
     app.get(
       '/v4/queues',
       {

@@ -1,11 +1,8 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import {
   AckBody,
   AckResult,
-  ErrorBody,
   ExtendBody,
   ExtendResult,
   NackBody,
@@ -15,10 +12,9 @@ import {
   QueueClusterParams,
 } from '@buildcluster/protocol';
 import type { QueueRef } from '../../queue/protocol/worker-protocol.js';
+import { apiErrors as errors, clusterSecurity as security, routePlugin } from '../route-kit.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody };
 const tags = ['worker protocol'];
-const security = [{ clusterToken: [] }];
 
 /** The queue a request's cluster token was checked against (authenticateCluster, from the path's cluster). */
 function queueOf(request: FastifyRequest): QueueRef {
@@ -27,9 +23,8 @@ function queueOf(request: FastifyRequest): QueueRef {
 }
 
 /** The worker protocol of README "Worker protocol": poll (long), ack, extend, nack, each with the cluster's own token. */
-export default fp(
-  async (root: FastifyInstance) => {
-    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export default routePlugin(
+  async (app) => {
     const worker = app.queue.worker;
     const schema = <B extends TSchema, R extends Record<number, TSchema>>(
       summary: string,
