@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { duplicateClient, type RedisClient } from '../redis/client.js';
-import { replicaWait, waitingScript } from '../redis/replica-wait.js';
-import type { ScriptCall } from '../redis/script-dir.js';
+import { scriptDir, type ScriptCall } from '../redis/script-dir.js';
 import { MANAGED_BY, type ManagedBy, type Provider, type SignOption } from '@buildcluster/protocol';
 import type { CachedCluster, ClusterKey } from './types.js';
 
@@ -35,9 +33,8 @@ export interface CacheSnapshot {
   built: boolean;
 }
 
-function script(file: string): string {
-  return readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
-}
+/** The cache's Lua scripts (scripts/), loaded by the one loader every script folder goes through. */
+const SCRIPTS = new URL('./scripts/', import.meta.url);
 
 /** The seed's fields (authKeyName, signOption, queue, managedBy) plus what token checks and scheduling need. */
 export function encode(entry: CacheEntry): Record<string, string> {
@@ -94,16 +91,10 @@ export class ClusterCache {
 
   constructor(redis: RedisClient) {
     this.redis = redis;
-    if (!('clusterCachePut' in redis)) {
-      redis.defineCommand('clusterCachePut', { numberOfKeys: 3, lua: script('cache-put-3.lua') });
-      redis.defineCommand('clusterCacheRemove', { numberOfKeys: 3, lua: script('cache-remove-3.lua') });
-    }
-    // With REDIS_WAIT_REPLICAS, a registration is on the replicas before it is answered.
-    const replicas = replicaWait(redis);
-    const direct = redis as unknown as Record<'clusterCachePut' | 'clusterCacheRemove', ScriptCall>;
-    this.putScript = replicas > 0 ? waitingScript(redis, 'clusterCachePut', replicas) : direct.clusterCachePut.bind(redis);
-    this.removeScript =
-      replicas > 0 ? waitingScript(redis, 'clusterCacheRemove', replicas) : direct.clusterCacheRemove.bind(redis);
+    // With REDIS_WAIT_REPLICAS, a registration is on the replicas before it is answered (scriptDir).
+    const scripts = scriptDir<'cache-put' | 'cache-remove'>(redis, SCRIPTS, 'clusters_');
+    this.putScript = scripts['cache-put'];
+    this.removeScript = scripts['cache-remove'];
   }
 
   /** Writes one cluster; returns the new generation (0 when a newer copy was already cached). */
