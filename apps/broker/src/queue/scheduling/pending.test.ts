@@ -101,8 +101,10 @@ describe('draining pending builds', () => {
 
   it('keeps its lock through a drain longer than the lock, so no second drainer breaks the order', async () => {
     const clusters = new Clusters();
-    const a = replica(clusters, 10_000, 150);
-    const b = replica(clusters, 10_000, 150);
+    // 300 ms, renewed every 100 ms: under half the drain (~700 ms), and twice an event-loop stall of a busy machine.
+    const lockMs = 300;
+    const a = replica(clusters, 10_000, lockMs);
+    const b = replica(clusters, 10_000, lockMs);
     const scm = { name: 'org/repo', scmContext: 'long:ctx' };
     const ids = Array.from({ length: 1500 }, (_, i) => 20_000 + i);
     for (let i = 0; i < ids.length; i += 100) {
@@ -113,6 +115,7 @@ describe('draining pending builds', () => {
     let lapsed = 0;
     a.drainer.request();
     await waitFor('the drain to take its lock', async () => (await redis.exists('dir:{d}:drain')) === 1);
+    const began = Date.now();
     // From here until every build is queued, one drain holds the lock; B keeps asking meanwhile.
     while ((await a.store.stats('long-drain')).depth < ids.length) {
       const held = (await redis.exists('dir:{d}:drain')) === 1;
@@ -120,6 +123,7 @@ describe('draining pending builds', () => {
       b.drainer.request();
       await new Promise((r) => setTimeout(r, 20));
     }
+    const drainMs = Date.now() - began;
     await Promise.all([a.drainer.idle(), b.drainer.idle()]);
     const delivered: number[] = [];
     for (;;) {
@@ -127,6 +131,7 @@ describe('draining pending builds', () => {
       if (jobs.length === 0) break;
       delivered.push(...jobs.map((j) => j.buildId));
     }
+    expect(drainMs, 'the drain outlasts its lock (else the test proves nothing)').toBeGreaterThan(lockMs);
     expect(lapsed, 'times the lock was found lapsed while builds were still pending').toBe(0);
     expect(delivered).toEqual(arrival);
     a.drainer.stop();
