@@ -1,24 +1,20 @@
-import type { RedisClient } from '../redis/client.js';
 import type { BulkCancelBody, BulkResult } from '@buildcluster/protocol';
 import { BrokerError, Errors } from '../errors.js';
-import { buildKey, historyKey, queueKeys } from '../queue/storage/keys.js';
 import type { QueueModule } from '../queue/types.js';
 import type { BuildIndex } from './build-index.js';
+
+export interface BulkDeps {
+  queue: QueueModule;
+  index: BuildIndex;
+}
+
+const MAX_MATCH = 1000;
 
 /**
  * Bulk actions on a cluster's queue: each one first lists what it would touch (a dry run answers
  * only that), then acts build by build through the same calls as the single actions, so a build
  * that changed state in between is skipped and reported, never forced.
  */
-export interface BulkDeps {
-  redis: RedisClient;
-  queue: QueueModule;
-  index: BuildIndex;
-  keepMs: number;
-}
-
-const MAX_MATCH = 1000;
-
 export class BulkActions {
   constructor(private readonly deps: BulkDeps) {}
 
@@ -47,27 +43,15 @@ export class BulkActions {
   async purgeDead(cluster: string, before: Date, dryRun: boolean): Promise<BulkResult> {
     if (Number.isNaN(before.getTime())) throw new Errors.InvalidField({ field: 'body/before', expected: 'a date-time' });
     const ref = await this.deps.queue.admin.resolve(cluster);
-    const k = queueKeys(ref.queue);
-    const members = await this.deps.redis.zrangebyscore(k.dead, '-inf', `(${before.getTime()}`, 'LIMIT', 0, MAX_MATCH);
-    const ids = [...new Set(members.map((m) => Number(m.split(':')[0])))];
+    const dead = await this.deps.queue.inspection.deadBefore(ref.queue, before.getTime(), MAX_MATCH);
+    const ids = [...dead.keys()];
     if (dryRun) return { dryRun, matched: ids.length, buildIds: ids, done: 0, skipped: [] };
     let done = 0;
     const skipped: BulkResult['skipped'] = [];
-    for (const id of ids) {
-      const forms = members.filter((m) => Number(m.split(':')[0]) === id);
-      // ZREM tells whether this call removed it: a requeue in between wins and is reported.
-      const removed = await this.deps.redis.zrem(k.dead, ...forms);
-      if (removed === 0) {
-        skipped.push({ buildId: id, reason: 'left the dead letters meanwhile' });
-        continue;
-      }
-      await this.deps.redis
-        .multi()
-        .pexpire(buildKey(k, id), this.deps.keepMs)
-        .pexpire(historyKey(k, id), this.deps.keepMs)
-        .rpush(historyKey(k, id), `${Date.now()}|purged|removed from the dead letters`)
-        .exec();
-      done++;
+    for (const [id, entries] of dead) {
+      // Only what this call removed counts: a requeue in between wins and is reported.
+      if (await this.deps.queue.inspection.purge(ref.queue, id, entries)) done++;
+      else skipped.push({ buildId: id, reason: 'left the dead letters meanwhile' });
     }
     return { dryRun, matched: ids.length, buildIds: ids, done, skipped };
   }

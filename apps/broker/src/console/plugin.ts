@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import { Histogram } from 'prom-client';
 import type { QueueStats, StartMessage } from '@buildcluster/protocol';
-import { queueKeys } from '../queue/storage/keys.js';
 import type { QueueRef } from '../queue/protocol/worker-protocol.js';
 import { BuildIndex } from './build-index.js';
 import { BulkActions } from './bulk.js';
@@ -51,7 +50,7 @@ export default fp(
     const waitTimes = new WaitTimes(app.redis);
     const workers = new WorkersSeen(app.redis);
     const index = new BuildIndex(app.redis, keepMs);
-    const bulk = new BulkActions({ redis: app.redis, queue: app.queue, index, keepMs });
+    const bulk = new BulkActions({ queue: app.queue, index });
     app.decorate('console', { waitTimes, workers, index, bulk });
     const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);
 
@@ -146,15 +145,9 @@ export default fp(
           const queue = refs[i]!.queue;
           s.paused = app.queue.pauses.get(queue);
           s.waitTimes = perQueue.get(queue);
-          const k = queueKeys(queue);
-          const [seen, pending] = await Promise.all([
-            workers.quiet(queue, now),
-            app.redis.xpending(k.stream, 'g').catch(() => [0, null]) as Promise<unknown[]>,
-          ]);
-          const unacked = Number(pending[0] ?? 0);
-          const oldest = typeof pending[1] === 'string' ? Number(pending[1].split('-')[0]) : null;
-          s.unackedBehind = unacked;
-          s.oldestUnackedAgeMs = unacked > 0 && oldest !== null ? Math.max(0, now - oldest) : null;
+          const [seen, unacked] = await Promise.all([workers.quiet(queue, now), app.queue.inspection.unacked(queue)]);
+          s.unackedBehind = unacked.count;
+          s.oldestUnackedAgeMs = unacked.oldestMs === null ? null : Math.max(0, now - unacked.oldestMs);
           s.workersLastHour = seen.total;
           s.staleWorkers = seen.quiet.length > 0 ? await staleAmong(queue, seen.quiet, now) : 0;
         }),
@@ -163,8 +156,7 @@ export default fp(
 
     /** Of the workers that stopped polling, those that hold no live lease either. */
     const staleAmong = async (queue: string, quiet: string[], now: number): Promise<number> => {
-      const k = queueKeys(queue);
-      const live = await app.redis.zrangebyscore(k.leases, now, '+inf', 'LIMIT', 0, 1000);
+      const live = await app.queue.inspection.liveLeases(queue, now);
       if (live.length === 0) return quiet.length;
       const holders = new Set(await app.queue.records.workersOf(queue, live));
       return quiet.filter((w) => !holders.has(w)).length;

@@ -101,6 +101,7 @@ export default fp(
       events,
       pauses,
       records: store.records,
+      inspection: store.inspection,
       snapshot: () => admin.snapshot(),
       waitingPolls: () => waiters.count,
     };

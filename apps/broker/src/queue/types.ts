@@ -3,6 +3,7 @@ import type { QueueAdmin } from './admin/admin.js';
 import type { BuildEvents } from './events.js';
 import type { Pauses } from './admin/pauses.js';
 import type { BuildRecords } from './storage/build-record.js';
+import type { QueueInspection } from './storage/inspection.js';
 import type { PollOutcome } from './storage/replies.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import type { QueueRef, WorkerProtocol } from './protocol/worker-protocol.js';
@@ -21,6 +22,8 @@ export interface QueueModule {
   pauses: Pauses;
   /** Reads of the builds' records in their queues (run times, lease holders), typed. */
   records: BuildRecords;
+  /** A queue's unacked deliveries, live leases and old dead letters (the console's reads and purge). */
+  inspection: QueueInspection;
   /** Hook for what watches deliveries (the console); unset, nothing is done. */
   onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
   /** Every queue's stats and the pending count: for the live view's snapshot. */

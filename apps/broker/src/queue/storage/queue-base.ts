@@ -1,5 +1,6 @@
 import type { RedisClient } from '../../redis/client.js';
 import { BuildRecords } from './build-record.js';
+import { QueueInspection } from './inspection.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { scriptsFor, type Scripts } from './scripts.js';
 
@@ -23,11 +24,14 @@ export abstract class QueueBase {
   protected readonly scripts: Scripts;
   /** Typed reads of the builds' records (the only place that knows their fields). */
   readonly records: BuildRecords;
+  /** The console's reads of a queue beyond its stats, and the purge of old dead letters. */
+  readonly inspection: QueueInspection;
   private readonly keyCache = new Map<string, QueueKeys>();
 
   constructor(protected readonly options: QueueStoreOptions) {
     this.scripts = scriptsFor(options.redis);
     this.records = new BuildRecords(options.redis, (queue) => this.keys(queue));
+    this.inspection = new QueueInspection(options.redis, (queue) => this.keys(queue), options.keepMs);
   }
 
   keys(queue: string): QueueKeys {
