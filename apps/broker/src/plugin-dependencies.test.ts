@@ -23,11 +23,14 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every file that defines a plugin with fastify-plugin: its name, declared dependencies, decorators made and used. */
+/**
+ * Every file that defines a plugin with fastify-plugin, directly or through routes/route-kit.ts's
+ * `routePlugin`: its name, declared dependencies, decorators made and used.
+ */
 function pluginSources(): PluginSource[] {
   return sourceFiles(SRC).flatMap((file) => {
     const text = readFileSync(file, 'utf8');
-    if (!text.includes("from 'fastify-plugin'")) return [];
+    if (!text.includes("from 'fastify-plugin'") && !/\broutePlugin\(/.test(text)) return [];
     const meta = [...text.matchAll(/\{\s*name: '([\w-]+)'(?:,\s*dependencies: \[([^\]]*)\])?\s*\}/g)].at(-1);
     if (!meta) return [];
     const declared = [...(meta[2] ?? '').matchAll(/'([\w-]+)'/g)].map((m) => m[1]!);

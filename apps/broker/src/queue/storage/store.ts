@@ -52,15 +52,7 @@ export class QueueStore extends QueueRetireMark {
    * its first claim is returned (`created` false).
    */
   async claimAndEnqueue(queue: string, cluster: string, buildId: number, message: string): Promise<ClaimedAndEnqueued> {
-    return runScript(this.scripts, scheduleSpec, {
-      k: this.keys(queue),
-      queue,
-      cluster,
-      buildId,
-      message,
-      wakeChannel: this.options.wakeChannel,
-      reason: BEHIND_PENDING,
-    });
+    return runScript(this.scripts, scheduleSpec, { ...this.append(queue, cluster, buildId, message), reason: BEHIND_PENDING });
   }
 
   /**
@@ -76,16 +68,16 @@ export class QueueStore extends QueueRetireMark {
     mode: { kind: 'post' } | { kind: 'assign'; markMs: number } | { kind: 'plain' } = { kind: 'plain' },
   ): Promise<Enqueued> {
     return runScript(this.scripts, enqueueSpec, {
-      k: this.keys(queue),
-      queue,
-      cluster,
-      buildId,
-      message,
-      wakeChannel: this.options.wakeChannel,
+      ...this.append(queue, cluster, buildId, message),
       mode: mode.kind === 'plain' ? '' : mode.kind,
       markMs: mode.kind === 'assign' ? mode.markMs : 0,
       keepMs: this.options.keepMs,
     });
+  }
+
+  /** What every append of a start message takes: the queue, the build, and the channel that wakes polls. */
+  private append(queue: string, cluster: string, buildId: number, message: string) {
+    return { k: this.keys(queue), queue, cluster, buildId, message, wakeChannel: this.options.wakeChannel };
   }
 
   /** Marks the queue as being assigned pending builds for `ms` (Redis clock): new posts queue behind. */

@@ -17,19 +17,19 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     redis.call('DEL', KEYS[1])
   end
 end
-local n = redis.call('ZSCORE', KEYS[3], b)
-if n then
-  redis.call('ZADD', KEYS[6], n, b)
-  redis.call('ZREM', KEYS[3], b)
+-- Moves member b of sorted set `from` to `to`, with its score.
+local function move_scored(from, to)
+  local score = redis.call('ZSCORE', from, b)
+  if score then
+    redis.call('ZADD', to, score, b)
+    redis.call('ZREM', from, b)
+  end
 end
+move_scored(KEYS[3], KEYS[6])
 local m = redis.call('HGET', KEYS[4], b)
 if m then
   redis.call('HSETNX', KEYS[7], b, m)
   redis.call('HDEL', KEYS[4], b)
 end
-local a = redis.call('ZSCORE', KEYS[5], b)
-if a then
-  redis.call('ZADD', KEYS[8], a, b)
-  redis.call('ZREM', KEYS[5], b)
-end
+move_scored(KEYS[5], KEYS[8])
 return moved
