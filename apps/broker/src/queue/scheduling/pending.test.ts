@@ -101,12 +101,12 @@ describe('draining pending builds', () => {
 
   it('keeps its lock through a drain longer than the lock, so no second drainer breaks the order', async () => {
     const clusters = new Clusters();
-    // 300 ms, renewed every 100 ms: under half the drain (~700 ms), and twice an event-loop stall of a busy machine.
-    const lockMs = 300;
+    // 600 ms, renewed every 200 ms: a third of the drain (~2 s), and twice a busy machine's event-loop stall.
+    const lockMs = 600;
     const a = replica(clusters, 10_000, lockMs);
     const b = replica(clusters, 10_000, lockMs);
     const scm = { name: 'org/repo', scmContext: 'long:ctx' };
-    const ids = Array.from({ length: 1500 }, (_, i) => 20_000 + i);
+    const ids = Array.from({ length: 4500 }, (_, i) => 20_000 + i);
     for (let i = 0; i < ids.length; i += 100) {
       await Promise.all(ids.slice(i, i + 100).map((id) => a.scheduler.schedule(startMessage(id, { pipeline: scm }))));
     }
