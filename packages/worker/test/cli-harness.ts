@@ -199,19 +199,21 @@ export function recorded(dir: string): Map<string, Recorded> {
   return seen;
 }
 
-export function runArgs(broker: TestBroker, cluster: RegisteredCluster, command: string, extra: string[] = []): string[] {
+/** `run` with the flags that name the broker (by URL) and the cluster's identity; the caller adds how builds are launched. */
+export function connectArgs(brokerUrl: string, cluster: RegisteredCluster): string[] {
   return [
     'run',
     '--broker',
-    broker.url,
+    brokerUrl,
     '--cluster',
     cluster.name,
     '--key',
     cluster.keyFile,
     '--sign-option',
     cluster.signOptionFile,
-    '--exec',
-    command,
-    ...extra,
   ];
+}
+
+export function runArgs(broker: TestBroker, cluster: RegisteredCluster, command: string, extra: string[] = []): string[] {
+  return [...connectArgs(broker.url, cluster), '--exec', command, ...extra];
 }

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './broker.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestBroker } from './broker.js';
 import { waitFor } from './tiny-server.js';
 import { api, keygenAndRegister, killAll, startCli, waitForState } from './cli-harness.js';
 import {
@@ -13,6 +13,8 @@ import {
   readRecords,
   startScrewdriverStandIn,
   testExecutorConfig,
+  brokerAndScrewdriver,
+  type ScrewdriverStandIn,
 } from './executor-harness.js';
 
 /*
@@ -29,15 +31,8 @@ afterEach(async () => {
 
 describe('buildcluster-worker run --executor', () => {
   let broker: TestBroker;
-  let sd: Awaited<ReturnType<typeof startScrewdriverStandIn>>;
-  beforeAll(async () => {
-    broker = await startTestBroker({ listen: true, env: { MAX_ATTEMPTS: String(MAX_ATTEMPTS) } });
-    sd = await startScrewdriverStandIn();
-  });
-  afterAll(async () => {
-    await sd?.close();
-    await broker?.close();
-  });
+  let sd: ScrewdriverStandIn;
+  brokerAndScrewdriver({ MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, (started, standIn) => ([broker, sd] = [started, standIn]));
 
   const tempDir = () => mkdtempSync(join(tmpdir(), 'bcw-exec-'));
 
