@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { brokerForSuite, type TestBroker } from '../test/support/broker.js';
 
 describe('the broker app', () => {
   let broker: TestBroker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => {
-    await broker.close();
-  });
+  brokerForSuite([], (started) => (broker = started));
 
   it('answers an unknown route with 404 and a message naming it', async () => {
     const res = await broker.app.inject({ method: 'GET', url: '/v4/nothing-here' });

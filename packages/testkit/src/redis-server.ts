@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './sockets.js';
 
 /**
  * A `redis-server` of a test's own, on a free loopback port, for what the shared test Redis must
@@ -12,14 +12,6 @@ import { Redis } from 'ioredis';
 export interface OwnRedis {
   url: string;
   stop(): void;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startOwnRedis(args: string[] = []): Promise<OwnRedis> {

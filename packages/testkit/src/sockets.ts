@@ -1,4 +1,17 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+
+/**
+ * A loopback port that was free a moment ago: for a child process that must be told its port, or,
+ * left unused, a port nothing listens on.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * TCP connections this process holds to a port (e.g. Redis's 6379): sockets of this process

@@ -48,6 +48,19 @@ function pollFrom(jobs: Job[]): Route {
   };
 }
 
+/** Extends every lease it is sent by `leaseMs` from now, and names `stop` as builds to stop. */
+function extendAll(leaseMs: number, stop: number[] = []): Route {
+  return (req, res) =>
+    json(res, 200, {
+      extended: (req.body.leaseIds as string[]).map((leaseId) => ({
+        leaseId,
+        leaseExpiresAt: new Date(Date.now() + leaseMs).toISOString(),
+      })),
+      rejected: [],
+      stop,
+    });
+}
+
 const ackAll: Route = (req, res) => json(res, 200, { acked: req.body.leaseIds, rejected: [] });
 
 async function setup(routes: Record<string, Route>, handler: JobHandler, options: { concurrency?: number } = {}) {
@@ -105,15 +118,7 @@ describe('Worker', () => {
 
   it('extends the lease every third of it while the handler runs, then acks', async () => {
     const leaseMs = 900;
-    const extendRoute: Route = (req, res) =>
-      json(res, 200, {
-        extended: (req.body.leaseIds as string[]).map((leaseId) => ({
-          leaseId,
-          leaseExpiresAt: new Date(Date.now() + leaseMs).toISOString(),
-        })),
-        rejected: [],
-        stop: [],
-      });
+    const extendRoute = extendAll(leaseMs);
     const { server, lines } = await setup(
       { poll: pollFrom([job(1, leaseMs)]), extend: extendRoute },
       () => new Promise((r) => setTimeout(() => r('exit 0'), 2000)),
@@ -141,15 +146,7 @@ describe('Worker', () => {
   });
 
   it('signals a build Screwdriver asked to stop, and acks it', async () => {
-    const extendRoute: Route = (req, res) =>
-      json(res, 200, {
-        extended: (req.body.leaseIds as string[]).map((leaseId) => ({
-          leaseId,
-          leaseExpiresAt: new Date(Date.now() + 900).toISOString(),
-        })),
-        rejected: [],
-        stop: [3],
-      });
+    const extendRoute = extendAll(900, [3]);
     let reason: unknown = null;
     const { server } = await setup(
       { poll: pollFrom([job(3, 900)]), extend: extendRoute },
@@ -167,15 +164,7 @@ describe('Worker', () => {
   });
 
   it("lets a stop message's own command finish when the extend answer names its build", async () => {
-    const extendRoute: Route = (req, res) =>
-      json(res, 200, {
-        extended: (req.body.leaseIds as string[]).map((leaseId) => ({
-          leaseId,
-          leaseExpiresAt: new Date(Date.now() + 900).toISOString(),
-        })),
-        rejected: [],
-        stop: [4],
-      });
+    const extendRoute = extendAll(900, [4]);
     const stopJob: Job = { ...job(4, 900), leaseId: 'lease-4-stop', type: 'stop' };
     let aborted = false;
     const { server } = await setup(

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestBroker } from './broker.js';
 import { waitFor } from './tiny-server.js';
+import { freePort } from '@buildcluster/testkit/sockets';
 
 /** The CLI exactly as users run it: bin/buildcluster-worker.js → dist/cli.js (built by global-setup). */
 export const BIN = fileURLToPath(new URL('../bin/buildcluster-worker.js', import.meta.url));
@@ -53,13 +53,7 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
 }
 
 /** A local port nothing listens on (it was free a moment ago), for "the broker is down". */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort: () => Promise<number> = freePort;
 
 /** Runs the CLI to completion. */
 export async function runCli(args: string[], cwd?: string) {
@@ -199,19 +193,21 @@ export function recorded(dir: string): Map<string, Recorded> {
   return seen;
 }
 
-export function runArgs(broker: TestBroker, cluster: RegisteredCluster, command: string, extra: string[] = []): string[] {
+/** `run` with the flags that name the broker (by URL) and the cluster's identity; the caller adds how builds are launched. */
+export function connectArgs(brokerUrl: string, cluster: RegisteredCluster): string[] {
   return [
     'run',
     '--broker',
-    broker.url,
+    brokerUrl,
     '--cluster',
     cluster.name,
     '--key',
     cluster.keyFile,
     '--sign-option',
     cluster.signOptionFile,
-    '--exec',
-    command,
-    ...extra,
   ];
+}
+
+export function runArgs(broker: TestBroker, cluster: RegisteredCluster, command: string, extra: string[] = []): string[] {
+  return [...connectArgs(broker.url, cluster), '--exec', command, ...extra];
 }

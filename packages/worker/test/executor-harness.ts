@@ -4,8 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { TestBroker } from './broker.js';
-import { api, startMessage, type RegisteredCluster } from './cli-harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestBroker, type TestBroker } from './broker.js';
+import { api, connectArgs, startMessage, type RegisteredCluster } from './cli-harness.js';
 
 /** The test executor plugin, loaded by the CLI through `--executor <path>`. */
 export const TEST_EXECUTOR = fileURLToPath(new URL('./fixtures/test-executor.js', import.meta.url));
@@ -50,22 +51,7 @@ export function executorArgs(
   configFile: string,
   extra: string[] = [],
 ) {
-  return [
-    'run',
-    '--broker',
-    broker.url,
-    '--cluster',
-    cluster.name,
-    '--key',
-    cluster.keyFile,
-    '--sign-option',
-    cluster.signOptionFile,
-    '--executor',
-    executor,
-    '--executor-config',
-    configFile,
-    ...extra,
-  ];
+  return [...connectArgs(broker.url, cluster), '--executor', executor, '--executor-config', configFile, ...extra];
 }
 
 /** A launcher token as the broker puts it in the start message at delivery (here: posted with it). */
@@ -131,4 +117,27 @@ export async function startScrewdriverStandIn() {
         server.close(() => resolve());
       }),
   };
+}
+
+export type ScrewdriverStandIn = Awaited<ReturnType<typeof startScrewdriverStandIn>>;
+
+/**
+ * For the enclosing `describe`: a listening broker (with `brokerEnv`) and a Screwdriver stand-in,
+ * started before its tests, handed to `ready`, and closed after them.
+ */
+export function brokerAndScrewdriver(
+  brokerEnv: Record<string, string>,
+  ready: (broker: TestBroker, sd: ScrewdriverStandIn) => void,
+): void {
+  let broker: TestBroker | undefined;
+  let sd: ScrewdriverStandIn | undefined;
+  beforeAll(async () => {
+    broker = await startTestBroker({ listen: true, env: brokerEnv });
+    sd = await startScrewdriverStandIn();
+    ready(broker, sd);
+  });
+  afterAll(async () => {
+    await sd?.close();
+    await broker?.close();
+  });
 }

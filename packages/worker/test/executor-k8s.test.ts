@@ -1,10 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './broker.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestBroker } from './broker.js';
 import { api, closedPort, keygenAndRegister, killAll, runCli, startCli, startMessage, waitForState } from './cli-harness.js';
-import { enqueueBuild, executorArgs, startScrewdriverStandIn, writeExecutorConfig } from './executor-harness.js';
+import {
+  enqueueBuild,
+  executorArgs,
+  writeExecutorConfig,
+  brokerAndScrewdriver,
+  type ScrewdriverStandIn,
+} from './executor-harness.js';
 
 /*
  * The real screwdriver-executor-k8s and -k8s-vm, loaded through screwdriver-executor-router from
@@ -19,15 +25,8 @@ afterEach(async () => {
 
 describe('--executor k8s (screwdriver-executor-router)', () => {
   let broker: TestBroker;
-  let sd: Awaited<ReturnType<typeof startScrewdriverStandIn>>;
-  beforeAll(async () => {
-    broker = await startTestBroker({ listen: true, env: { MAX_ATTEMPTS: '2' } });
-    sd = await startScrewdriverStandIn();
-  });
-  afterAll(async () => {
-    await sd?.close();
-    await broker?.close();
-  });
+  let sd: ScrewdriverStandIn;
+  brokerAndScrewdriver({ MAX_ATTEMPTS: '2' }, (started, standIn) => ([broker, sd] = [started, standIn]));
 
   function k8sConfig(): string {
     // Few quick retries of the plugins' circuit breaker, so a refused request fails in milliseconds.

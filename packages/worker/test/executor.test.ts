@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './broker.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestBroker } from './broker.js';
 import { waitFor } from './tiny-server.js';
 import { api, keygenAndRegister, killAll, startCli, waitForState } from './cli-harness.js';
 import {
@@ -13,6 +13,8 @@ import {
   readRecords,
   startScrewdriverStandIn,
   testExecutorConfig,
+  brokerAndScrewdriver,
+  type ScrewdriverStandIn,
 } from './executor-harness.js';
 
 /*
@@ -29,17 +31,18 @@ afterEach(async () => {
 
 describe('buildcluster-worker run --executor', () => {
   let broker: TestBroker;
-  let sd: Awaited<ReturnType<typeof startScrewdriverStandIn>>;
-  beforeAll(async () => {
-    broker = await startTestBroker({ listen: true, env: { MAX_ATTEMPTS: String(MAX_ATTEMPTS) } });
-    sd = await startScrewdriverStandIn();
-  });
-  afterAll(async () => {
-    await sd?.close();
-    await broker?.close();
-  });
+  let sd: ScrewdriverStandIn;
+  brokerAndScrewdriver({ MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, (started, standIn) => ([broker, sd] = [started, standIn]));
 
   const tempDir = () => mkdtempSync(join(tmpdir(), 'bcw-exec-'));
+  /** A cluster of its own and the CLI running the test executor for it, once it polls. */
+  async function pollingCli(name: string, extra: string[] = []) {
+    const cluster = await keygenAndRegister(broker, name);
+    const { configFile, recordFile } = testExecutorConfig(tempDir());
+    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile, extra));
+    await cli.waitForStderr(/polling/);
+    return { cluster, configFile, recordFile, cli };
+  }
 
   it('start: the executor gets the message with its launcher token, and the build is acked', async () => {
     const cluster = await keygenAndRegister(broker, 'exec-start');
@@ -58,10 +61,7 @@ describe('buildcluster-worker run --executor', () => {
   });
 
   it('a permanent error (403) acks the build and reports FAILURE with the reason', async () => {
-    const cluster = await keygenAndRegister(broker, 'exec-403');
-    const { configFile, recordFile } = testExecutorConfig(tempDir());
-    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile));
-    await cli.waitForStderr(/polling/);
+    const { cluster, recordFile, cli } = await pollingCli('exec-403');
     await enqueueBuild(broker, 32, cluster.name, sd.url, { failStartTimes: 1, failKind: 'permanent' });
     await waitForState(broker, [32], 'acked');
     await waitFor(() => sd.of(32).length === 1, 10_000, 'the FAILURE report');
@@ -76,10 +76,7 @@ describe('buildcluster-worker run --executor', () => {
   });
 
   it('a transient error nacks the build; attempt 2 starts it, and nothing is reported', async () => {
-    const cluster = await keygenAndRegister(broker, 'exec-500');
-    const { configFile, recordFile } = testExecutorConfig(tempDir());
-    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile));
-    await cli.waitForStderr(/polling/);
+    const { cluster, recordFile, cli } = await pollingCli('exec-500');
     await enqueueBuild(broker, 33, cluster.name, sd.url, { failStartTimes: 1, failKind: 'transient' });
     await cli.waitForStderr(
       /build 33 start done .*start failed on test-executor: 500 Reason "Internal server error" \(ECONNRESET\) → nacked/,
@@ -94,10 +91,7 @@ describe('buildcluster-worker run --executor', () => {
   });
 
   it('the last attempt reports FAILURE instead of leaving the build queued', async () => {
-    const cluster = await keygenAndRegister(broker, 'exec-last');
-    const { configFile, recordFile } = testExecutorConfig(tempDir());
-    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile));
-    await cli.waitForStderr(/polling/);
+    const { cluster, recordFile, cli } = await pollingCli('exec-last');
     await enqueueBuild(broker, 34, cluster.name, sd.url, { failStartTimes: 99, failKind: 'transient' });
     await cli.waitForStderr(
       new RegExp(
@@ -133,10 +127,7 @@ describe('buildcluster-worker run --executor', () => {
   });
 
   it('a redelivered start whose pod exists does not start it again', async () => {
-    const cluster = await keygenAndRegister(broker, 'exec-dup');
-    const { configFile, recordFile } = testExecutorConfig(tempDir());
-    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile));
-    await cli.waitForStderr(/polling/);
+    const { cluster, recordFile, cli } = await pollingCli('exec-dup');
     // Attempt 1 creates the pod, then its answer is lost (a timeout after the fact): nacked.
     await enqueueBuild(broker, 36, cluster.name, sd.url, { failStartTimes: 1, failKind: 'created-then-transient' });
     await waitForState(broker, [36], 'acked');
@@ -150,10 +141,7 @@ describe('buildcluster-worker run --executor', () => {
   });
 
   it('a stop that arrives while its start runs waits for it, and carries what the start had', async () => {
-    const cluster = await keygenAndRegister(broker, 'exec-stop');
-    const { configFile, recordFile } = testExecutorConfig(tempDir());
-    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile));
-    await cli.waitForStderr(/polling/);
+    const { cluster, recordFile, cli } = await pollingCli('exec-stop');
     const sent = await enqueueBuild(broker, 37, cluster.name, sd.url, { startDelayMs: 1500 });
     await waitFor(() => readRecords(recordFile, 37).some((r) => r.call === 'start'), 10_000, 'the start to begin');
     // Screwdriver's stop, with only the build id: the worker fills the rest from the start.
@@ -186,10 +174,7 @@ describe('buildcluster-worker run --executor', () => {
   });
 
   it("the watchdog fails a build whose pod does not run in time, with verify's reason, and removes it", async () => {
-    const cluster = await keygenAndRegister(broker, 'exec-dog');
-    const { configFile, recordFile } = testExecutorConfig(tempDir());
-    const cli = startCli(executorArgs(broker, cluster, TEST_EXECUTOR, configFile, ['--start-timeout', '2']));
-    await cli.waitForStderr(/polling/);
+    const { cluster, recordFile, cli } = await pollingCli('exec-dog', ['--start-timeout', '2']);
     const imageError = 'Build failed to start. Please check if your image is valid.';
     await enqueueBuild(broker, 38, cluster.name, sd.url, { verify: imageError });
     await enqueueBuild(broker, 39, cluster.name, sd.url, { verify: '' });

@@ -1,10 +1,26 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './broker.js';
-import { api, closedPort, keygenAndRegister, killAll, startCli, waitForState, type CliProcess } from './cli-harness.js';
-import { TEST_EXECUTOR, enqueueBuild, executorArgs, startScrewdriverStandIn, testExecutorConfig } from './executor-harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestBroker } from './broker.js';
+import {
+  api,
+  closedPort,
+  connectArgs,
+  keygenAndRegister,
+  killAll,
+  startCli,
+  waitForState,
+  type CliProcess,
+} from './cli-harness.js';
+import {
+  TEST_EXECUTOR,
+  enqueueBuild,
+  executorArgs,
+  testExecutorConfig,
+  brokerAndScrewdriver,
+  type ScrewdriverStandIn,
+} from './executor-harness.js';
 import { waitFor } from './tiny-server.js';
 
 /* --health-port: /health follows the broker connection, /metrics counts what the worker did. */
@@ -30,15 +46,8 @@ function metric(text: string, name: string): number {
 
 describe('health and metrics', () => {
   let broker: TestBroker;
-  let sd: Awaited<ReturnType<typeof startScrewdriverStandIn>>;
-  beforeAll(async () => {
-    broker = await startTestBroker({ listen: true, env: { MAX_ATTEMPTS: '2' } });
-    sd = await startScrewdriverStandIn();
-  });
-  afterAll(async () => {
-    await sd?.close();
-    await broker?.close();
-  });
+  let sd: ScrewdriverStandIn;
+  brokerAndScrewdriver({ MAX_ATTEMPTS: '2' }, (started, standIn) => ([broker, sd] = [started, standIn]));
   const env = { BUILDCLUSTER_HEALTH_HOST: '127.0.0.1' };
 
   it('/health is 200 while the broker answers and /metrics counts builds; 503 with the reason once the cluster is refused', async () => {
@@ -90,24 +99,7 @@ describe('health and metrics', () => {
   it('/health is 503 with why when the broker cannot be reached (command mode too)', async () => {
     const cluster = await keygenAndRegister(broker, 'health-2');
     const port = await closedPort();
-    const cli = startCli(
-      [
-        'run',
-        '--broker',
-        `http://127.0.0.1:${port}`,
-        '--cluster',
-        cluster.name,
-        '--key',
-        cluster.keyFile,
-        '--sign-option',
-        cluster.signOptionFile,
-        '--exec',
-        'true',
-        '--health-port',
-        '0',
-      ],
-      env,
-    );
+    const cli = startCli([...connectArgs(`http://127.0.0.1:${port}`, cluster), '--exec', 'true', '--health-port', '0'], env);
     const base = await healthUrl(cli);
     await waitFor(() => /poll failed: cannot reach the broker/.test(cli.stderr()), 10_000, 'a failed poll');
     const health = await get(`${base}/health`);

@@ -3,16 +3,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './broker.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestBroker } from './broker.js';
 import { keygenAndRegister, killAll, startCli, waitForState } from './cli-harness.js';
 import {
   TEST_EXECUTOR,
   enqueueBuild,
   executorArgs,
   readRecords,
-  startScrewdriverStandIn,
   testExecutorConfig,
+  brokerAndScrewdriver,
+  type ScrewdriverStandIn,
 } from './executor-harness.js';
 import { waitFor } from './tiny-server.js';
 
@@ -30,15 +31,8 @@ afterEach(async () => {
 
 describe('signals through pnpm exec', () => {
   let broker: TestBroker;
-  let sd: Awaited<ReturnType<typeof startScrewdriverStandIn>>;
-  beforeAll(async () => {
-    broker = await startTestBroker({ listen: true });
-    sd = await startScrewdriverStandIn();
-  });
-  afterAll(async () => {
-    await sd?.close();
-    await broker?.close();
-  });
+  let sd: ScrewdriverStandIn;
+  brokerAndScrewdriver({}, (started, standIn) => ([broker, sd] = [started, standIn]));
 
   it('Ctrl-C once (SIGINT to the process group) drains: the running start finishes, is acked, exit 0', async () => {
     const cluster = await keygenAndRegister(broker, 'sig-pnpm');

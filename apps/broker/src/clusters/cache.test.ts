@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +15,7 @@ import {
   startTestBroker,
   type TestBroker,
 } from '../../test/support/broker.js';
+import { startSilentServer, type SilentServer } from '../../test/support/silent-server.js';
 import { CacheKeys } from './cache.js';
 import { registration } from '@buildcluster/testkit/clusters';
 
@@ -193,21 +193,14 @@ describe('PostgreSQL down', () => {
 
 describe('PostgreSQL hanging (accepts connections, never answers)', () => {
   let broker: TestBroker;
-  let silent: Server;
-  const sockets = new Set<Socket>();
+  let silent: SilentServer;
   beforeAll(async () => {
-    silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as AddressInfo;
-    broker = await startTestBroker({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/none` });
+    silent = await startSilentServer();
+    broker = await startTestBroker({ databaseUrl: `postgres://postgres@127.0.0.1:${silent.port}/none` });
   }, 30_000);
   afterAll(async () => {
     await broker.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
+    await silent.close();
   });
 
   it('answers registry writes 503 within the connect timeout instead of hanging', async () => {

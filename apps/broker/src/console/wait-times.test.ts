@@ -1,21 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, TEST_REDIS_URL } from '../../test/support/broker.js';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { bucketOf, percentiles, valueOf } from './histogram.js';
 import { INTERVAL_MS, WaitTimes } from './wait-times.js';
+import { prefixedRedis } from '../../test/support/prefixed-redis.js';
 
 /** Wait percentiles from known timings, kept in a real Redis. */
 describe('wait times', () => {
-  const prefix = `t-wt-${randomUUID().slice(0, 8)}:`;
   let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await flushPrefix(prefix);
-  });
+  prefixedRedis('t-wt', (client) => (redis = client));
 
   it('reads a bucket back within 2.5 % of the value put in', () => {
     for (const ms of [0, 1, 7, 99, 1000, 12_345, 600_000, 86_400_000]) {

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { brokerForSuite, type TestBroker } from '../../test/support/broker.js';
 
 describe('status routes', () => {
   let broker: TestBroker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => {
-    await broker.close();
-  });
+  brokerForSuite([], (started) => (broker = started));
 
   it('answers liveness without a token', async () => {
     const res = await broker.app.inject({ method: 'GET', url: '/v4/status' });

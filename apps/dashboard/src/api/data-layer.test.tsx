@@ -38,6 +38,24 @@ afterEach(() => {
   live = null;
 });
 
+/** Starts the live connection (`live`, stopped after each test) for `client` and waits until it is live. */
+async function goLive(client: QueryClient, token: string = inject('adminToken')) {
+  const status = createStore<LiveStatus>('connecting');
+  live = new LiveConnection({ client, token, status });
+  live.start();
+  await waitForStatus(status, 'live');
+  return status;
+}
+
+/** Sends a start message to the broker as Screwdriver would. */
+function postStart(message: object) {
+  return fetch(`${inject('brokerUrl')}/v1/queue/message`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${inject('sdapiToken')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+}
+
 describe('the data layer against a real broker', () => {
   it('lists and reads clusters through the queryOptions factories', async () => {
     session.signIn(inject('adminToken'));
@@ -73,10 +91,7 @@ describe('the data layer against a real broker', () => {
     await createCluster(body(name));
     const client = new QueryClient();
     client.setQueryData(clusterKeys.list(), [] as BuildCluster[]);
-    const status = createStore<LiveStatus>('connecting');
-    live = new LiveConnection({ client, token: inject('adminToken'), status });
-    live.start();
-    await waitForStatus(status, 'live');
+    await goLive(client);
 
     await updateCluster(name, { weightage: 7 });
     await waitFor(() => expect(client.getQueryData<BuildCluster>(clusterKeys.detail(name))?.weightage).toBe(7), {
@@ -90,18 +105,11 @@ describe('the data layer against a real broker', () => {
     const name = unique('stats');
     await createCluster(body(name));
     const client = new QueryClient();
-    const status = createStore<LiveStatus>('connecting');
-    live = new LiveConnection({ client, token: inject('adminToken'), status });
-    live.start();
-    await waitForStatus(status, 'live');
-    const res = await fetch(`${inject('brokerUrl')}/v1/queue/message`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${inject('sdapiToken')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        buildId: 900_000 + Math.floor(Math.random() * 99_999),
-        buildClusterName: name,
-        pipeline: { name: 'acme/app', scmContext: 'github:github.com' },
-      }),
+    await goLive(client);
+    const res = await postStart({
+      buildId: 900_000 + Math.floor(Math.random() * 99_999),
+      buildClusterName: name,
+      pipeline: { name: 'acme/app', scmContext: 'github:github.com' },
     });
     expect(res.status).toBe(201);
     await waitFor(
@@ -118,15 +126,8 @@ describe('the data layer against a real broker', () => {
     const scmContext = unique('pending:ctx');
     const buildId = 900_000 + Math.floor(Math.random() * 99_999);
     const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-    const status = createStore<LiveStatus>('connecting');
-    live = new LiveConnection({ client, token: inject('adminToken'), status });
-    live.start();
-    await waitForStatus(status, 'live');
-    const res = await fetch(`${inject('brokerUrl')}/v1/queue/message`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${inject('sdapiToken')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ buildId, pipeline: { name: 'acme/waiting', scmContext } }),
-    });
+    await goLive(client);
+    const res = await postStart({ buildId, pipeline: { name: 'acme/waiting', scmContext } });
     expect(res.status).toBe(201);
     function Probe() {
       const pending = useQuery(pendingBuildsQuery());
@@ -148,10 +149,7 @@ describe('the data layer against a real broker', () => {
   it('signs out when the broker closes the socket because the token expired', async () => {
     const token = mintApiToken({ expiresIn: 3 });
     session.signIn(token);
-    const status = createStore<LiveStatus>('connecting');
-    live = new LiveConnection({ client: new QueryClient(), token, status });
-    live.start();
-    await waitForStatus(status, 'live');
+    const status = await goLive(new QueryClient(), token);
     await waitFor(() => expect(sessionStore.get().signedOutReason).toBe(SESSION_EXPIRED), { timeout: 15_000 });
     expect(status.get()).toBe('stopped');
   });

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Redis, ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
@@ -9,6 +7,7 @@ import { BuildClusterSchema } from '../../db/entities.js';
 import { ormOptions } from '../../db/orm-options.js';
 import { Errors } from '../../errors.js';
 import { TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL } from '../../../test/support/broker.js';
+import { startSilentServer, type SilentServer } from '../../../test/support/silent-server.js';
 import { databaseUnavailable } from './orm.js';
 import { redisOptions, redisUnavailable } from './redis.js';
 
@@ -92,20 +91,12 @@ describe('Redis error kinds', () => {
 });
 
 describe('PostgreSQL errors', () => {
-  let silent: Server;
-  const sockets = new Set<Socket>();
+  let silent: SilentServer;
   beforeAll(async () => {
     // Accepts connections and never answers: a PostgreSQL that hangs.
-    silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silent = await startSilentServer();
   });
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
-  });
+  afterAll(async () => silent.close());
 
   async function queryError(url: string): Promise<unknown> {
     const orm = await MikroORM.init({ ...ormOptions(url, 1), connect: false });
@@ -118,7 +109,7 @@ describe('PostgreSQL errors', () => {
 
   it('are Unavailable when PostgreSQL refuses the connection or never answers', async () => {
     expect(databaseUnavailable(await queryError('postgres://postgres@127.0.0.1:1/none'))).toBeInstanceOf(Errors.Unavailable);
-    const { port } = silent.address() as AddressInfo;
+    const { port } = silent;
     expect(databaseUnavailable(await queryError(`postgres://postgres@127.0.0.1:${port}/none`))).toBeInstanceOf(
       Errors.Unavailable,
     );

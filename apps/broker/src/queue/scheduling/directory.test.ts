@@ -1,25 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, TEST_REDIS_URL } from '@buildcluster/testkit/redis';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { startMessage } from '@buildcluster/testkit/queue';
 import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
 import { assignSpec, cancelPendingSpec, claimSpec, rependSpec, settleSpec } from './directory-scripts.js';
 import type { ScriptSpec } from '../storage/scripts.js';
 import { allBuckets, bucketOf, DIRECTORY, DIRECTORY_BUCKETS, LEGACY_DIRECTORY } from '../storage/keys.js';
 import { upgradeDirectory } from './upgrade.js';
+import { prefixedRedis } from '../../../test/support/prefixed-redis.js';
 
 /** The directory's layout: buckets over the slots, one slot per script, and the upgrade from `{d}`. */
-const prefix = `t-dir-${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await flushPrefix(prefix);
-});
+const prefix = prefixedRedis('t-dir', (client) => (redis = client));
 
 /** Redis Cluster's key slot (CRC16/XMODEM of the hash tag, mod 16384). */
 function slot(key: string): number {

@@ -1,30 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, testRedis } from '@buildcluster/testkit/redis';
+import { describe, expect, it } from 'vitest';
+import { testRedis } from '@buildcluster/testkit/redis';
 import { startMessage, waitFor } from '@buildcluster/testkit/queue';
 import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
 import { bucketOf } from '../storage/keys.js';
+import { prefixedRedis } from '../../../test/support/prefixed-redis.js';
 
 /**
  * Crash safety and concurrency of scheduling, on the real Redis: a broker dying between claiming
  * and appending, or between assigning and settling; replicas draining pending builds at once.
  * The cluster directory is a plain in-memory one (the registry is not under test here).
  */
-const prefix = `t-pending-${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
+const prefix = prefixedRedis(
+  't-pending',
+  (client) => (redis = client),
+  (keyPrefix) => testRedis({ keyPrefix }),
+);
 
 function replica(clusters: Clusters, stalledMs = 10_000, lockMs?: number) {
   return queueReplica(redis, prefix, clusters, { stalledMs, ...(lockMs ? { lockMs } : {}) });
 }
-
-beforeAll(() => {
-  redis = testRedis({ keyPrefix: prefix });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await flushPrefix(prefix);
-});
 
 describe('crash safety', () => {
   it('a retried POST completes an append a dead broker claimed but never made', async () => {

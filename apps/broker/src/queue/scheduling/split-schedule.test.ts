@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import type { StartMessage } from '@buildcluster/protocol';
-import { flushPrefix, TEST_REDIS_URL } from '@buildcluster/testkit/redis';
 import { startMessage, waitFor } from '@buildcluster/testkit/queue';
 import { cluster, Clusters, queueReplica } from '../../../test/support/queue-replica.js';
 import { allBuckets, bucketOf } from '../storage/keys.js';
 import { BEHIND_PENDING } from '../storage/store.js';
+import { prefixedRedis } from '../../../test/support/prefixed-redis.js';
 
 /**
  * The schedule as two steps (a Redis Cluster's way: claim in the build's directory bucket, then
@@ -14,16 +13,8 @@ import { BEHIND_PENDING } from '../storage/store.js';
  * between the steps is completed exactly once by a sweeper or a retried POST, duplicates queue
  * once, and a new post still queues behind pending builds being assigned to its queue.
  */
-const prefix = `t-split-${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await flushPrefix(prefix);
-});
+const prefix = prefixedRedis('t-split', (client) => (redis = client));
 
 /** A cluster of its own (its scmContext) and a message for it. */
 function setup(name: string, splitSchedule: boolean) {

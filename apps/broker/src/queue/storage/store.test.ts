@@ -1,13 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushPrefix, testRedis } from '../../../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { testRedis } from '../../../test/support/broker.js';
 import { queueKeys } from './keys.js';
 import { QueueStore, type QueueStoreOptions } from './store.js';
+import { prefixedRedis } from '../../../test/support/prefixed-redis.js';
 
 /** The queue core straight against the real Redis (no HTTP): each rule of README "Worker protocol". */
-const prefix = `t-store-${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
+const prefix = prefixedRedis(
+  't-store',
+  (client) => (redis = client),
+  (keyPrefix) => testRedis({ keyPrefix }),
+);
 
 function store(overrides: Partial<QueueStoreOptions> = {}): QueueStore {
   return new QueueStore({ redis, wakeChannel: `${prefix}wake`, leaseMs: 60_000, maxAttempts: 5, keepMs: 60_000, ...overrides });
@@ -30,14 +34,6 @@ async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeo
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
-beforeAll(() => {
-  redis = testRedis({ keyPrefix: prefix });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await flushPrefix(prefix);
-});
 
 describe('enqueue', () => {
   it('appends a build once, however often it is sent', async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { postBuild, registerCluster, startMessage } from '@buildcluster/testkit/queue';
 import type { LocalClusterDirectory } from '../../clusters/directory.js';
-import { startTestBroker, type TestBroker } from '../../../test/support/broker.js';
+import { brokerForSuite, type TestBroker } from '../../../test/support/broker.js';
 
 /**
  * A registration answered 201 by a replica is in that replica's own copy of the cluster cache
@@ -11,10 +11,7 @@ import { startTestBroker, type TestBroker } from '../../../test/support/broker.j
  */
 describe('registering a cluster, then scheduling on the same replica', () => {
   let broker: TestBroker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => broker.close());
+  brokerForSuite([], (started) => (broker = started));
 
   it('queues a start message sent right after the 201 on the new cluster, not pending', async () => {
     const sync = broker.app.clusterCacheSync;

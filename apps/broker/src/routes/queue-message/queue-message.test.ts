@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintApiToken, startTestBroker, type TestBroker } from '../../../test/support/broker.js';
+import { brokerForSuite, mintApiToken, startTestBroker, type TestBroker } from '../../../test/support/broker.js';
 import {
   postBuild,
   registerCluster,
@@ -156,12 +156,7 @@ describe('POST /v1/queue/message: cluster selection', () => {
 describe('never queueing a build twice', () => {
   let broker: TestBroker;
   let alpha: TestCluster;
-
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    alpha = await registerCluster(broker.app, broker.adminToken, 'alpha');
-  });
-  afterAll(async () => broker.close());
+  brokerForSuite(['alpha'], (started, [cluster]) => ([broker, alpha] = [started, cluster!]));
 
   it('answers a repeated buildId with 200 and the first assignment', async () => {
     const first = await postBuild(broker.app, broker.sdapiToken, startMessage(1));
@@ -205,11 +200,7 @@ describe('never queueing a build twice', () => {
 
 describe('pending builds', () => {
   let broker: TestBroker;
-
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => broker.close());
+  brokerForSuite([], (started) => (broker = started));
 
   it('keeps builds without an eligible cluster pending and queues them in arrival order once one is active', async () => {
     const { app, adminToken, sdapiToken } = broker;
@@ -265,12 +256,7 @@ describe('pending builds', () => {
 describe('DELETE /v1/queue/message: stop in every state', () => {
   let broker: TestBroker;
   let alpha: TestCluster;
-
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    alpha = await registerCluster(broker.app, broker.adminToken, 'alpha');
-  });
-  afterAll(async () => broker.close());
+  brokerForSuite(['alpha'], (started, [cluster]) => ([broker, alpha] = [started, cluster!]));
 
   const state = async (buildId: number) =>
     (await broker.app.inject({ url: `/v4/builds/${buildId}`, headers: { authorization: `Bearer ${broker.sdapiToken}` } })).json();
@@ -353,12 +339,7 @@ describe('DELETE /v1/queue/message: stop in every state', () => {
 describe('GET /v4/builds/{id}', () => {
   let broker: TestBroker;
   let alpha: TestCluster;
-
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    alpha = await registerCluster(broker.app, broker.adminToken, 'alpha');
-  });
-  afterAll(async () => broker.close());
+  brokerForSuite(['alpha'], (started, [cluster]) => ([broker, alpha] = [started, cluster!]));
 
   const status = async (buildId: number, token = broker.adminToken) =>
     broker.app.inject({ url: `/v4/builds/${buildId}`, headers: { authorization: `Bearer ${token}` } });
