@@ -37,7 +37,7 @@ export default fp(
     const clusters = pauses.routing(app.clusters);
     // The drainer is made below; a build sent back to pending asks it to run.
     // On a Redis Cluster a start takes two steps, claim then append (README "Rules": once per build).
-    // The lead may wire this from app.config.redisClusterNodes instead; the client says the same.
+    // Told by the client itself, which follows REDIS_CLUSTER_NODES (config.redisClusterNodes).
     const splitSchedule = isCluster(app.redis);
     const scheduler = new Scheduler({
       store,
