@@ -1,5 +1,6 @@
 import { execBySlot, type SlotGroup } from '../redis/batch.js';
 import type { RedisClient } from '../redis/client.js';
+import { WriteBatch } from '../redis/write-batch.js';
 import type { BuildStatus, BuildSummary, StartMessage, TimelineEntry } from '@buildcluster/protocol';
 import type { LeasedJob } from '../queue/storage/replies.js';
 
@@ -24,10 +25,14 @@ export interface BuildInfo {
   cluster: string | null;
 }
 
+/** Shared index keys are trimmed, and their TTL refreshed, this often per replica. */
+const HOUSEKEEPING_MS = 30_000;
+
 export class BuildIndex {
   constructor(
     private readonly redis: RedisClient,
     private readonly keepMs: number,
+    private readonly batch = new WriteBatch(redis),
   ) {}
 
   /** A build Screwdriver sent, and where it went. */
@@ -40,7 +45,7 @@ export class BuildIndex {
     if (message.eventId != null) fields.e = String(message.eventId);
     if (cluster) fields.c = cluster;
     const id = message.buildId;
-    const groups: SlotGroup[] = [(p) => p.hset(infoKey(id), fields).pexpire(infoKey(id), this.keepMs)];
+    this.batch.hset(infoKey(id), fields).pexpire(infoKey(id), this.keepMs);
     const indexed: string[] = [RECENT, indexKey('pn', message.pipeline.name)];
     if (pipelineId != null) indexed.push(indexKey('p', pipelineId));
     if (message.jobId != null) indexed.push(indexKey('j', message.jobId));
@@ -48,26 +53,23 @@ export class BuildIndex {
     if (message.eventId != null) indexed.push(indexKey('e', message.eventId));
     if (cluster) indexed.push(indexKey('c', cluster));
     for (const key of indexed) {
-      groups.push((p) =>
-        p
-          .zadd(key, nowMs, String(id))
-          .zremrangebyscore(key, '-inf', nowMs - this.keepMs)
-          .pexpire(key, this.keepMs),
-      );
+      this.batch.zadd(key, nowMs, String(id));
+      // A key outlives its newest member by keepMs, whichever write refreshed it last.
+      if (this.batch.due(key, nowMs, HOUSEKEEPING_MS))
+        this.batch.trimBelow(key, nowMs - this.keepMs).pexpire(key, this.keepMs + HOUSEKEEPING_MS);
     }
-    return execBySlot(this.redis, groups);
+    return this.batch.flush();
   }
 
   /** Leases handed out (first deliveries and redeliveries alike). */
   delivered(workerId: string, jobs: LeasedJob[], nowMs: number): Promise<unknown> {
-    const groups: SlotGroup[] = [];
     for (const job of jobs) {
       if (job.type !== 'start') continue;
       const value = JSON.stringify({ l: job.leaseId, w: workerId, at: nowMs, ex: job.leaseExpiresMs });
       const key = deliveriesKey(job.buildId);
-      groups.push((p) => p.hset(key, String(job.attempt), value).pexpire(key, this.keepMs));
+      this.batch.hset(key, { [String(job.attempt)]: value }).pexpire(key, this.keepMs);
     }
-    return execBySlot(this.redis, groups);
+    return this.batch.flush();
   }
 
   /** Build ids matching every given index (newest first), at most `limit`. */

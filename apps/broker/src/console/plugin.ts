@@ -9,6 +9,7 @@ import { refusePlaceholders } from './placeholders.js';
 import { acceptScrewdriverShape } from './screwdriver-shape.js';
 import { WaitTimes } from './wait-times.js';
 import { WorkersSeen } from './workers-seen.js';
+import { WriteBatch } from '../redis/write-batch.js';
 
 /**
  * The operators' console: wait times, workers, build search and timelines, bulk actions, imports.
@@ -47,9 +48,11 @@ const buildOf = (leaseId: string): { buildId: number; type: string } | null => {
 export default fp(
   async (app) => {
     const keepMs = app.config.buildRetentionSeconds * 1000;
-    const waitTimes = new WaitTimes(app.redis);
-    const workers = new WorkersSeen(app.redis);
-    const index = new BuildIndex(app.redis, keepMs);
+    // The console's writes of one event-loop turn go out together, merged by key.
+    const batch = new WriteBatch(app.redis);
+    const waitTimes = new WaitTimes(app.redis, batch);
+    const workers = new WorkersSeen(app.redis, batch);
+    const index = new BuildIndex(app.redis, keepMs, batch);
     const bulk = new BulkActions({ queue: app.queue, index });
     app.decorate('console', { waitTimes, workers, index, bulk });
     const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);

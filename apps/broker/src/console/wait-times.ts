@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/client.js';
+import { WriteBatch } from '../redis/write-batch.js';
 import type { Percentiles, WaitFigures, WaitPoint } from '@buildcluster/protocol';
 import { addCounts, bucketOf, percentiles, type Counts } from './histogram.js';
 
@@ -42,23 +43,25 @@ function split(hash: Record<string, string>): { wait: Counts; run: Counts } {
 export class WaitTimes {
   private readonly cache = new Map<string, { at: number; value: Promise<Histograms> }>();
 
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly batch = new WriteBatch(redis),
+  ) {}
 
   /** Records durations (ms) measured at `atMs`; fire and forget on the callers' hot paths. */
   record(queue: string, measure: Measure, durations: number[], atMs = Date.now()): Promise<unknown> {
     if (durations.length === 0) return Promise.resolve();
-    const minute = Math.floor(atMs / MINUTE);
-    const slot = Math.floor(atMs / INTERVAL_MS);
-    const m = minuteKey(queue, minute);
-    const t = intervalKey(queue, slot);
-    const pipeline = this.redis.pipeline();
+    const m = minuteKey(queue, Math.floor(atMs / MINUTE));
+    const t = intervalKey(queue, Math.floor(atMs / INTERVAL_MS));
     for (const ms of durations) {
       const field = `${measure === 'wait' ? 'w' : 'r'}${bucketOf(ms)}`;
-      pipeline.hincrby(m, field, 1).hincrby(t, field, 1);
+      this.batch.hincrby(m, field).hincrby(t, field);
     }
-    pipeline.pexpire(m, MINUTE_TTL_MS).pexpire(t, INTERVAL_TTL_MS);
+    // A key is written for a minute (ten): one TTL set when its first write of a while goes out is enough.
+    if (this.batch.due(m, atMs, MINUTE)) this.batch.pexpire(m, MINUTE_TTL_MS);
+    if (this.batch.due(t, atMs, MINUTE)) this.batch.pexpire(t, INTERVAL_TTL_MS);
     this.cache.delete(queue);
-    return pipeline.exec();
+    return this.batch.flush();
   }
 
   private read(queue: string, nowMs: number): Promise<Histograms> {

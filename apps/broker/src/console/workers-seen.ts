@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/client.js';
+import { WriteBatch } from '../redis/write-batch.js';
 import type { WorkerInfo } from '@buildcluster/protocol';
 import type { RawLease } from '../queue/storage/replies.js';
 
@@ -17,7 +18,10 @@ const infoKey = (queue: string, worker: string) => `console:wi:{${queue}}:${work
 export class WorkersSeen {
   private readonly lastWrite = new Map<string, number>();
 
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly batch = new WriteBatch(redis),
+  ) {}
 
   /** A poll from a worker. */
   touch(queue: string, workerId: string, address: string, version: string, nowMs = Date.now()): void {
@@ -39,11 +43,14 @@ export class WorkersSeen {
   }
 
   /** Builds a worker finished: acked (done) or given back (failed). */
-  count(queue: string, workerIds: string[], field: 'done' | 'failed'): Promise<unknown> {
+  count(queue: string, workerIds: string[], field: 'done' | 'failed', nowMs = Date.now()): Promise<unknown> {
     if (workerIds.length === 0) return Promise.resolve();
-    const pipeline = this.redis.pipeline();
-    for (const id of workerIds) pipeline.hincrby(infoKey(queue, id), field, 1).pexpire(infoKey(queue, id), HOUR_MS);
-    return pipeline.exec();
+    for (const id of workerIds) {
+      const key = infoKey(queue, id);
+      this.batch.hincrby(key, field);
+      if (this.batch.due(key, nowMs, 60_000)) this.batch.pexpire(key, HOUR_MS);
+    }
+    return this.batch.flush();
   }
 
   /** Workers not seen polling for STALE_AFTER_MS (some may still hold a live lease). */

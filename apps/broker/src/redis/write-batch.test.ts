@@ -1,0 +1,55 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { WriteBatch } from './write-batch.js';
+import { prefixedRedis } from '../../test/support/prefixed-redis.js';
+
+/** One turn's bookkeeping writes, merged by key, against a real Redis. */
+describe('write batch', () => {
+  let redis: Redis;
+  prefixedRedis('t-wb', (client) => (redis = client));
+
+  it('sends the writes of one turn as merged commands and applies them all', async () => {
+    const batch = new WriteBatch(redis);
+    const before = await commandsProcessed(redis);
+    const flushed: Array<Promise<void>> = [];
+    for (let i = 0; i < 50; i++) {
+      batch
+        .zadd('z', i, `m${i}`)
+        .hincrby('h', `f${i % 5}`)
+        .hset(`i:${i % 2}`, { [`k${i}`]: String(i) });
+      flushed.push(batch.flush());
+    }
+    batch.trimBelow('z', 9).pexpire('z', 60_000);
+    await Promise.all(flushed);
+    // One ZADD, five HINCRBY, two HSET, a trim and a PEXPIRE, and the INFO that counts them.
+    expect((await commandsProcessed(redis)) - before).toBe(11);
+    expect(await redis.zcard('z')).toBe(40);
+    expect(await redis.zscore('z', 'm9')).toBeNull();
+    expect(await redis.hgetall('h')).toEqual({ f0: '10', f1: '10', f2: '10', f3: '10', f4: '10' });
+    expect(Object.keys(await redis.hgetall('i:0'))).toHaveLength(25);
+    expect(await redis.pttl('z')).toBeGreaterThan(50_000);
+  });
+
+  it('owes a key its housekeeping once per interval, and again after a send that failed', async () => {
+    const batch = new WriteBatch(redis);
+    expect(batch.due('k', 1000, 30_000)).toBe(true);
+    expect(batch.due('k', 20_000, 30_000)).toBe(false);
+    expect(batch.due('k', 31_000, 30_000)).toBe(true);
+    expect(batch.due('other', 31_000, 30_000)).toBe(true);
+
+    // A Redis that is not there: the write cannot go out.
+    const away = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    away.on('error', () => {});
+    const broken = new WriteBatch(away);
+    expect(broken.due('k', 1000, 30_000)).toBe(true);
+    broken.zadd('k', 1, 'a');
+    await expect(broken.flush()).rejects.toThrow();
+    expect(broken.due('k', 2000, 30_000)).toBe(true);
+    away.disconnect();
+  });
+});
+
+async function commandsProcessed(redis: Redis): Promise<number> {
+  const info = await redis.info('stats');
+  return Number(/total_commands_processed:(\d+)/.exec(info)![1]);
+}

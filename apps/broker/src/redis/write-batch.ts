@@ -1,0 +1,115 @@
+import { execBySlot, type SlotGroup } from './batch.js';
+import type { RedisClient } from './client.js';
+
+interface KeyWrites {
+  /** ZADD arguments: score, member, score, member … */
+  zadd: Array<string | number>;
+  hincrby: Map<string, number>;
+  hset: Record<string, string> | null;
+  /** ZREMRANGEBYSCORE -inf … this score */
+  trimBelow: number | null;
+  expireMs: number | null;
+}
+
+/**
+ * Bookkeeping writes that no caller waits on (the console's build index, wait times, workers),
+ * gathered over one turn of the event loop and sent as one pipeline: the writes of the same key
+ * are merged (one ZADD with every member, one HINCRBY per field with the sum), so a burst of
+ * builds costs a few commands a key instead of a few commands a build.
+ *
+ * The shared keys' trims and TTL refreshes are not needed for every write: `due` says whether a
+ * key's housekeeping is owed, at most once per `everyMs` per replica.
+ */
+export class WriteBatch {
+  private keys = new Map<string, KeyWrites>();
+  private waiting: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private readonly housekept = new Map<string, number>();
+
+  constructor(private readonly redis: RedisClient) {}
+
+  private of(key: string): KeyWrites {
+    let writes = this.keys.get(key);
+    if (!writes) {
+      writes = { zadd: [], hincrby: new Map(), hset: null, trimBelow: null, expireMs: null };
+      this.keys.set(key, writes);
+    }
+    return writes;
+  }
+
+  zadd(key: string, score: number, member: string): this {
+    this.of(key).zadd.push(score, member);
+    return this;
+  }
+
+  hincrby(key: string, field: string, by = 1): this {
+    const counts = this.of(key).hincrby;
+    counts.set(field, (counts.get(field) ?? 0) + by);
+    return this;
+  }
+
+  hset(key: string, fields: Record<string, string>): this {
+    const writes = this.of(key);
+    writes.hset = { ...writes.hset, ...fields };
+    return this;
+  }
+
+  trimBelow(key: string, score: number): this {
+    const writes = this.of(key);
+    writes.trimBelow = Math.max(writes.trimBelow ?? score, score);
+    return this;
+  }
+
+  pexpire(key: string, ms: number): this {
+    const writes = this.of(key);
+    writes.expireMs = Math.max(writes.expireMs ?? ms, ms);
+    return this;
+  }
+
+  /** True at most once per `everyMs` for `key` on this replica: its trim or TTL refresh is owed. */
+  due(key: string, nowMs: number, everyMs: number): boolean {
+    const last = this.housekept.get(key);
+    if (last !== undefined && nowMs - last < everyMs) return false;
+    // Bounded: forgetting only makes a key's housekeeping come early.
+    if (this.housekept.size >= 100_000) this.housekept.clear();
+    this.housekept.set(key, nowMs);
+    return true;
+  }
+
+  /** Resolves once this turn's writes are sent and answered. */
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.push({ resolve, reject }) === 1) setImmediate(() => this.send());
+    });
+  }
+
+  private send(): void {
+    const keys = this.keys;
+    const waiting = this.waiting;
+    this.keys = new Map();
+    this.waiting = [];
+    const groups: SlotGroup[] = [];
+    for (const [key, w] of keys) {
+      groups.push((p) => {
+        if (w.hset) p.hset(key, w.hset);
+        if (w.zadd.length > 0) p.zadd(key, ...w.zadd);
+        for (const [field, by] of w.hincrby) p.hincrby(key, field, by);
+        if (w.trimBelow !== null) p.zremrangebyscore(key, '-inf', w.trimBelow);
+        if (w.expireMs !== null) p.pexpire(key, w.expireMs);
+      });
+    }
+    execBySlot(this.redis, groups)
+      .then((replies) => {
+        // exec() answers a connection that failed with an error per command, not a rejection.
+        const failed = replies.find(([err]) => err)?.[0];
+        if (failed) throw failed;
+      })
+      .then(
+        () => waiting.forEach((w) => w.resolve()),
+        (err: Error) => {
+          // A key whose housekeeping was not sent is owed it again.
+          for (const key of keys.keys()) this.housekept.delete(key);
+          waiting.forEach((w) => w.reject(err));
+        },
+      );
+  }
+}
