@@ -1,6 +1,6 @@
 import { parseCommandFlags, intFlag, listFlag } from '../lib/args.js';
 
-export const SECTIONS = ['peers', 'throughput', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
+export const SECTIONS = ['peers', 'throughput', 'floor', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
