@@ -142,7 +142,7 @@ async function main(): Promise<number> {
     errors: [],
   };
   progress(`bench: sections ${[...options.sections].join(', ')}; ${options.jobs} jobs per run, ${options.rounds} round(s)`);
-  // Room for 10,000 polls: the broker's sockets plus the poll client's (this raises the soft limit to the hard one for children).
+  // Room for the idle section's polls: the broker's sockets plus the poll clients' (this raises the soft limit to the hard one for children).
   const redis = new RedisServer({ durable: false, maxClients: 20_000 });
   await redis.start();
   const apiKeys = generateApiKeys();
@@ -181,7 +181,10 @@ async function main(): Promise<number> {
       await section('idle capacity', results, () =>
         withBroker(ctx, { label: 'bench' }, async (broker, client) => {
           const clusters = await setUpClusters(ctx, client, 100);
-          results.idle = await brokerIdle(ctx, broker, client, clusters, options.polls);
+          results.idle = await brokerIdle(ctx, broker, client, clusters, {
+            polls: options.polls,
+            wakeBuilds: options.wakeBuilds,
+          });
         }),
       );
     }
