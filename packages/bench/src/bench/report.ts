@@ -123,7 +123,12 @@ export function reportRows(results: BenchResults): Row[] {
   }
   const overFloor = roundRatio(alone, floor);
   if (overFloor) {
-    rows.push(['broker posting alone ÷ floor, median of per-round ratios', overFloor.text, '≥ 0.7×', verdict(overFloor.ratio >= 0.7)]);
+    rows.push([
+      'broker posting alone ÷ floor, median of per-round ratios',
+      overFloor.text,
+      '≥ 0.7×',
+      verdict(overFloor.ratio >= 0.7),
+    ]);
   }
   if (results.latency) {
     const l = results.latency;

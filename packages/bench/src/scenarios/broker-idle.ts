@@ -166,7 +166,10 @@ export async function brokerIdle(
       clientProcesses: plan.clients,
       sourceAddresses: plan.addresses,
       parked: parked.reduce((sum, p) => sum + p.parked, 0),
-      secondsToPark: round(parked.reduce((sum, p) => sum + p.secondsToPark, 0), 1),
+      secondsToPark: round(
+        parked.reduce((sum, p) => sum + p.secondsToPark, 0),
+        1,
+      ),
       clusters: clusters.length,
       rssIdleMb: mb(rssIdle),
       rssParkedMb: mb(rss),

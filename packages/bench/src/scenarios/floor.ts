@@ -49,8 +49,13 @@ export async function postsAlone(
     const redis0 = options.redis ? await options.redis.sample() : null;
     const server0 = cpuSeconds(options.serverPid);
     producer.go();
-    const result = await withTimeout(producer.done, Math.max(120_000, options.jobs * 5), `${options.label}: the posts did not finish`);
-    if (result.errors > 0) throw new Error(`${options.label}: ${result.errors} posts failed (${String(result.extra?.firstError)})`);
+    const result = await withTimeout(
+      producer.done,
+      Math.max(120_000, options.jobs * 5),
+      `${options.label}: the posts did not finish`,
+    );
+    if (result.errors > 0)
+      throw new Error(`${options.label}: ${result.errors} posts failed (${String(result.extra?.firstError)})`);
     const seconds = (result.lastAt - result.firstAt) / 1000;
     const redisNodes = options.redis && redis0 ? nodeDeltas(redis0, await options.redis.sample()) : [];
     const pct = (cpu: number) => round((100 * cpu) / seconds);
@@ -105,7 +110,14 @@ export async function brokerPostsAlone(
 ): Promise<PostsResult> {
   const redis = new RedisNodes([`127.0.0.1:${ctx.redis.port}`]);
   try {
-    return await postsAlone(ctx, { baseUrl: broker.url, serverPid: broker.pid, clusters: [cluster], jobs, redis, label: 'broker, posting alone' });
+    return await postsAlone(ctx, {
+      baseUrl: broker.url,
+      serverPid: broker.pid,
+      clusters: [cluster],
+      jobs,
+      redis,
+      label: 'broker, posting alone',
+    });
   } finally {
     redis.close();
   }
