@@ -87,7 +87,7 @@ export function idlePlan(
   limits: { broker: number; client: number; ports: number },
 ): { polls: number; clamped: boolean; clients: number; perClient: number; pollsPerAddress: number; addresses: number } {
   const most = Math.max(1, limits.broker - BROKER_FD_HEADROOM);
-  const polls = Math.min(requested ?? most, most);
+  const polls = Math.max(1, Math.min(requested ?? most, most));
   const perClient = Math.max(1, limits.client - CLIENT_FD_HEADROOM);
   const pollsPerAddress = Math.max(1, limits.ports - PORT_HEADROOM);
   return {
