@@ -18,6 +18,8 @@ import { brokerIdle } from './scenarios/broker-idle.js';
 import { brokerRules } from './scenarios/broker-rules.js';
 import { brokerGrowth } from './scenarios/broker-growth.js';
 import { brokerShards } from './scenarios/shards.js';
+import { brokerPostsAlone, floorPosts } from './scenarios/floor.js';
+import { endToEndPayloadBytes } from './lib/payload.js';
 
 /**
  * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
@@ -32,6 +34,7 @@ const throughputShape = (jobs: number): ThroughputOptions => ({
   producers: 50,
   pollers: 8,
   max: pollMax,
+  payload: 'screwdriver',
 });
 
 function environment(): Record<string, string> {
@@ -55,9 +58,11 @@ function environment(): Record<string, string> {
 }
 
 async function endToEnd(ctx: BenchContext, options: BenchOptions, results: BenchResults): Promise<void> {
-  const systems: Array<{ kind: 'peer'; name: PeerName } | { kind: 'broker'; clusters: number }> = [];
+  type System = { kind: 'peer'; name: PeerName } | { kind: 'broker'; clusters: number } | { kind: 'floor' } | { kind: 'alone' };
+  const systems: System[] = [];
   if (options.sections.has('peers')) for (const name of Object.keys(PEERS) as PeerName[]) systems.push({ kind: 'peer', name });
   if (options.sections.has('throughput')) for (const clusters of options.clusters) systems.push({ kind: 'broker', clusters });
+  if (options.sections.has('floor')) systems.push({ kind: 'floor' }, { kind: 'alone' });
   // Round robin (every system once per round), so a change of machine speed hits all alike.
   for (let round = 1; round <= options.rounds; round++) {
     if (systems.length > 0) progress(`end to end, round ${round} of ${options.rounds}`);
@@ -65,6 +70,14 @@ async function endToEnd(ctx: BenchContext, options: BenchOptions, results: Bench
       try {
         if (system.kind === 'peer') {
           (results.peers[system.name] ??= []).push(await runPeer(system.name, ctx.redis, options.jobs));
+        } else if (system.kind === 'floor') {
+          (results.floor ??= []).push(await floorPosts(ctx, options.jobs));
+        } else if (system.kind === 'alone') {
+          const run = await withBroker(ctx, { label: 'bench' }, async (broker, client) => {
+            const [cluster] = await setUpClusters(ctx, client, 1);
+            return brokerPostsAlone(ctx, broker, cluster!.name, options.jobs);
+          });
+          (results.brokerPostsAlone ??= []).push(run);
         } else {
           const run = await withBroker(ctx, { label: 'bench' }, async (broker, client) => {
             const clusters = await setUpClusters(ctx, client, system.clusters);
@@ -79,7 +92,14 @@ async function endToEnd(ctx: BenchContext, options: BenchOptions, results: Bench
           (results.broker[String(system.clusters)] ??= []).push(run);
         }
       } catch (err) {
-        const what = system.kind === 'peer' ? system.name : `broker with ${system.clusters} clusters`;
+        const what =
+          system.kind === 'peer'
+            ? system.name
+            : system.kind === 'broker'
+              ? `broker with ${system.clusters} clusters`
+              : system.kind === 'floor'
+                ? 'floor'
+                : 'broker posting alone';
         results.errors.push(`${what}: ${(err as Error).message}`);
         progress(`FAILED ${what}: ${(err as Error).message}`);
       }
@@ -110,7 +130,7 @@ async function main(): Promise<number> {
     return 0;
   }
   pollMax = options.max;
-  const brokerSections = ['throughput', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
+  const brokerSections = ['throughput', 'floor', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
   if (brokerSections.some((s) => options.sections.has(s))) requireBuiltBroker();
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
@@ -118,10 +138,11 @@ async function main(): Promise<number> {
     options: { ...options, sections: [...options.sections] },
     peers: {},
     broker: {},
+    payloadBytes: endToEndPayloadBytes(),
     errors: [],
   };
   progress(`bench: sections ${[...options.sections].join(', ')}; ${options.jobs} jobs per run, ${options.rounds} round(s)`);
-  // Room for 10,000 polls: the broker's sockets plus the poll client's (this raises the soft limit to the hard one for children).
+  // Room for the idle section's polls: the broker's sockets plus the poll clients' (this raises the soft limit to the hard one for children).
   const redis = new RedisServer({ durable: false, maxClients: 20_000 });
   await redis.start();
   const apiKeys = generateApiKeys();
@@ -160,7 +181,10 @@ async function main(): Promise<number> {
       await section('idle capacity', results, () =>
         withBroker(ctx, { label: 'bench' }, async (broker, client) => {
           const clusters = await setUpClusters(ctx, client, 100);
-          results.idle = await brokerIdle(ctx, broker, client, clusters, options.polls);
+          results.idle = await brokerIdle(ctx, broker, client, clusters, {
+            polls: options.polls,
+            wakeBuilds: options.wakeBuilds,
+          });
         }),
       );
     }

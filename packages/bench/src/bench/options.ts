@@ -1,6 +1,6 @@
 import { parseCommandFlags, intFlag, listFlag } from '../lib/args.js';
 
-export const SECTIONS = ['peers', 'throughput', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
+export const SECTIONS = ['peers', 'throughput', 'floor', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -8,7 +8,10 @@ export interface BenchOptions {
   rounds: number;
   clusters: number[];
   sections: Set<Section>;
-  polls: number;
+  /** waiting polls of the idle section; null: as many as the broker's open-files limit allows */
+  polls: number | null;
+  /** builds posted one at a time to wake a parked poll, with all the idle section's polls waiting */
+  wakeBuilds: number;
   latencyBuilds: number;
   /** posts of each variant in the blockedBy cost section */
   rulesBuilds: number;
@@ -36,7 +39,9 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
   --skip a,b               leave out sections: ${SECTIONS.join(', ')}
   --only a,b               run only these sections
   --rules-builds N         posts with blockedBy, and as many without, for the blockedBy cost (default 4000)
-  --polls N                waiting polls for idle capacity (default 10000)
+  --polls N                waiting polls for idle capacity (default: the broker's open-files limit less 1,000,
+                           19,000 with ulimit -n 20000; clamped to that)
+  --wake-builds N          builds that each wake a parked poll, with all those polls waiting (default 500)
   --latency-builds N       builds for dispatch latency (default 2000)
   --backlog N              the large backlog of the growth section (default 1000000; also 1m, 100k)
   --growth-jobs N          builds measured at each backlog (default: --jobs)
@@ -57,6 +62,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     'skip',
     'only',
     'polls',
+    'wake-builds',
     'latency-builds',
     'rules-builds',
     'backlog',
@@ -87,7 +93,8 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     rounds: intFlag(flags, 'rounds', quick ? 1 : 3),
     clusters: clusters.length > 0 ? clusters : [1, 10, 100],
     sections,
-    polls: intFlag(flags, 'polls', quick ? 1000 : 10_000),
+    polls: flags.has('polls') ? intFlag(flags, 'polls', 0) : quick ? 1000 : null,
+    wakeBuilds: intFlag(flags, 'wake-builds', 500),
     latencyBuilds: intFlag(flags, 'latency-builds', quick ? 500 : 2000),
     rulesBuilds: intFlag(flags, 'rules-builds', quick ? 1000 : 4000),
     backlogs: [Math.min(1000, backlog), backlog],

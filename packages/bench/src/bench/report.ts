@@ -2,7 +2,9 @@ import { formatInt, median, round } from '../lib/stats.js';
 import { textTable, markdownTable } from '../lib/table.js';
 import { PEERS } from '../scenarios/peers.js';
 import { medianOf, type BenchResults } from './results.js';
+import { redisPerBuild, type NodeDelta, type RedisPerBuild } from '../lib/redis-nodes.js';
 import { formatShards } from './shards-report.js';
+import { TARGET_POLLS } from '../scenarios/broker-idle.js';
 
 type Row = [figure: string, measured: string, target: string, verdict: string];
 
@@ -17,9 +19,45 @@ const within = (a: number, b: number, pct: number): boolean | null =>
 const change = (a: number, b: number): string =>
   Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `${b >= a ? '+' : ''}${round((100 * (b - a)) / a, 1)} %` : 'n/a';
 
+/** A run's Redis work a build; files saved before `redisPerBuild` existed have only the deltas. */
+type RedisRun = { jobs: number; redisNodes: NodeDelta[]; redisPerBuild?: RedisPerBuild | null };
+const perBuildOf = (run: RedisRun): RedisPerBuild | null =>
+  run.redisPerBuild ?? (run.redisNodes.length > 0 ? redisPerBuild(run.redisNodes, run.jobs) : null);
+
+/** Medians over rounds of Redis commands and CPU µs a build, or null when no run touched a Redis. */
+export function medianRedisPerBuild(runs: RedisRun[] | undefined): RedisPerBuild | null {
+  const figures = (runs ?? []).map(perBuildOf).filter((f): f is RedisPerBuild => f !== null);
+  if (figures.length === 0) return null;
+  return { commands: median(figures.map((f) => f.commands)), cpuUs: median(figures.map((f) => f.cpuUs)) };
+}
+
+const redisText = (runs: RedisRun[] | undefined): string => {
+  const r = medianRedisPerBuild(runs);
+  return r ? `; Redis a build: ${r.commands} commands, ${formatInt(r.cpuUs)} µs CPU` : '';
+};
+
+/** Median of per-round ratios a[i] ÷ b[i], with their range when there are several rounds. */
+function roundRatio(a: Array<{ perSecond: number }>, b: Array<{ perSecond: number }>): { ratio: number; text: string } | null {
+  const perRound = a.slice(0, b.length).map((x, i) => x.perSecond / b[i]!.perSecond);
+  if (perRound.length === 0) return null;
+  const ratio = median(perRound);
+  const range = perRound.length > 1 ? ` (rounds ${round(Math.min(...perRound), 2)}–${round(Math.max(...perRound), 2)}×)` : '';
+  return { ratio, text: `${round(ratio, 2)}×${range}` };
+}
+
 /** The final table: each figure with its target and whether it was met. */
 export function reportRows(results: BenchResults): Row[] {
   const rows: Row[] = [];
+  const endToEnd =
+    Object.keys(results.broker).length > 0 || Object.keys(results.peers).length > 0 || (results.floor?.length ?? 0) > 0;
+  if (endToEnd && results.payloadBytes) {
+    rows.push([
+      'payload of every end-to-end run and the floor',
+      `Screwdriver's start message, ${formatInt(results.payloadBytes)} bytes of JSON`,
+      '',
+      '',
+    ]);
+  }
   const counts = Object.keys(results.broker)
     .map(Number)
     .sort((a, b) => a - b);
@@ -28,30 +66,27 @@ export function reportRows(results: BenchResults): Row[] {
     const perPoll = runs.map((r) => r.buildsPerPoll ?? 0).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
     rows.push([
       `broker end to end, ${n} cluster${n === 1 ? '' : 's'} (builds/s)`,
-      `${formatInt(medianOf(runs))}${spread(runs)}${perPoll ? `, ${perPoll} builds a poll` : ''}`,
+      `${formatInt(medianOf(runs))}${spread(runs)}${perPoll ? `, ${perPoll} builds a poll` : ''}${redisText(runs)}`,
       '',
       '',
     ]);
   }
   for (const [name, peer] of Object.entries(PEERS)) {
     const runs = results.peers[name as keyof typeof PEERS];
-    if (runs) rows.push([`${peer.title} (jobs/s)`, formatInt(medianOf(runs)) + spread(runs), '', '']);
+    if (runs) rows.push([`${peer.title} (jobs/s)`, formatInt(medianOf(runs)) + spread(runs) + redisText(runs), '', '']);
   }
   const base = counts.includes(1) ? 1 : counts[0];
   const brokerRuns = base === undefined ? [] : (results.broker[String(base)] ?? []);
   // Each round runs every system within a minute or two, so the ratio within a round is what
   // holds when the machine's speed changes between rounds; the median of those is reported.
   const ratio = (peer: keyof typeof PEERS, target: number | null) => {
-    const peerRuns = results.peers[peer] ?? [];
-    const perRound = brokerRuns.slice(0, peerRuns.length).map((b, i) => b.perSecond / peerRuns[i]!.perSecond);
-    if (perRound.length === 0) return;
-    const r = median(perRound);
-    const range = perRound.length > 1 ? ` (rounds ${round(Math.min(...perRound), 2)}–${round(Math.max(...perRound), 2)}×)` : '';
+    const r = roundRatio(brokerRuns, results.peers[peer] ?? []);
+    if (!r) return;
     rows.push([
       `broker (${base} cluster${base === 1 ? '' : 's'}) ÷ ${peer}, median of per-round ratios`,
-      `${round(r, 2)}×${range}`,
+      r.text,
       target === null ? 'ceiling (info)' : `≥ ${target}×`,
-      target === null ? 'info' : verdict(r >= target),
+      target === null ? 'info' : verdict(r.ratio >= target),
     ]);
   };
   ratio('bullmq', 1.5);
@@ -71,6 +106,28 @@ export function reportRows(results: BenchResults): Row[] {
       `${c >= 0 ? '+' : ''}${round(c, 1)} %${range}`,
       'within ±10 %',
       verdict(Number.isFinite(c) ? Math.abs(c) <= 10 : null),
+    ]);
+  }
+  const floor = results.floor ?? [];
+  const alone = results.brokerPostsAlone ?? [];
+  if (floor.length > 0) {
+    rows.push([`floor: bare Fastify, broker's server options (posts/s)`, formatInt(medianOf(floor)) + spread(floor), '', '']);
+  }
+  if (alone.length > 0) {
+    rows.push([
+      `broker, posting alone, 1 cluster, nobody polling (posts/s)`,
+      formatInt(medianOf(alone)) + spread(alone) + redisText(alone),
+      '',
+      '',
+    ]);
+  }
+  const overFloor = roundRatio(alone, floor);
+  if (overFloor) {
+    rows.push([
+      'broker posting alone ÷ floor, median of per-round ratios',
+      overFloor.text,
+      '≥ 0.7×',
+      verdict(overFloor.ratio >= 0.7),
     ]);
   }
   if (results.latency) {
@@ -95,18 +152,36 @@ export function reportRows(results: BenchResults): Row[] {
   }
   if (results.idle) {
     const i = results.idle;
+    const allParked = i.parked === i.polls;
     rows.push([
       `${formatInt(i.polls)} waiting polls: broker RSS`,
-      `${i.rssParkedMb} MB (idle ${i.rssIdleMb} MB)`,
-      '≤ 300 MB',
-      verdict(i.parked === i.polls ? i.rssParkedMb <= 300 : false),
+      `${i.rssParkedMb} MB (idle ${i.rssIdleMb} MB)${i.rssPerPollKb !== undefined ? `, ${i.rssPerPollKb} KB a parked poll` : ''}`,
+      '',
+      allParked ? '' : 'MISSED',
     ]);
+    if (i.rssAtTargetMb !== undefined) {
+      rows.push([
+        `${formatInt(TARGET_POLLS)} waiting polls: broker RSS, extrapolated from ${formatInt(i.polls)} measured (open-files limit ${formatInt(i.brokerOpenFilesLimit)})`,
+        `${formatInt(i.rssAtTargetMb)} MB (idle + ${formatInt(TARGET_POLLS)} × ${i.rssPerPollKb} KB)`,
+        '≤ 1 GB',
+        verdict(allParked ? i.rssAtTargetMb <= 1024 : false),
+      ]);
+    }
     rows.push([
       `${formatInt(i.polls)} waiting polls: broker's Redis connections`,
       `${i.redisConnectionsParked} (idle ${i.redisConnectionsIdle})`,
-      '≤ 8',
+      '≤ 8, whatever the polls',
       verdict(i.redisConnectionsParked <= 8),
     ]);
+    if (i.wake) {
+      const w = i.wake;
+      rows.push([
+        `wake with ${formatInt(i.polls)} parked, ${formatInt(w.builds)} builds one at a time (post answered → poll answered)`,
+        `p50 ${w.p50} ms, p99 ${w.p99} ms, max ${w.max} ms`,
+        'p99 ≤ 10 ms',
+        verdict(w.p99 <= 10),
+      ]);
+    }
   }
   if (results.growth) {
     const g = results.growth;

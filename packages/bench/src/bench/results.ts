@@ -1,4 +1,5 @@
 import type { PairResult } from '../scenarios/pair.js';
+import type { PostsResult } from '../scenarios/floor.js';
 import type { LatencyFigures } from '../scenarios/broker-latency.js';
 import type { RulesFigures } from '../scenarios/broker-rules.js';
 import type { IdleFigures } from '../scenarios/broker-idle.js';
@@ -16,6 +17,11 @@ export interface BenchResults {
   peers: Partial<Record<PeerName, PairResult[]>>;
   /** by cluster count */
   broker: Record<string, PairResult[]>;
+  /** Bytes of JSON of the start message every end-to-end run carries. */
+  payloadBytes?: number;
+  /** The floor section, one of each per round: a bare Fastify app, and the broker posting alone. */
+  floor?: PostsResult[];
+  brokerPostsAlone?: PostsResult[];
   latency?: LatencyFigures;
   rules?: RulesFigures;
   idle?: IdleFigures;
@@ -25,7 +31,7 @@ export interface BenchResults {
   errors: string[];
 }
 
-export function medianOf(runs: PairResult[] | undefined): number {
+export function medianOf(runs: Array<{ perSecond: number }> | undefined): number {
   if (!runs || runs.length === 0) return Number.NaN;
   const sorted = runs.map((r) => r.perSecond).sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

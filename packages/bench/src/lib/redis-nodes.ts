@@ -110,6 +110,19 @@ export function nodeDeltas(before: NodeSample[], after: NodeSample[]): NodeDelta
   });
 }
 
+/** Redis work a build costs over one window: commands (masters only: a replica replays its master's writes) and CPU µs, all nodes. */
+export interface RedisPerBuild {
+  commands: number;
+  cpuUs: number;
+}
+
+export function redisPerBuild(deltas: NodeDelta[], builds: number): RedisPerBuild {
+  if (builds <= 0) return { commands: Number.NaN, cpuUs: Number.NaN };
+  const commands = deltas.filter((d) => !d.replica).reduce((sum, d) => sum + d.commands, 0);
+  const cpu = deltas.reduce((sum, d) => sum + d.cpuSeconds, 0);
+  return { commands: Math.round((10 * commands) / builds) / 10, cpuUs: Math.round((1e6 * cpu) / builds) };
+}
+
 /** Masters' used_memory summed, and per master. */
 export function mastersMemory(samples: NodeSample[]): { total: number; byShard: Record<string, number> } {
   const byShard: Record<string, number> = {};

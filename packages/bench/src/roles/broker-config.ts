@@ -1,6 +1,6 @@
 import type { ClusterCredentials } from '../lib/keys.js';
 
-/** `screwdriver`: the ~2 KB message Screwdriver's API sends; `small`: the ~300-byte one the peers carry too. */
+/** `screwdriver`: the ~2 KB message Screwdriver's API sends (the peers carry it too); `small`: the ~300-byte one. */
 export type PayloadKind = 'small' | 'screwdriver';
 
 export interface BrokerProducerConfig {

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { REPO_ROOT } from '../lib/repo.js';
-import { startMessage } from '../lib/payload.js';
+import { screwdriverStartMessage } from '../lib/payload.js';
 import { concurrentLoop } from '../lib/measure.js';
 import { progress } from '../lib/log.js';
 import { formatInt } from '../lib/stats.js';
@@ -66,7 +66,7 @@ export async function fillBacklog(options: {
     let lastReport = started;
     await concurrentLoop(options.count, 2000, async (i) => {
       const buildId = options.firstBuildId + i;
-      const message = JSON.stringify(startMessage(buildId, options.cluster));
+      const message = JSON.stringify(screwdriverStartMessage(buildId, options.cluster));
       const claim = await directory.claim(buildId, target, message, '');
       if (claim.state !== '' || claim.queue !== options.cluster)
         throw new Error(`backlog build ${buildId} was not claimed for ${options.cluster}`);

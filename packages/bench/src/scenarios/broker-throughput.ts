@@ -19,7 +19,7 @@ export interface ThroughputOptions {
   pollers: number;
   max: number;
   firstBuildId?: number;
-  /** the start message posted (default: the small one the peers carry too) */
+  /** the start message posted (default: the ~2 KB Screwdriver one the peers carry too) */
   payload?: PayloadKind;
 }
 
@@ -52,7 +52,7 @@ export async function brokerThroughput(
     concurrency: options.producers,
     clusters: clusters.map((c) => c.name),
     firstBuildId: options.firstBuildId ?? 1,
-    payload: options.payload ?? 'small',
+    payload: options.payload ?? 'screwdriver',
   };
   const workerConfig: BrokerWorkerConfig = {
     baseUrls: brokers.map((b) => b.url),

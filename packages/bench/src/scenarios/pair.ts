@@ -1,6 +1,6 @@
 import { startRole, rolePath } from '../lib/role.js';
 import type { RoleResult } from '../lib/measure.js';
-import { nodeDeltas, type NodeDelta, type RedisNodes } from '../lib/redis-nodes.js';
+import { nodeDeltas, redisPerBuild, type NodeDelta, type RedisNodes, type RedisPerBuild } from '../lib/redis-nodes.js';
 import { cpuSeconds, stopChild } from '../lib/processes.js';
 import { round } from '../lib/stats.js';
 
@@ -19,6 +19,8 @@ export interface PairResult {
   cpu: { producer: number; consumer: number; redis: number; server?: number };
   /** Each Redis node's CPU seconds and commands during the measured window. */
   redisNodes: NodeDelta[];
+  /** Redis commands and CPU µs per build over the measured window (from `redisNodes`). */
+  redisPerBuild: RedisPerBuild;
 }
 
 export async function runPair<P, Q>(options: {
@@ -78,6 +80,7 @@ export async function runPair<P, Q>(options: {
         ...(serverSeconds !== undefined ? { server: pct(serverSeconds) } : {}),
       },
       redisNodes,
+      redisPerBuild: redisPerBuild(redisNodes, consumerResult.count),
     };
   } finally {
     // Roles exit by themselves after reporting; give them a moment, then make sure.
