@@ -87,16 +87,23 @@ export class WriteBatch {
     const waiting = this.waiting;
     this.keys = new Map();
     this.waiting = [];
-    const groups: SlotGroup[] = [];
-    for (const [key, w] of keys) {
-      groups.push((p) => {
+    // Keys of one hash tag share a slot: one group each, so a Redis Cluster gets a pipeline per slot.
+    const bySlot = new Map<string, Array<[string, KeyWrites]>>();
+    for (const entry of keys) {
+      const slot = hashTag(entry[0]);
+      const list = bySlot.get(slot);
+      if (list) list.push(entry);
+      else bySlot.set(slot, [entry]);
+    }
+    const groups: SlotGroup[] = [...bySlot.values()].map((entries) => (p) => {
+      for (const [key, w] of entries) {
         if (w.hset) p.hset(key, w.hset);
         if (w.zadd.length > 0) p.zadd(key, ...w.zadd);
         for (const [field, by] of w.hincrby) p.hincrby(key, field, by);
         if (w.trimBelow !== null) p.zremrangebyscore(key, '-inf', w.trimBelow);
         if (w.expireMs !== null) p.pexpire(key, w.expireMs);
-      });
-    }
+      }
+    });
     execBySlot(this.redis, groups)
       .then((replies) => {
         // exec() answers a connection that failed with an error per command, not a rejection.
@@ -112,4 +119,12 @@ export class WriteBatch {
         },
       );
   }
+}
+
+/** The part of a key Redis Cluster hashes: the first non-empty `{…}`, else the whole key. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../../redis/client.js';
-import { byBucket, DirectoryBuckets } from './directory-buckets.js';
+import { WriteBatch } from '../../redis/write-batch.js';
+import { DirectoryBuckets } from './directory-buckets.js';
 import {
   assignSpec,
   cancelPendingSpec,
@@ -36,11 +37,14 @@ export interface DirectoryEntry {
 }
 
 export class BuildDirectory extends DirectoryBuckets {
+  private readonly expiries: WriteBatch;
+
   constructor(
     redis: RedisClient,
     private readonly keepMs: number,
   ) {
     super(redis);
+    this.expiries = new WriteBatch(redis);
   }
 
   /**
@@ -90,14 +94,11 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /**
    * Settled builds' directory entries expire with them (fire and forget: never on the latency
-   * path). One PEXPIRE each, pipelined per bucket, so one slot per pipeline.
+   * path). One PEXPIRE each, those of one turn of the event loop in one pipeline.
    */
   forgetLater(buildIds: number[]): void {
-    for (const [, ids] of byBucket(buildIds)) {
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.pexpire(DIRECTORY.entry(id), this.keepMs);
-      pipeline.exec().catch(() => {});
-    }
+    for (const id of buildIds) this.expiries.pexpire(DIRECTORY.entry(id), this.keepMs);
+    this.expiries.flush().catch(() => {});
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
