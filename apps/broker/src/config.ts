@@ -113,6 +113,16 @@ export const VARIABLES = {
       description: 'how long a worker holds a build before it is delivered again',
     }),
   ),
+  pollLingerMs: variable(
+    'POLL_LINGER_MS',
+    Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 200,
+      description:
+        'longest a woken poll waits for more builds of its queue while this replica is busy (event loop over 60 %), so polls and acks carry batches; never while it is not; 0 turns it off',
+    }),
+  ),
   maxAttempts: variable(
     'MAX_ATTEMPTS',
     Type.Integer({

@@ -15,6 +15,7 @@ import { Sweeper } from './protocol/sweeper.js';
 import { upgradeDirectory } from './scheduling/upgrade.js';
 import { Waiters } from './protocol/waiters.js';
 import { WorkerProtocol } from './protocol/worker-protocol.js';
+import { PollLinger } from './protocol/linger.js';
 import type { QueueModule } from './types.js';
 
 /** The queues: scheduling onto clusters, the worker protocol, long-poll wake-ups, administration. */
@@ -55,6 +56,7 @@ export default fp(
       () => waiters.count,
     );
     const tokens = app.config.queueJwtPrivateKey ? new ScrewdriverTokens(app.config.queueJwtPrivateKey) : null;
+    const linger = new PollLinger(app.config.pollLingerMs);
     const worker = new WorkerProtocol({
       store,
       directory,
@@ -65,6 +67,7 @@ export default fp(
       maxAttempts,
       ...(tokens ? { startMessage: (stored: string) => tokens.withLauncherToken(stored) } : {}),
       isPaused: (queue) => pauses.isPaused(queue),
+      linger: () => linger.ms,
       // Set by the console plugin; a hook slot keeps the hot path free of it when absent.
       onDelivered: (ref, workerId, outcome) => module.onDelivered?.(ref, workerId, outcome),
     });
@@ -115,6 +118,7 @@ export default fp(
     app.addHook('preClose', async () => {
       waiters.closeAll();
       worker.close();
+      linger.close();
       sweeper.stop();
       pending.stop();
     });

@@ -11,9 +11,16 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** A woken poll waiting a moment for more builds of its queue (see `gather`). */
+interface Gatherer {
+  wanted: number;
+  done: () => void;
+}
+
 interface QueueWaiters {
   sequence: number;
   waiting: Waiter[];
+  gathering: Gatherer[];
 }
 
 export class Waiters {
@@ -24,7 +31,7 @@ export class Waiters {
   private entry(queue: string): QueueWaiters {
     let entry = this.queues.get(queue);
     if (!entry) {
-      entry = { sequence: 0, waiting: [] };
+      entry = { sequence: 0, waiting: [], gathering: [] };
       this.queues.set(queue, entry);
     }
     return entry;
@@ -70,11 +77,42 @@ export class Waiters {
     });
   }
 
-  /** `n` jobs arrived on a queue: wake that many waiters, oldest first. */
+  /**
+   * Holds a woken poll until `wanted` more jobs arrive on its queue, `ms` passes, the signal aborts
+   * or the replica shuts down. Arrivals go to gathering polls before they wake waiting ones: the
+   * gathering poll takes them in its batch, so waking another poll for them would be a wasted read.
+   */
+  gather(queue: string, wanted: number, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted || wanted <= 0 || ms <= 0) return Promise.resolve();
+    const entry = this.entry(queue);
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        const at = entry.gathering.indexOf(gatherer);
+        if (at !== -1) entry.gathering.splice(at, 1);
+        resolve();
+      };
+      const gatherer: Gatherer = { wanted, done };
+      const timer = setTimeout(done, ms);
+      entry.gathering.push(gatherer);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** `n` jobs arrived on a queue: credited to gathering polls first, then that many waiters woken, oldest first. */
   wake(queue: string, n: number): void {
     const entry = this.entry(queue);
     entry.sequence++;
-    for (let i = 0; i < n; i++) {
+    let left = n;
+    for (const gatherer of [...entry.gathering]) {
+      if (left <= 0) break;
+      const taken = Math.min(left, gatherer.wanted);
+      gatherer.wanted -= taken;
+      left -= taken;
+      if (gatherer.wanted === 0) gatherer.done();
+    }
+    for (let i = 0; i < left; i++) {
       const waiter = entry.waiting[0];
       if (!waiter) break;
       waiter.resolve('woken');
@@ -85,6 +123,7 @@ export class Waiters {
   closeAll(): void {
     this.closed = true;
     for (const entry of this.queues.values()) {
+      for (const gatherer of [...entry.gathering]) gatherer.done();
       for (const waiter of [...entry.waiting]) waiter.resolve('closed');
     }
   }

@@ -26,6 +26,8 @@ export interface WorkerProtocolDeps {
   startMessage?: (stored: string) => Promise<string>;
   /** A paused queue hands nothing out: its polls wait as if it were empty (see Pauses). */
   isPaused?: (queue: string) => boolean;
+  /** How long a woken poll may wait for more builds (ms; see PollLinger); none when absent. */
+  linger?: () => number;
   /** Sees every first-time delivery (wait times, workers, build timelines); must not throw or block. */
   onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
 }
@@ -78,6 +80,11 @@ export class WorkerProtocol {
         metrics.pollWaits.inc({ queue: ref.name });
       }
       if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
+      // Woken by one build while the replica is busy: let a few more join the batch.
+      if (max > 1) {
+        const linger = Math.min(this.deps.linger?.() ?? 0, until - Date.now());
+        if (linger > 0) await waiters.gather(ref.queue, max - 1, linger, signal);
+      }
     }
   }
 
