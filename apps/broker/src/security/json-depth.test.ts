@@ -40,5 +40,7 @@ describe('JSON nesting limit', () => {
     expect(jsonDepthProblem(`{"a": "\\"${'{'.repeat(500)}"}`)).toBeNull();
     expect(jsonDepthProblem(deep(MAX_JSON_DEPTH))).toBeNull();
     expect(jsonDepthProblem(deep(MAX_JSON_DEPTH + 1))).toContain(`${MAX_JSON_DEPTH} levels`);
+    // More brackets in all than the limit, but shallow: the full scan decides, and lets it through.
+    expect(jsonDepthProblem(`[${Array.from({ length: 1000 }, () => '{"a": [1]}').join(',')}]`)).toBeNull();
   });
 });

@@ -16,8 +16,19 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** Whether the text opens at most `limit` objects and arrays in all, counted by the engine's own search. */
+function opensAtMost(text: string, limit: number): boolean {
+  let opens = 0;
+  for (const bracket of ['{', '[']) {
+    for (let i = text.indexOf(bracket); i !== -1; i = text.indexOf(bracket, i + 1)) if (++opens > limit) return false;
+  }
+  return true;
+}
+
 /** The refusal for a text nested deeper than the limit, else null. Brackets inside strings do not count. */
 export function jsonDepthProblem(text: string): string | null {
+  // Most bodies open far fewer brackets than the limit, in all: then no nesting can pass it.
+  if (opensAtMost(text, MAX_JSON_DEPTH)) return null;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
