@@ -8,7 +8,7 @@ import type { BenchResults } from './bench/results.js';
 import { RedisServer } from './lib/redis-server.js';
 import { generateApiKeys, mintApiToken } from './lib/keys.js';
 import { progress } from './lib/log.js';
-import { summarizeProfile } from './lib/cpu-profile.js';
+import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { RESULTS_DIR, REPO_ROOT, requireBuiltBroker } from './lib/repo.js';
 import { runPeer, PEERS, warmupFor, type PeerName } from './scenarios/peers.js';
 import { withBroker, type BenchContext } from './scenarios/context.js';
@@ -238,6 +238,19 @@ async function main(): Promise<number> {
           file: join(dir, file),
           summary: summarizeProfile(join(dir, file), 20, run.monotonicUs),
         };
+        // The same broker posting alone: where a post's time goes, next to the floor's.
+        const postsDir = join(RESULTS_DIR, `profile-posts-${stamp}`);
+        const posts = await withBroker(ctx, { label: 'bench', cpuProfileDir: postsDir }, async (broker, client) => {
+          const [cluster] = await setUpClusters(ctx, client, 1);
+          return brokerPostsAlone(ctx, broker, cluster!.name, options.jobs);
+        });
+        const postsFile = readdirSync(postsDir).find((f) => f.endsWith('.cpuprofile'));
+        if (!postsFile) throw new Error(`the broker wrote no CPU profile into ${postsDir}`);
+        results.profilePosts = {
+          run: posts,
+          file: join(postsDir, postsFile),
+          summary: summarizeProfile(join(postsDir, postsFile), 20, posts.monotonicUs),
+        };
       });
     }
   } finally {
@@ -261,32 +274,38 @@ async function main(): Promise<number> {
     );
   }
   if (results.profile) {
-    const s = results.profile.summary;
-    process.stdout.write(
-      `\nbroker CPU profile during the measured run (${results.profile.clusters} clusters, ${s.windowMs} ms sampled, ${s.idlePercent} % idle): ${results.profile.file}\n`,
-    );
-    process.stdout.write(
-      `  self time by owner:   ${s.byOwner
-        .slice(0, 8)
-        .map((f) => `${f.frame} ${f.percent} %`)
-        .join(', ')}\n`,
-    );
-    process.stdout.write(
-      `  hottest frames:\n${s.topSelf
-        .slice(0, 10)
-        .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
-        .join('\n')}\n`,
-    );
-    process.stdout.write(
-      `  broker functions, inclusive:\n${s.topBrokerInclusive
-        .slice(0, 10)
-        .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
-        .join('\n')}\n`,
-    );
+    const { summary, clusters, file } = results.profile;
+    printProfile(`broker CPU profile during the measured run (${clusters} clusters`, summary, file);
+  }
+  if (results.profilePosts) {
+    const { summary, file } = results.profilePosts;
+    printProfile('broker CPU profile while posting alone (1 cluster, nobody polling', summary, file);
   }
   if (results.errors.length > 0) process.stdout.write(`\nerrors:\n${results.errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.stdout.write(`\nresults: ${jsonFile}\n`);
   return results.errors.length > 0 ? 1 : 0;
+}
+
+function printProfile(title: string, s: ProfileSummary, file: string): void {
+  process.stdout.write(`\n${title}, ${s.windowMs} ms sampled, ${s.idlePercent} % idle): ${file}\n`);
+  process.stdout.write(
+    `  self time by owner:   ${s.byOwner
+      .slice(0, 8)
+      .map((f) => `${f.frame} ${f.percent} %`)
+      .join(', ')}\n`,
+  );
+  process.stdout.write(
+    `  hottest frames:\n${s.topSelf
+      .slice(0, 10)
+      .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
+      .join('\n')}\n`,
+  );
+  process.stdout.write(
+    `  broker functions, inclusive:\n${s.topBrokerInclusive
+      .slice(0, 10)
+      .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
+      .join('\n')}\n`,
+  );
 }
 
 main().then(

@@ -32,6 +32,7 @@ function posts(perSecond: number, withRedis: boolean): PostsResult {
     seconds: 1000 / perSecond,
     perSecond,
     producer: role,
+    monotonicUs: { from: 0, to: 1 },
     cpu: { producer: 40, server: 90 },
     redisNodes: withRedis ? redis(40_000, 0.12) : [],
     redisPerBuild: withRedis ? { commands: 40, cpuUs: 120 } : null,

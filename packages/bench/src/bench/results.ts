@@ -28,6 +28,8 @@ export interface BenchResults {
   growth?: GrowthFigures;
   shards?: ShardFigures;
   profile?: { clusters: number; run: PairResult; file: string; summary: ProfileSummary };
+  /** The broker posting alone under the profiler: where a post's time goes. */
+  profilePosts?: { run: PostsResult; file: string; summary: ProfileSummary };
   errors: string[];
 }
 

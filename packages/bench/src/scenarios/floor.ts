@@ -22,6 +22,8 @@ export interface PostsResult {
   /** Redis nodes' deltas over the window; empty for the floor, which has no Redis. */
   redisNodes: NodeDelta[];
   redisPerBuild: RedisPerBuild | null;
+  /** The measured window on the monotonic clock (µs), to cut a CPU profile to it. */
+  monotonicUs: { from: number; to: number };
 }
 
 /**
@@ -48,6 +50,7 @@ export async function postsAlone(
     await withTimeout(producer.ready, 120_000, `${options.label}: the warm-up did not finish`);
     const redis0 = options.redis ? await options.redis.sample() : null;
     const server0 = cpuSeconds(options.serverPid);
+    const from = Number(process.hrtime.bigint() / 1000n);
     producer.go();
     const result = await withTimeout(
       producer.done,
@@ -56,6 +59,7 @@ export async function postsAlone(
     );
     if (result.errors > 0)
       throw new Error(`${options.label}: ${result.errors} posts failed (${String(result.extra?.firstError)})`);
+    const to = Number(process.hrtime.bigint() / 1000n);
     const seconds = (result.lastAt - result.firstAt) / 1000;
     const redisNodes = options.redis && redis0 ? nodeDeltas(redis0, await options.redis.sample()) : [];
     const pct = (cpu: number) => round((100 * cpu) / seconds);
@@ -71,6 +75,7 @@ export async function postsAlone(
       },
       redisNodes,
       redisPerBuild: options.redis ? redisPerBuild(redisNodes, result.count) : null,
+      monotonicUs: { from, to },
     };
     progress(
       `${options.label}: ${formatInt(run.perSecond)} posts/s (${run.seconds} s; cpu % server ${run.cpu.server}, producer ${run.cpu.producer}${run.cpu.redis !== undefined ? `, redis ${run.cpu.redis}` : ''})`,
