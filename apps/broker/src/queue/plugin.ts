@@ -16,6 +16,7 @@ import { upgradeDirectory } from './scheduling/upgrade.js';
 import { Waiters } from './protocol/waiters.js';
 import { WorkerProtocol } from './protocol/worker-protocol.js';
 import { PollLinger } from './protocol/linger.js';
+import { Gauge } from 'prom-client';
 import type { QueueModule } from './types.js';
 
 /** The queues: scheduling onto clusters, the worker protocol, long-poll wake-ups, administration. */
@@ -57,6 +58,14 @@ export default fp(
     );
     const tokens = app.config.queueJwtPrivateKey ? new ScrewdriverTokens(app.config.queueJwtPrivateKey) : null;
     const linger = new PollLinger(app.config.pollLingerMs);
+    new Gauge({
+      name: 'broker_poll_linger_ms',
+      help: 'How long a woken poll now waits for more builds: POLL_LINGER_MS scaled by event-loop use (0 while not busy)',
+      registers: [app.metrics],
+      collect() {
+        this.set(linger.ms);
+      },
+    });
     const worker = new WorkerProtocol({
       store,
       directory,
