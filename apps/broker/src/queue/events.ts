@@ -12,8 +12,8 @@ export interface BuildChange {
 
 /**
  * Build state changes: to the dashboard's live view over the bus (fire and forget, never awaited on
- * a hot path), and to this replica's listeners, which hear each change once, from the replica that
- * made it.
+ * a hot path; the bus drops them while no dashboard is open), and to this replica's listeners, which
+ * hear each change once, from the replica that made it, watched or not.
  */
 export class BuildEvents {
   private readonly listeners: Array<(change: BuildChange) => void> = [];
