@@ -18,6 +18,7 @@ import {
 import { startSilentServer, type SilentServer } from '../../test/support/silent-server.js';
 import { CacheKeys } from './cache.js';
 import { registration } from '@buildcluster/testkit/clusters';
+import { startMessage } from '@buildcluster/testkit/queue';
 
 const WITHIN_1S = { timeout: 1000, interval: 20 };
 
@@ -59,6 +60,30 @@ describe('cluster cache and replicas', () => {
     expect(await redis.exists(CacheKeys.cluster('cached'))).toBe(0);
     expect(await redis.sismember(CacheKeys.names, 'cached')).toBe(0);
     expect(await broker.app.clusters.get('cached')).toBeNull();
+  });
+
+  it('never takes a cluster registered during a reconcile for a deleted one', async () => {
+    // Reconciles back to back while clusters are registered: one registered between a reconcile's
+    // two reads must stay registered, cached and open for builds (its queue not sealed).
+    const names = Array.from({ length: 30 }, (_, i) => `burst-${i}`);
+    let registering = true;
+    const reconciles = (async () => {
+      while (registering) await broker.app.clusterCacheSync.reconcile();
+    })();
+    for (const name of names)
+      expect((await call(broker.app, 'PUT', '/v4/buildClusters', registration(name).body)).statusCode).toBe(201);
+    registering = false;
+    await reconciles;
+    for (const [i, name] of names.entries()) {
+      expect(await redis.exists(CacheKeys.cluster(name)), name).toBe(1);
+      const res = await broker.app.inject({
+        method: 'POST',
+        url: '/v1/queue/message',
+        headers: { authorization: `Bearer ${broker.sdapiToken}` },
+        payload: startMessage(70_000 + i, { buildClusterName: name }),
+      });
+      expect(res.statusCode, `${name}: ${res.body}`).toBe(201);
+    }
   });
 
   it('lets a second replica see every change within 1 s', async () => {

@@ -154,13 +154,16 @@ export class CacheSync {
   /** Repairs the cache from PostgreSQL when they differ; returns whether it had to. */
   async reconcile(): Promise<boolean> {
     const { orm, cache, hooks, log } = this.deps;
+    // The cache first, PostgreSQL second: a cluster is cached only after its row is committed, so
+    // one registered between the two reads is in both or only in PostgreSQL (a rebuild), never
+    // taken for a deleted one (an orphan, whose queue would be sealed).
+    const cached = await cache.versions();
     const rows = await orm.em
       .fork()
       .getConnection()
       .execute<Array<{ id: number; name: string; createdAt: Date; updatedAt: Date }>>(
         'select "id", "name", "createdAt", "updatedAt" from "buildClusters"',
       );
-    const cached = await cache.versions();
     const truth = new Map(rows.map((row) => [row.name, row]));
     const orphans = [...cached].filter(([name]) => !truth.has(name));
     const differs = orphans.length > 0 || rows.some((row) => cached.get(row.name)?.version !== new Date(row.updatedAt).getTime());
