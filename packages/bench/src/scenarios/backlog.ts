@@ -33,10 +33,10 @@ export async function fillBacklog(options: {
   count: number;
 }): Promise<{ seconds: number; perSecond: number }> {
   const queueDist = `${REPO_ROOT}apps/broker/dist/queue/`;
-  const { BuildDirectory } = (await import(pathToFileURL(`${queueDist}directory.js`).href)) as {
+  const { BuildDirectory } = (await import(pathToFileURL(`${queueDist}scheduling/directory.js`).href)) as {
     BuildDirectory: new (redis: Redis, keepMs: number) => DirectoryLike;
   };
-  const { QueueStore } = (await import(pathToFileURL(`${queueDist}store.js`).href)) as {
+  const { QueueStore } = (await import(pathToFileURL(`${queueDist}storage/store.js`).href)) as {
     QueueStore: new (options: {
       redis: Redis;
       wakeChannel: string;
@@ -60,7 +60,10 @@ export async function fillBacklog(options: {
       maxAttempts: 5,
       keepMs: 3_600_000,
     });
-    const target = { queue: options.cluster, cluster: options.cluster };
+    // A queue's Redis key is not its cluster's name: read it from the broker's cluster cache.
+    const queueKey = await redis.hget(`{clusters}:cluster:${options.cluster}`, 'queueKey');
+    if (!queueKey) throw new Error(`the broker's cluster cache has no queue key for ${options.cluster}`);
+    const target = { queue: queueKey, cluster: options.cluster };
     const started = performance.now();
     let done = 0;
     let lastReport = started;
@@ -68,7 +71,7 @@ export async function fillBacklog(options: {
       const buildId = options.firstBuildId + i;
       const message = JSON.stringify(screwdriverStartMessage(buildId, options.cluster));
       const claim = await directory.claim(buildId, target, message, '');
-      if (claim.state !== '' || claim.queue !== options.cluster)
+      if (claim.state !== '' || claim.queue !== queueKey)
         throw new Error(`backlog build ${buildId} was not claimed for ${options.cluster}`);
       await store.enqueue(claim.queue, claim.cluster, buildId, message);
       await directory.appended([buildId]);
