@@ -8,7 +8,8 @@ import type { BenchResults } from './bench/results.js';
 import { RedisServer } from './lib/redis-server.js';
 import { generateApiKeys, mintApiToken } from './lib/keys.js';
 import { progress } from './lib/log.js';
-import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js';
+import { summarizeProfile } from './lib/cpu-profile.js';
+import { printRunNotes } from './bench/print.js';
 import { RESULTS_DIR, REPO_ROOT, requireBuiltBroker } from './lib/repo.js';
 import { runPeer, PEERS, warmupFor, type PeerName } from './scenarios/peers.js';
 import { withBroker, type BenchContext } from './scenarios/context.js';
@@ -264,48 +265,10 @@ async function main(): Promise<number> {
   const jsonFile = join(RESULTS_DIR, `bench-${stamp}.json`);
   writeFileSync(jsonFile, JSON.stringify({ ...results, table: report.markdown }, null, 2));
   process.stdout.write(`\n${report.text}\n`);
-  const env = results.environment;
-  process.stdout.write(
-    `\nmachine: ${env.cpu}, node ${env.node}, redis ${env.redis}, commit ${env.commit}; load average at start ${env.loadAverageAtStart}, at end ${env.loadAverageAtEnd}\n`,
-  );
-  if (Number(env.loadAverageAtStart?.split(' ')[0]) > 1.5) {
-    process.stdout.write(
-      'note: other processes were busy on this machine when the run started; the figures are noisy (compare ratios of one run)\n',
-    );
-  }
-  if (results.profile) {
-    const { summary, clusters, file } = results.profile;
-    printProfile(`broker CPU profile during the measured run (${clusters} clusters`, summary, file);
-  }
-  if (results.profilePosts) {
-    const { summary, file } = results.profilePosts;
-    printProfile('broker CPU profile while posting alone (1 cluster, nobody polling', summary, file);
-  }
+  printRunNotes(results);
   if (results.errors.length > 0) process.stdout.write(`\nerrors:\n${results.errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.stdout.write(`\nresults: ${jsonFile}\n`);
   return results.errors.length > 0 ? 1 : 0;
-}
-
-function printProfile(title: string, s: ProfileSummary, file: string): void {
-  process.stdout.write(`\n${title}, ${s.windowMs} ms sampled, ${s.idlePercent} % idle): ${file}\n`);
-  process.stdout.write(
-    `  self time by owner:   ${s.byOwner
-      .slice(0, 8)
-      .map((f) => `${f.frame} ${f.percent} %`)
-      .join(', ')}\n`,
-  );
-  process.stdout.write(
-    `  hottest frames:\n${s.topSelf
-      .slice(0, 10)
-      .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
-      .join('\n')}\n`,
-  );
-  process.stdout.write(
-    `  broker functions, inclusive:\n${s.topBrokerInclusive
-      .slice(0, 10)
-      .map((f) => `    ${String(f.percent).padStart(5)} %  ${f.frame}`)
-      .join('\n')}\n`,
-  );
 }
 
 main().then(
