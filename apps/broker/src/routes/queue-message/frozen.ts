@@ -76,8 +76,6 @@ export async function freezeStart(
   app: FastifyInstance,
   message: StartMessage & Record<string, unknown>,
   log: FastifyBaseLogger,
-  /** Settles before the build is frozen: forgetting the job's earlier frozen build must not forget this one. */
-  forgotten: Promise<unknown> = Promise.resolve(),
 ): Promise<EnqueueResult | null> {
   const windows = windowsOf(message);
   if (windows.length === 0 || FORCE_START.test(typeof message.causeMessage === 'string' ? message.causeMessage : '')) return null;
@@ -98,7 +96,6 @@ export async function freezeStart(
   const statusMessage = frozenMessage(until);
   const inside = windows.filter((w) => insideWindow(w, now));
   const reason = `inside freeze window ${inside.join(', ')}; starts again at ${until.toISOString()}`;
-  await forgotten;
   await contexts.remember(buildId, BuildContexts.of(message, now));
   const replaced = await frozen.freeze(buildId, until, reason, event);
   if (replaced !== null)

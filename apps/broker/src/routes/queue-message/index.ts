@@ -132,25 +132,19 @@ export default routePlugin(
         // The build row rides along for the queue-service's own use; workers and executors never read it.
         delete message.build;
         const { screwdriver } = app;
-        // Every start of a job forgets the job's frozen build, as the queue-service's start does. It runs
-        // beside what follows (one round trip less on the post) and is awaited before any answer; a build
-        // that is frozen itself is frozen only after it.
-        const forgotten = typeof message.jobId === 'number' ? screwdriver.frozen.forgetJob(message.jobId) : Promise.resolve();
-        // Awaited on every path below; this only keeps a failure from counting as unhandled meanwhile.
-        forgotten.catch(() => {});
+        // Every start of a job forgets the job's frozen build first, as the queue-service's start does.
+        if (typeof message.jobId === 'number') await screwdriver.frozen.forgetJob(message.jobId);
         if (message.jobState === 'DISABLED' || message.jobArchived === true) {
-          await forgotten;
           const statusMessage = `not started: job ${String(message.jobName ?? message.jobId ?? '')} is ${message.jobArchived === true ? 'archived' : 'disabled'}`;
           request.log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
           return reply.code(200).send({ buildId, state: 'skipped', cluster: null, queue: null, statusMessage });
         }
         // Freeze windows come before the blockedBy and collapse rules, which never see a frozen build.
-        const held = await freezeStart(app, message, request.log, forgotten);
+        const held = await freezeStart(app, message, request.log);
         if (held) return reply.code(201).send(held);
         // The context is written first: on the same connection, every later read of it sees it.
         const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
         const decision = await screwdriver.rules.admit(message);
-        if (decision) await forgotten;
         for (const older of decision?.collapsed ?? []) await screwdriver.updates?.collapsed(older, buildId);
         if (decision?.verdict === 'collapsed') {
           await remembered;
@@ -172,7 +166,7 @@ export default routePlugin(
         }
         let outcome: Awaited<ReturnType<typeof app.queue.scheduler.schedule>>;
         try {
-          [, outcome] = await Promise.all([remembered, app.queue.scheduler.schedule(message), forgotten]);
+          [, outcome] = await Promise.all([remembered, app.queue.scheduler.schedule(message)]);
         } catch (err) {
           // Refused: Screwdriver fails the build and stops it; until then nothing it holds should wait for it.
           if (decision) {
