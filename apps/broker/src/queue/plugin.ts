@@ -16,7 +16,6 @@ import { upgradeDirectory } from './scheduling/upgrade.js';
 import { Waiters } from './protocol/waiters.js';
 import { WorkerProtocol } from './protocol/worker-protocol.js';
 import { PollLinger } from './protocol/linger.js';
-import { Gauge } from 'prom-client';
 import type { QueueModule } from './types.js';
 
 /** The queues: scheduling onto clusters, the worker protocol, long-poll wake-ups, administration. */
@@ -51,21 +50,14 @@ export default fp(
       splitSchedule,
     });
     const admin = new QueueAdmin({ store, directory, clusters: app.clusters, known, events, scheduler });
+    const linger = new PollLinger(app.config.pollLingerMs);
     const metrics = new QueueMetrics(
       app.metrics,
       () => admin.snapshot(),
       () => waiters.count,
+      () => linger.ms,
     );
     const tokens = app.config.queueJwtPrivateKey ? new ScrewdriverTokens(app.config.queueJwtPrivateKey) : null;
-    const linger = new PollLinger(app.config.pollLingerMs);
-    new Gauge({
-      name: 'broker_poll_linger_ms',
-      help: 'How long a woken poll now waits for more builds: POLL_LINGER_MS scaled by event-loop use (0 while not busy)',
-      registers: [app.metrics],
-      collect() {
-        this.set(linger.ms);
-      },
-    });
     const worker = new WorkerProtocol({
       store,
       directory,

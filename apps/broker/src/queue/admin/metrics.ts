@@ -11,7 +11,13 @@ export class QueueMetrics {
   readonly dispatchLatency: Histogram<'queue'>;
   private snapshot: Promise<{ queues: QueueStats[]; pending: number }> | null = null;
 
-  constructor(registry: Registry, read: () => Promise<{ queues: QueueStats[]; pending: number }>, waiting: () => number) {
+  constructor(
+    registry: Registry,
+    read: () => Promise<{ queues: QueueStats[]; pending: number }>,
+    waiting: () => number,
+    /** How long a woken poll now lingers (PollLinger), ms. */
+    lingerMs: () => number,
+  ) {
     // One Redis read per scrape, shared by the gauges below.
     const stats = () => {
       this.snapshot ??= read().finally(() => {
@@ -54,6 +60,14 @@ export class QueueMetrics {
       registers: [registry],
       collect() {
         this.set(waiting());
+      },
+    });
+    new Gauge({
+      name: 'broker_poll_linger_ms',
+      help: 'How long a woken poll now waits for more builds: POLL_LINGER_MS scaled by event-loop use (0 while not busy)',
+      registers: [registry],
+      collect() {
+        this.set(lingerMs());
       },
     });
     this.leasesExpired = new Counter({
