@@ -16,8 +16,6 @@ const seenKey = (queue: string) => `console:ws:{${queue}}`;
 const infoKey = (queue: string, worker: string) => `console:wi:{${queue}}:${worker}`;
 
 export class WorkersSeen {
-  private readonly lastWrite = new Map<string, number>();
-
   constructor(
     private readonly redis: RedisClient,
     private readonly batch = new WriteBatch(redis),
@@ -25,21 +23,18 @@ export class WorkersSeen {
 
   /** A poll from a worker. */
   touch(queue: string, workerId: string, address: string, version: string, nowMs = Date.now()): void {
-    const memo = `${queue}\n${workerId}`;
-    if (nowMs - (this.lastWrite.get(memo) ?? 0) < 1000) return;
-    this.lastWrite.set(memo, nowMs);
-    if (this.lastWrite.size > 50_000) this.lastWrite.clear();
+    if (!this.batch.due(`touch\n${queue}\n${workerId}`, nowMs, 1000)) return;
+    const seen = seenKey(queue);
     const info = infoKey(queue, workerId);
-    this.redis
-      .pipeline()
-      .zadd(seenKey(queue), nowMs, workerId)
-      .zremrangebyscore(seenKey(queue), '-inf', nowMs - HOUR_MS)
-      .pexpire(seenKey(queue), HOUR_MS)
-      .hset(info, 'addr', address, 'ver', version.slice(0, 200))
-      .hsetnx(info, 'first', String(nowMs))
+    this.batch
+      .zadd(seen, nowMs, workerId)
+      .trimBelow(seen, nowMs - HOUR_MS)
+      .pexpire(seen, HOUR_MS)
+      .hset(info, { addr: address, ver: version.slice(0, 200) })
+      .hsetnx(info, { first: String(nowMs) })
       .pexpire(info, HOUR_MS)
-      .exec()
-      .catch(() => this.lastWrite.delete(memo));
+      .flush()
+      .catch(() => {});
   }
 
   /** Builds a worker finished: acked (done) or given back (failed). */

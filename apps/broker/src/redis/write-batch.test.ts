@@ -30,6 +30,15 @@ describe('write batch', () => {
     expect(await redis.pttl('z')).toBeGreaterThan(50_000);
   });
 
+  it('sets a field only where the hash has none, the first of a turn winning', async () => {
+    const batch = new WriteBatch(redis);
+    await redis.hset('nx', 'kept', 'old');
+    batch.hsetnx('nx', { first: '1', kept: 'new' });
+    batch.hsetnx('nx', { first: '2' });
+    await batch.flush();
+    expect(await redis.hgetall('nx')).toEqual({ first: '1', kept: 'old' });
+  });
+
   it('owes a key its housekeeping once per interval, and again after a send that failed', async () => {
     const batch = new WriteBatch(redis);
     expect(batch.due('k', 1000, 30_000)).toBe(true);

@@ -6,6 +6,7 @@ interface KeyWrites {
   zadd: Array<string | number>;
   hincrby: Map<string, number>;
   hset: Record<string, string> | null;
+  hsetnx: Record<string, string> | null;
   /** ZREMRANGEBYSCORE -inf … this score */
   trimBelow: number | null;
   expireMs: number | null;
@@ -30,7 +31,7 @@ export class WriteBatch {
   private of(key: string): KeyWrites {
     let writes = this.keys.get(key);
     if (!writes) {
-      writes = { zadd: [], hincrby: new Map(), hset: null, trimBelow: null, expireMs: null };
+      writes = { zadd: [], hincrby: new Map(), hset: null, hsetnx: null, trimBelow: null, expireMs: null };
       this.keys.set(key, writes);
     }
     return writes;
@@ -50,6 +51,13 @@ export class WriteBatch {
   hset(key: string, fields: Record<string, string>): this {
     const writes = this.of(key);
     writes.hset = { ...writes.hset, ...fields };
+    return this;
+  }
+
+  /** Fields set only where the hash has none yet (the first of several in a turn wins). */
+  hsetnx(key: string, fields: Record<string, string>): this {
+    const writes = this.of(key);
+    writes.hsetnx = { ...fields, ...writes.hsetnx };
     return this;
   }
 
@@ -98,6 +106,7 @@ export class WriteBatch {
     const groups: SlotGroup[] = [...bySlot.values()].map((entries) => (p) => {
       for (const [key, w] of entries) {
         if (w.hset) p.hset(key, w.hset);
+        for (const [field, value] of Object.entries(w.hsetnx ?? {})) p.hsetnx(key, field, value);
         if (w.zadd.length > 0) p.zadd(key, ...w.zadd);
         for (const [field, by] of w.hincrby) p.hincrby(key, field, by);
         if (w.trimBelow !== null) p.zremrangebyscore(key, '-inf', w.trimBelow);
