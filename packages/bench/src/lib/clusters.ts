@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { JsonClient } from './http.js';
 import { generateClusterCredentials, type ClusterCredentials } from './keys.js';
 import { SCM_CONTEXT, SCM_ORGANIZATION } from './payload.js';
@@ -31,4 +32,14 @@ export async function registerClusters(client: JsonClient, adminToken: string, n
     );
   }
   return credentials;
+}
+
+/**
+ * A cluster's queue key in Redis, which is not its name, read from the broker's cluster cache.
+ * `prefix` is the broker's key prefix, for a client that does not add it itself.
+ */
+export async function queueKeyOf(redis: Redis, cluster: string, prefix = ''): Promise<string> {
+  const key = await redis.hget(`${prefix}{clusters}:cluster:${cluster}`, 'queueKey');
+  if (!key) throw new Error(`the broker's cluster cache has no queue key for ${cluster}`);
+  return key;
 }

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { queueKeyOf } from '../lib/clusters.js';
 import { REPO_ROOT } from '../lib/repo.js';
 import { screwdriverStartMessage } from '../lib/payload.js';
 import { concurrentLoop } from '../lib/measure.js';
@@ -60,9 +61,7 @@ export async function fillBacklog(options: {
       maxAttempts: 5,
       keepMs: 3_600_000,
     });
-    // A queue's Redis key is not its cluster's name: read it from the broker's cluster cache.
-    const queueKey = await redis.hget(`{clusters}:cluster:${options.cluster}`, 'queueKey');
-    if (!queueKey) throw new Error(`the broker's cluster cache has no queue key for ${options.cluster}`);
+    const queueKey = await queueKeyOf(redis, options.cluster);
     const target = { queue: queueKey, cluster: options.cluster };
     const started = performance.now();
     let done = 0;

@@ -10,6 +10,7 @@ import type { BrokerWorkerConfig } from '../roles/broker-config.js';
 import type { BenchContext } from './context.js';
 import { brokerThroughput, type ThroughputOptions } from './broker-throughput.js';
 import { fillBacklog } from './backlog.js';
+import { queueKeyOf } from '../lib/clusters.js';
 import { withTimeout, type PairResult } from './pair.js';
 
 export interface GrowthFigures {
@@ -49,9 +50,7 @@ async function usedMemory(ctx: BenchContext): Promise<{ bytes: number; keys: num
 async function queueDepth(ctx: BenchContext, cluster: string): Promise<{ depth: number; unacked: number; streamLength: number }> {
   const redis = ctx.redis.client('bench-control');
   try {
-    // A queue's Redis key is not its cluster's name: the broker's cluster cache has it.
-    const queue = await redis.hget(`${REDIS_KEY_PREFIX}{clusters}:cluster:${cluster}`, 'queueKey');
-    if (!queue) throw new Error(`the broker's cluster cache has no queue key for ${cluster}`);
+    const queue = await queueKeyOf(redis, cluster, REDIS_KEY_PREFIX);
     const meta = await redis.hgetall(`${REDIS_KEY_PREFIX}q:{${queue}}:m`);
     const streamLength = await redis.xlen(`${REDIS_KEY_PREFIX}q:{${queue}}:s`).catch(() => 0);
     return { depth: Number(meta.depth ?? 0), unacked: Number(meta.enq ?? 0) - Number(meta.ack ?? 0), streamLength };
