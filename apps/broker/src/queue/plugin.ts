@@ -124,7 +124,7 @@ export default fp(
       pending.stop();
     });
     app.addHook('onClose', async () => {
-      await pending.idle();
+      await Promise.all([pending.idle(), directory.close()]);
     });
   },
   { name: 'queue', dependencies: ['config', 'redis', 'subscriber', 'bus', 'metrics', 'cluster-hooks', 'clusters'] },

@@ -30,6 +30,29 @@ describe('write batch', () => {
     expect(await redis.pttl('z')).toBeGreaterThan(50_000);
   });
 
+  it('with a delay, sends the writes of several turns as one, and at once when closed', async () => {
+    const batch = new WriteBatch(redis, 200);
+    const before = await commandsProcessed(redis);
+    const first = batch.zadd('dz', 1, 'a').flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = batch.zadd('dz', 2, 'b').hincrby('dh', 'n').flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Nothing sent yet, several turns later.
+    expect(await redis.zcard('dz')).toBe(0);
+    await Promise.all([first, second]);
+    // One ZADD with both members, one HINCRBY, and the two INFO and one ZCARD of this test.
+    expect((await commandsProcessed(redis)) - before).toBe(4);
+    expect(await redis.zrange('dz', '0', '-1')).toEqual(['a', 'b']);
+
+    const started = Date.now();
+    const last = batch.zadd('dz', 3, 'c').flush();
+    await batch.close();
+    await last;
+    expect(Date.now() - started).toBeLessThan(150);
+    expect(await redis.zcard('dz')).toBe(3);
+    await batch.close();
+  });
+
   it('sets a field only where the hash has none, the first of a turn winning', async () => {
     const batch = new WriteBatch(redis);
     await redis.hset('nx', 'kept', 'old');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../../redis/client.js';
-import { WriteBatch } from '../../redis/write-batch.js';
+import { BOOKKEEPING_DELAY_MS, WriteBatch } from '../../redis/write-batch.js';
 import { DirectoryBuckets } from './directory-buckets.js';
 import {
   assignSpec,
@@ -44,7 +44,7 @@ export class BuildDirectory extends DirectoryBuckets {
     private readonly keepMs: number,
   ) {
     super(redis);
-    this.expiries = new WriteBatch(redis);
+    this.expiries = new WriteBatch(redis, BOOKKEEPING_DELAY_MS);
   }
 
   /**
@@ -94,11 +94,16 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /**
    * Settled builds' directory entries expire with them (fire and forget: never on the latency
-   * path). One PEXPIRE each, those of one turn of the event loop in one pipeline.
+   * path). One PEXPIRE each, those of BOOKKEEPING_DELAY_MS in one pipeline.
    */
   forgetLater(buildIds: number[]): void {
     for (const id of buildIds) this.expiries.pexpire(DIRECTORY.entry(id), this.keepMs);
     this.expiries.flush().catch(() => {});
+  }
+
+  /** Sends the expiries still waiting (at shutdown). */
+  close(): Promise<void> {
+    return this.expiries.close();
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
