@@ -9,7 +9,7 @@ import { refusePlaceholders } from './placeholders.js';
 import { acceptScrewdriverShape } from './screwdriver-shape.js';
 import { WaitTimes } from './wait-times.js';
 import { WorkersSeen } from './workers-seen.js';
-import { WriteBatch } from '../redis/write-batch.js';
+import { BOOKKEEPING_DELAY_MS, WriteBatch } from '../redis/write-batch.js';
 
 /**
  * The operators' console: wait times, workers, build search and timelines, bulk actions, imports.
@@ -48,8 +48,10 @@ const buildOf = (leaseId: string): { buildId: number; type: string } | null => {
 export default fp(
   async (app) => {
     const keepMs = app.config.buildRetentionSeconds * 1000;
-    // The console's writes of one event-loop turn go out together, merged by key.
-    const batch = new WriteBatch(app.redis);
+    // The console's writes of BOOKKEEPING_DELAY_MS go out together, merged by key: a burst of
+    // builds adds its members to each shared index key in one ZADD.
+    const batch = new WriteBatch(app.redis, BOOKKEEPING_DELAY_MS);
+    app.addHook('onClose', async () => batch.close());
     const waitTimes = new WaitTimes(app.redis, batch);
     const workers = new WorkersSeen(app.redis, batch);
     const index = new BuildIndex(app.redis, keepMs, batch);

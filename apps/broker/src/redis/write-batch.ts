@@ -31,9 +31,10 @@ export const BOOKKEEPING_DELAY_MS = 20;
  */
 export class WriteBatch {
   private keys = new Map<string, KeyWrites>();
-  private waiting: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  /** The next send: every caller of `flush` until it goes out shares its promise. */
+  private next: { sent: Promise<void>; resolve: () => void; reject: (err: Error) => void } | null = null;
   private readonly housekept = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
 
   /** `delayMs` 0: sent at the end of the turn; more: sent that long after the first write waiting. */
   constructor(
@@ -98,29 +99,35 @@ export class WriteBatch {
 
   /** Resolves once the writes so far are sent and answered. */
   flush(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.waiting.push({ resolve, reject }) > 1) return;
-      if (this.delayMs === 0) setImmediate(() => this.send());
-      else this.timer = setTimeout(() => this.send(), this.delayMs);
+    if (this.next) return this.next.sent;
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const sent = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    this.next = { sent, resolve, reject };
+    const send = () => void this.send();
+    this.timer = this.delayMs === 0 ? setImmediate(send) : setTimeout(send, this.delayMs);
+    return sent;
   }
 
   /** Sends what waits now (at shutdown, before the Redis connection closes). */
   close(): Promise<void> {
-    if (this.waiting.length === 0) return Promise.resolve();
-    const sent = this.flush();
-    this.send();
-    return sent;
+    return this.send();
   }
 
-  private send(): void {
-    if (this.timer) clearTimeout(this.timer);
+  private send(): Promise<void> {
+    const next = this.next;
+    if (this.timer) {
+      if (this.delayMs === 0) clearImmediate(this.timer as NodeJS.Immediate);
+      else clearTimeout(this.timer as NodeJS.Timeout);
+    }
     this.timer = null;
-    if (this.waiting.length === 0) return;
+    if (!next) return Promise.resolve();
+    this.next = null;
     const keys = this.keys;
-    const waiting = this.waiting;
     this.keys = new Map();
-    this.waiting = [];
     // Keys of one hash tag share a slot: one group each, so a Redis Cluster gets a pipeline per slot.
     const bySlot = new Map<string, Array<[string, KeyWrites]>>();
     for (const entry of keys) {
@@ -145,14 +152,12 @@ export class WriteBatch {
         const failed = replies.find(([err]) => err)?.[0];
         if (failed) throw failed;
       })
-      .then(
-        () => waiting.forEach((w) => w.resolve()),
-        (err: Error) => {
-          // A key whose housekeeping was not sent is owed it again.
-          for (const key of keys.keys()) this.housekept.delete(key);
-          waiting.forEach((w) => w.reject(err));
-        },
-      );
+      .then(next.resolve, (err: Error) => {
+        // A key whose housekeeping was not sent is owed it again.
+        for (const key of keys.keys()) this.housekept.delete(key);
+        next.reject(err);
+      });
+    return next.sent;
   }
 }
 
