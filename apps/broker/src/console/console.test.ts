@@ -57,6 +57,32 @@ describe('operators console', () => {
     expect(metrics).toMatch(/broker_dispatch_latency_seconds_count\{queue="alpha"\} 1/);
   });
 
+  it('counts a build acked through another replica than the one that handed it out, from its record', async () => {
+    const runs = async () => (await get('/v4/waittimes?cluster=alpha')).json().clusters.alpha.run['5m'].count as number;
+    const before = await runs();
+    await postBuild(broker.app, broker.sdapiToken, named(7, 'alpha'));
+    await postBuild(broker.app, broker.sdapiToken, named(8, 'alpha'));
+    const { jobs } = await workerOf(broker.app, alpha).poll({ workerId: 'far', max: 2 });
+    expect(jobs.map((j) => j.buildId).sort()).toEqual([7, 8]);
+    await new Promise((r) => setTimeout(r, 150));
+    const other = await broker.replica();
+    try {
+      // One lease settled on each replica: the other replica reads the record, this one knows the lease.
+      await workerOf(other.app, alpha).ack([jobs[0]!.leaseId]);
+      await workerOf(broker.app, alpha).ack([jobs[1]!.leaseId]);
+      await waitFor('both run times', async () => ((await runs()) === before + 2 ? true : null));
+      const list = await waitFor('both acks counted', async () => {
+        const r = (await get('/v4/queues/alpha/workers', viewer)).json();
+        return r.workers.find((w: J) => w.workerId === 'far')?.done === 2 ? r : null;
+      });
+      expect(list.workers.find((w: J) => w.workerId === 'far')).toMatchObject({ done: 2, failed: 0, running: [] });
+      // Every run of alpha so far lasted at least 150 ms.
+      expect((await get('/v4/waittimes?cluster=alpha')).json().clusters.alpha.run['5m'].p50Ms).toBeGreaterThanOrEqual(140);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('lists the workers of the last hour with address, version, what they run, done and failed', async () => {
     await postBuild(broker.app, broker.sdapiToken, named(2, 'alpha'));
     await postBuild(broker.app, broker.sdapiToken, named(3, 'alpha'));

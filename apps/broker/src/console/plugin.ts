@@ -2,7 +2,9 @@ import fp from 'fastify-plugin';
 import { Histogram } from 'prom-client';
 import type { QueueStats, StartMessage } from '@buildcluster/protocol';
 import type { QueueRef } from '../queue/protocol/worker-protocol.js';
+import type { LastRun } from '../queue/storage/build-record.js';
 import { BuildIndex } from './build-index.js';
+import { HandedOut } from './handed-out.js';
 import { BulkActions } from './bulk.js';
 import { AwaitingClusterSchema } from './entities.js';
 import { refusePlaceholders } from './placeholders.js';
@@ -67,8 +69,10 @@ export default fp(
       registers: [app.metrics],
     });
 
+    const handedOut = new HandedOut();
     // First deliveries: the queue wait; every delivery: the lease behind the build's timeline.
     app.queue.onDelivered = (ref, workerId, outcome) => {
+      for (const job of outcome.jobs) if (job.type === 'start') handedOut.add(job.leaseId, outcome.now, workerId);
       const waits = outcome.jobs
         .filter((j) => j.type === 'start' && j.attempt === 1)
         .map((j) => Math.max(0, outcome.now - j.enqueuedMs));
@@ -76,15 +80,22 @@ export default fp(
       index.delivered(workerId, outcome.jobs, outcome.now).catch(warn('deliveries'));
     };
 
-    // Acks: the run time and the worker's done count; nacks: its failed count. Read from the build
-    // records after the answer is sent, so the worker never waits for it.
+    // Acks: the run time and the worker's done count; nacks: its failed count. From the leases this
+    // replica handed out, else read from the build records; after the answer is sent, so the worker
+    // never waits for it.
     const settled = async (queue: string, shown: string, leaseIds: string[], acked: boolean) => {
-      const builds = leaseIds.map(buildOf).filter((b): b is { buildId: number; type: string } => b?.type === 's');
-      if (builds.length === 0) return;
-      const last = await app.queue.records.lastRuns(
-        queue,
-        builds.map((b) => b.buildId),
-      );
+      const now = Date.now();
+      const last: LastRun[] = [];
+      const unknown: number[] = [];
+      for (const leaseId of leaseIds) {
+        const build = buildOf(leaseId);
+        if (build?.type !== 's') continue;
+        const lease = handedOut.take(leaseId);
+        if (lease) last.push({ leasedAt: lease.at, ackedAt: acked ? now : null, leasedBy: lease.worker });
+        else unknown.push(build.buildId);
+      }
+      if (unknown.length > 0) last.push(...(await app.queue.records.lastRuns(queue, unknown)));
+      if (last.length === 0) return;
       const runs: number[] = [];
       const who: string[] = [];
       for (const { leasedAt, ackedAt, leasedBy } of last) {
