@@ -133,18 +133,27 @@ export default routePlugin(
         delete message.build;
         const { screwdriver } = app;
         // Every start of a job forgets the job's frozen build first, as the queue-service's start does.
-        if (typeof message.jobId === 'number') await screwdriver.frozen.forgetJob(message.jobId);
+        // Sent before the route's other writes, which the connection runs after it, and waited for
+        // with them: the post costs no round trip of its own for it.
+        const forgotten = typeof message.jobId === 'number' ? screwdriver.frozen.forgetJob(message.jobId) : null;
+        // Waited for before every answer below but a 400, which does not report its failure.
+        forgotten?.catch(() => {});
         if (message.jobState === 'DISABLED' || message.jobArchived === true) {
           const statusMessage = `not started: job ${String(message.jobName ?? message.jobId ?? '')} is ${message.jobArchived === true ? 'archived' : 'disabled'}`;
+          await forgotten;
           request.log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
           return reply.code(200).send({ buildId, state: 'skipped', cluster: null, queue: null, statusMessage });
         }
         // Freeze windows come before the blockedBy and collapse rules, which never see a frozen build.
         const held = await freezeStart(app, message, request.log);
-        if (held) return reply.code(201).send(held);
+        if (held) {
+          await forgotten;
+          return reply.code(201).send(held);
+        }
         // The context is written first: on the same connection, every later read of it sees it.
         const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
         const decision = await screwdriver.rules.admit(message);
+        if (decision) await forgotten;
         for (const older of decision?.collapsed ?? []) await screwdriver.updates?.collapsed(older, buildId);
         if (decision?.verdict === 'collapsed') {
           await remembered;
@@ -166,7 +175,7 @@ export default routePlugin(
         }
         let outcome: Awaited<ReturnType<typeof app.queue.scheduler.schedule>>;
         try {
-          [, outcome] = await Promise.all([remembered, app.queue.scheduler.schedule(message)]);
+          [, , outcome] = await Promise.all([forgotten, remembered, app.queue.scheduler.schedule(message)]);
         } catch (err) {
           // Refused: Screwdriver fails the build and stops it; until then nothing it holds should wait for it.
           if (decision) {
