@@ -92,7 +92,7 @@ export class ClusterCache {
   constructor(redis: RedisClient) {
     this.redis = redis;
     // With REDIS_WAIT_REPLICAS, a registration is on the replicas before it is answered (scriptDir).
-    const scripts = scriptDir<'cache-put' | 'cache-remove'>(redis, SCRIPTS, 'clusters_');
+    const scripts = scriptDir<'cache-put' | 'cache-remove'>(redis, SCRIPTS);
     this.putScript = scripts['cache-put'];
     this.removeScript = scripts['cache-remove'];
   }

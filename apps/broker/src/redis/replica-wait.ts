@@ -1,6 +1,5 @@
-import type { ChainableCommander } from 'ioredis';
 import { isCluster, type RedisClient } from './client.js';
-import type { ScriptArg, ScriptCall } from './script-dir.js';
+import { isNoScript, scriptArgs, type ScriptArg, type ScriptCall, type ScriptSource } from './script-dir.js';
 
 /** How long a WAIT may take before the write counts as not replicated (the request answers 503). */
 export const WAIT_TIMEOUT_MS = 2000;
@@ -23,8 +22,6 @@ export class ReplicasBehind extends Error {
   }
 }
 
-type Pipelined = Record<string, (...args: Array<ScriptArg | readonly ScriptArg[]>) => ChainableCommander>;
-
 /** MOVED and ASK say the script did not run; the pipeline is sent again once the slot map is fresh. */
 const REDIRECTED = /^(MOVED|ASK) /;
 const REDIRECT_TRIES = 3;
@@ -35,13 +32,21 @@ const REDIRECT_TRIES = 3;
  * so the WAIT counts the replicas of the master that ran the script. Fails with ReplicasBehind
  * when fewer confirm in time.
  */
-export function waitingScript(redis: RedisClient, command: string, replicas: number): ScriptCall {
+export function waitingScript(redis: RedisClient, source: ScriptSource, replicas: number): ScriptCall {
   return async (...args) => {
+    const rest = scriptArgs(source, args) as [number, ...ScriptArg[]];
+    let withSource = false;
     for (let attempt = 1; ; attempt++) {
       const pipeline = redis.pipeline();
-      (pipeline as unknown as Pipelined)[command]!(...args);
+      if (withSource) pipeline.eval(source.lua, ...rest);
+      else pipeline.evalsha(source.sha, ...rest);
       pipeline.call('WAIT', replicas, WAIT_TIMEOUT_MS);
       const [[err, reply] = [null, null], [waitErr, acked] = [null, 0]] = (await pipeline.exec()) ?? [];
+      // The server lacked the script, so nothing ran: send it with its source.
+      if (err && isNoScript(err) && !withSource) {
+        withSource = true;
+        continue;
+      }
       if (err && REDIRECTED.test(err.message) && isCluster(redis) && attempt < REDIRECT_TRIES) {
         await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
         continue;

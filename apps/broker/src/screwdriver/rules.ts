@@ -95,7 +95,7 @@ export class BuildRules {
     private readonly redis: RedisClient,
     private readonly collapseDefault: boolean,
   ) {
-    this.scripts = scriptDir<Name>(redis, new URL('./lua/', import.meta.url), 'sd_');
+    this.scripts = scriptDir<Name>(redis, new URL('./lua/', import.meta.url));
   }
 
   /** The decision for a new start message, or null when no rule applies to it. */

@@ -1,12 +1,12 @@
 import type { RedisClient } from '../redis/client.js';
 import { scriptDir, type ScriptCall } from '../redis/script-dir.js';
 
-/** The Screwdriver side's Lua scripts (lua/), as the commands `sd_<name>`. */
+/** The Screwdriver side's Lua scripts (lua/), by file name. */
 type Name =
   'claim-due' | 'notify-put' | 'notify-done' | 'timer-start' | 'timer-stop' | 'frozen-put' | 'frozen-drop' | 'frozen-retry';
 
 export const sdScripts = (redis: RedisClient): Record<Name, ScriptCall> =>
-  scriptDir<Name>(redis, new URL('./lua/', import.meta.url), 'sd_');
+  scriptDir<Name>(redis, new URL('./lua/', import.meta.url));
 
 /** claim-due's reply: `[now, id, ...fields, id, ...fields]` → entries. */
 export function claimed(reply: unknown, fields: number): { now: number; entries: Array<{ id: string; values: string[] }> } {

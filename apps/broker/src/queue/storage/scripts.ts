@@ -3,9 +3,8 @@ import { scriptDir, type ScriptArg, type ScriptCall } from '../../redis/script-d
 
 export type { ScriptArg, ScriptCall };
 
-/** The queue's Lua scripts (lua/), as the commands `queue_<name>`; each gets the `_lib.lua` helpers it uses (redis/lua-lib.ts). */
+/** The queue's Lua scripts (lua/); each gets the `_lib.lua` helpers it uses (redis/lua-lib.ts). */
 const LUA_DIR = new URL('./lua/', import.meta.url);
-const PREFIX = 'queue_';
 
 export type ScriptName =
   | 'enqueue'
@@ -35,14 +34,14 @@ export type ScriptName =
 export type Scripts = Record<ScriptName, ScriptCall>;
 
 /**
- * The queue scripts bound to a client (defined on it the first time). With REDIS_WAIT_REPLICAS, all
+ * The queue scripts bound to a client. With REDIS_WAIT_REPLICAS, all
  * but these WAIT for the replicas: the reads, and the drain lock's and the assigning mark's scripts,
  * waited for no more than the plain commands beside them (BuildDirectory.lock, QueueStore.unmark).
  */
 const UNWAITED: readonly ScriptName[] = ['stats', 'status', 'detail', 'mark', 'renew', 'unlock'];
 
 export function scriptsFor(redis: RedisClient): Scripts {
-  return scriptDir<ScriptName>(redis, LUA_DIR, PREFIX, UNWAITED);
+  return scriptDir<ScriptName>(redis, LUA_DIR, UNWAITED);
 }
 
 /**
