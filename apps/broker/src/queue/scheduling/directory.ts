@@ -101,9 +101,9 @@ export class BuildDirectory extends DirectoryBuckets {
     this.expiries.flush().catch(() => {});
   }
 
-  /** Sends the expiries still waiting (at shutdown). */
+  /** Sends the expiries still waiting (at shutdown); a failed send is left, as forgetLater's are. */
   close(): Promise<void> {
-    return this.expiries.close();
+    return this.expiries.close().catch(() => {});
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
