@@ -33,8 +33,8 @@ export function formatVerdict(verdict: Verdict, events: ChaosEvents, rules?: Rul
         .join(', ') || 'none',
     ],
     ['acks without an answer (retried by the SDK)', String(f.ackErrors)],
-    ['builds acked exactly once', `${f.ackedExactlyOnce + f.ackedAnswerLostInKilledWorker} of ${f.builds}`],
-    ['  acked, answer died with a killed worker', String(f.ackedAnswerLostInKilledWorker)],
+    ['builds acked exactly once', `${f.ackedExactlyOnce + f.ackedAnswerLost} of ${f.builds}`],
+    ['  acked, answer lost (a killed worker, or a killed replica and a deleted cluster)', String(f.ackedAnswerLost)],
     ['FIFO: first deliveries checked / not in the ledger', `${f.fifoCheckedBuilds} / ${f.fifoUncheckedBuilds}`],
     ['ledger lines cut by a kill', String(f.partialLines)],
     events.redisCluster

@@ -93,9 +93,33 @@ describe('chaos ledger verdict', () => {
     expect(lost.violations).toMatchObject([{ kind: 'lost', count: 1 }]);
     const answerLost = verifyLedger(input(lines, { brokerStates: new Map([[3, 'acked']]), killedWorkers: new Set(['w0-0']) }));
     expect(answerLost.violations).toEqual([]);
-    expect(answerLost.figures.ackedAnswerLostInKilledWorker).toBe(1);
+    expect(answerLost.figures.ackedAnswerLost).toBe(1);
     const unexplained = verifyLedger(input(lines, { brokerStates: new Map([[3, 'acked']]) }));
     expect(unexplained.violations.map((v) => v.kind)).toEqual(['acked-without-answer']);
+  });
+
+  it('accepts an acked build whose ack answer died with a replica when its cluster was deleted before a retry got through', () => {
+    const lines = cleanRun().filter((l) => !(l.e === 'ack' && l.buildId === 3));
+    const leaseId = (lines.find((l) => l.e === 'delivery' && l.buildId === 3) as DeliveryLine).leaseId;
+    const retried = (error: string, t: number): LedgerLine => ({
+      e: 'ack-error',
+      worker: 'w0-0',
+      cluster: 'c000',
+      buildId: 3,
+      leaseId,
+      error,
+      t,
+    });
+    const gone = [
+      retried('POST /v4/queues/c000/ack: no answer from the broker (UND_ERR_SOCKET: other side closed)', 900),
+      retried('POST /v4/queues/c000/ack answered 403 CLUSTER_NOT_REGISTERED: cluster c000 is not registered', 950),
+    ];
+    const accepted = verifyLedger(input([...lines, ...gone], { brokerStates: new Map([[3, 'acked']]) }));
+    expect(accepted.violations).toEqual([]);
+    expect(accepted.figures.ackedAnswerLost).toBe(1);
+    // A cluster deleted while nothing was lost on the way explains nothing.
+    const refusedOnly = verifyLedger(input([...lines, gone[1]!], { brokerStates: new Map([[3, 'acked']]) }));
+    expect(refusedOnly.violations.map((v) => v.kind)).toEqual(['acked-without-answer']);
   });
 
   it('reports a delivery that arrives after the build was acked', () => {

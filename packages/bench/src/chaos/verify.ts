@@ -1,4 +1,4 @@
-import type { AckLine, DeliveryLine, LedgerLine, PostLine } from './ledger.js';
+import type { AckErrorLine, AckLine, DeliveryLine, LedgerLine, PostLine } from './ledger.js';
 
 /**
  * The chaos run's verdict, computed from the ledger alone (plus the broker's own word on builds
@@ -45,8 +45,11 @@ export interface ChaosFigures {
   ackAnswers: Record<string, number>;
   ackErrors: number;
   ackedExactlyOnce: number;
-  /** acked at the broker (GET /v4/builds) though the answer died with a SIGKILLed worker */
-  ackedAnswerLostInKilledWorker: number;
+  /**
+   * acked at the broker (GET /v4/builds) though no worker got the answer: it died with a SIGKILLed
+   * worker, or with a SIGKILLed replica while the cluster was deleted before a retry got through
+   */
+  ackedAnswerLost: number;
   fifoCheckedBuilds: number;
   fifoUncheckedBuilds: number;
   partialLines: number;
@@ -98,6 +101,7 @@ export function verifyLedger(input: VerifyInput): Verdict {
   const ackAnswers: Record<string, number> = {};
   let replayed = 0;
   let ackErrors = 0;
+  const ackErrorsByLease = new Map<string, AckErrorLine[]>();
   let postFailures = 0;
   let maxAttempt = 0;
   let stopJobs = 0;
@@ -131,9 +135,13 @@ export function verifyLedger(input: VerifyInput): Verdict {
         acksByBuild.set(line.buildId, list);
         break;
       }
-      case 'ack-error':
+      case 'ack-error': {
         ackErrors++;
+        const list = ackErrorsByLease.get(line.leaseId) ?? [];
+        list.push(line);
+        ackErrorsByLease.set(line.leaseId, list);
         break;
+      }
       case 'fault':
       case 'poll-error':
       case 'stop':
@@ -182,7 +190,12 @@ export function verifyLedger(input: VerifyInput): Verdict {
     } else {
       const state = input.brokerStates.get(buildId);
       const lastDelivery = deliveries.at(-1);
-      if (state === 'acked' && lastDelivery && input.killedWorkers.has(lastDelivery.worker)) answerLost++;
+      // The ack's answer was lost with the replica, and the churn deleted the cluster before a retry got through.
+      const retries = lastDelivery ? (ackErrorsByLease.get(lastDelivery.leaseId) ?? []) : [];
+      const clusterGone =
+        retries.some((e) => e.error.includes('no answer from the broker')) &&
+        (retries.at(-1)?.error.includes('CLUSTER_NOT_REGISTERED') ?? false);
+      if (state === 'acked' && lastDelivery && (input.killedWorkers.has(lastDelivery.worker) || clusterGone)) answerLost++;
       else if (state === 'acked') {
         bump(
           violations,
@@ -257,7 +270,7 @@ export function verifyLedger(input: VerifyInput): Verdict {
       ackAnswers,
       ackErrors,
       ackedExactlyOnce,
-      ackedAnswerLostInKilledWorker: answerLost,
+      ackedAnswerLost: answerLost,
       fifoCheckedBuilds: fifoChecked,
       fifoUncheckedBuilds: fifoUnchecked,
       partialLines: input.partialLines,
