@@ -7,15 +7,11 @@ import type { LeasedJob } from '../queue/storage/replies.js';
 /**
  * What the broker knew of each build when Screwdriver sent it (pipeline, job, event, cluster), so
  * builds can be found by them after their message left the queue; and each delivery's lease, so a
- * build's timeline names the lease a worker held. One hash a build: the fields below, and
- * `d<attempt>` per delivery; a build posted and delivered within one batch costs one HSET and one
- * PEXPIRE. Kept as long as settled builds are (BUILD_RETENTION_SECONDS), from its last write.
- * Written off the request's latency path.
+ * build's timeline names the lease a worker held. Kept as long as settled builds are
+ * (BUILD_RETENTION_SECONDS). Written off the request's latency path.
  */
 const infoKey = (buildId: number | string) => `console:bi:${buildId}`;
-/** Where deliveries were kept before they moved into the build's hash; still read, until they expire. */
-const legacyDeliveriesKey = (buildId: number | string) => `console:bd:${buildId}`;
-const DELIVERY_FIELD = /^d(\d+)$/;
+const deliveriesKey = (buildId: number | string) => `console:bd:${buildId}`;
 const RECENT = 'console:bi:recent';
 export const indexKey = (field: 'p' | 'pn' | 'j' | 'jn' | 'e' | 'c', value: string | number) =>
   `console:bi:${field}:${String(value).slice(0, 500)}`;
@@ -70,8 +66,8 @@ export class BuildIndex {
     for (const job of jobs) {
       if (job.type !== 'start') continue;
       const value = JSON.stringify({ l: job.leaseId, w: workerId, at: nowMs, ex: job.leaseExpiresMs });
-      const key = infoKey(job.buildId);
-      this.batch.hset(key, { [`d${job.attempt}`]: value }).pexpire(key, this.keepMs);
+      const key = deliveriesKey(job.buildId);
+      this.batch.hset(key, { [String(job.attempt)]: value }).pexpire(key, this.keepMs);
     }
     return this.batch.flush();
   }
@@ -95,26 +91,19 @@ export class BuildIndex {
   }
 
   async info(buildIds: number[]): Promise<Map<number, BuildInfo & { deliveries: Map<number, Delivery> }>> {
-    const groups = buildIds.flatMap((id): SlotGroup[] => [
-      (p) => p.hgetall(infoKey(id)),
-      (p) => p.hgetall(legacyDeliveriesKey(id)),
-    ]);
+    const groups = buildIds.flatMap((id): SlotGroup[] => [(p) => p.hgetall(infoKey(id)), (p) => p.hgetall(deliveriesKey(id))]);
     const replies = (await execBySlot(this.redis, groups)).map(([, r]) => (r ?? {}) as Record<string, string>);
     const out = new Map<number, BuildInfo & { deliveries: Map<number, Delivery> }>();
     buildIds.forEach((id, i) => {
       const f = replies[i * 2] ?? {};
+      const d = replies[i * 2 + 1] ?? {};
       const deliveries = new Map<number, Delivery>();
-      const add = (attempt: number, json: string) => {
+      for (const [attempt, json] of Object.entries(d)) {
         try {
-          deliveries.set(attempt, JSON.parse(json) as Delivery);
+          deliveries.set(Number(attempt), JSON.parse(json) as Delivery);
         } catch {
           // not ours: leave it out
         }
-      };
-      for (const [attempt, json] of Object.entries(replies[i * 2 + 1] ?? {})) add(Number(attempt), json);
-      for (const [field, json] of Object.entries(f)) {
-        const attempt = DELIVERY_FIELD.exec(field)?.[1];
-        if (attempt !== undefined) add(Number(attempt), json);
       }
       out.set(id, {
         pipelineId: f.p ? Number(f.p) : null,
