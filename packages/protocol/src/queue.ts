@@ -17,6 +17,12 @@ export const PollBody = Type.Object(
     max: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1 })),
     waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30000, default: 20000 })),
     pollId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /**
+     * Leases to ack before leasing more, as POST …/ack would: a worker that polls again after a batch
+     * carries the batch's acks instead of sending them on their own. The answer reports them, so a
+     * poll that carries acks answers 200 (with no jobs) where it would answer 204.
+     */
+    ack: Type.Optional(LeaseIds),
   },
   { additionalProperties: false },
 );
@@ -35,9 +41,6 @@ export const Job = Type.Object({
 });
 export type Job = Static<typeof Job>;
 
-export const PollResult = Type.Object({ jobs: Type.Array(Job) });
-export type PollResult = Static<typeof PollResult>;
-
 /**
  * Why a lease was refused: `lease_lost` (it expired or was nacked, and the build was delivered
  * again), `unknown_lease`, `cancelled` (the build was stopped), `acked` (extending or nacking a
@@ -46,6 +49,14 @@ export type PollResult = Static<typeof PollResult>;
 export const LEASE_REJECTIONS = ['lease_lost', 'unknown_lease', 'cancelled', 'acked'] as const;
 export const Rejection = Type.Object({ leaseId: Type.String(), reason: Type.String() });
 export type Rejection = Static<typeof Rejection>;
+
+export const PollResult = Type.Object({
+  jobs: Type.Array(Job),
+  /** Of the poll's `ack`, the leases acked and those refused (present only when the poll carried acks). */
+  acked: Type.Optional(Type.Array(Type.String())),
+  rejected: Type.Optional(Type.Array(Rejection)),
+});
+export type PollResult = Static<typeof PollResult>;
 
 /** POST /v4/queues/{cluster}/ack */
 export const AckBody = Type.Object({ leaseIds: LeaseIds }, { additionalProperties: false });

@@ -94,6 +94,12 @@ export interface JobView {
   message: Record<string, unknown>;
 }
 
+/** What an ack answers, on its own or carried by a poll. */
+export interface AckOutcome {
+  acked: string[];
+  rejected: Array<{ leaseId: string; reason: string }>;
+}
+
 /** A worker of one cluster speaking the protocol through HTTP. */
 export function workerOf(app: FastifyInstance, cluster: TestCluster) {
   const call = (verb: string, payload: unknown) =>
@@ -105,16 +111,17 @@ export function workerOf(app: FastifyInstance, cluster: TestCluster) {
     });
   return {
     call,
-    async poll(body: Partial<PollBody> = {}): Promise<{ status: number; jobs: JobView[] }> {
+    /** A poll; `acked` and `rejected` are the outcome of the acks it carried (`body.ack`). */
+    async poll(body: Partial<PollBody> = {}): Promise<{ status: number; jobs: JobView[] } & Partial<AckOutcome>> {
       const res = await call('poll', { workerId: 'w1', waitMs: 0, ...body });
       if (res.statusCode === 204) return { status: 204, jobs: [] };
       if (res.statusCode !== 200) throw new Error(`poll: ${res.statusCode} ${res.body}`);
-      return { status: 200, jobs: res.json<{ jobs: JobView[] }>().jobs };
+      return { status: 200, ...res.json<{ jobs: JobView[] } & Partial<AckOutcome>>() };
     },
     async ack(leaseIds: string[]) {
       const res = await call('ack', { leaseIds });
       if (res.statusCode !== 200) throw new Error(`ack: ${res.statusCode} ${res.body}`);
-      return res.json<{ acked: string[]; rejected: Array<{ leaseId: string; reason: string }> }>();
+      return res.json<AckOutcome>();
     },
     async extend(leaseIds: string[], leaseMs?: number) {
       const res = await call('extend', { leaseIds, ...(leaseMs ? { leaseMs } : {}) });

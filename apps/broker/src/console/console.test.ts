@@ -83,6 +83,26 @@ describe('operators console', () => {
     }
   });
 
+  it('counts builds acked by the next poll like builds acked on their own', async () => {
+    const rho = await registerCluster(broker.app, broker.adminToken, 'rho', { weightage: 0 });
+    const runs = async () => (await get('/v4/waittimes?cluster=rho')).json().clusters.rho?.run['5m'].count ?? 0;
+    await postBuild(broker.app, broker.sdapiToken, named(81, 'rho'));
+    await postBuild(broker.app, broker.sdapiToken, named(82, 'rho'));
+    const worker = workerOf(broker.app, rho);
+    const { jobs } = await worker.poll({ workerId: 'rider', max: 2 });
+    expect(jobs.map((j) => j.buildId).sort((a, b) => a - b)).toEqual([81, 82]);
+    await new Promise((r) => setTimeout(r, 150));
+    const next = await worker.poll({ workerId: 'rider', ack: jobs.map((j) => j.leaseId) });
+    expect(next.acked).toHaveLength(2);
+    await waitFor('both run times', async () => ((await runs()) === 2 ? true : null));
+    const list = await waitFor('both acks counted', async () => {
+      const r = (await get('/v4/queues/rho/workers', viewer)).json();
+      return r.workers.find((w: J) => w.workerId === 'rider')?.done === 2 ? r : null;
+    });
+    expect(list.workers.find((w: J) => w.workerId === 'rider')).toMatchObject({ done: 2, failed: 0, running: [] });
+    expect((await get('/v4/waittimes?cluster=rho')).json().clusters.rho.run['5m'].p50Ms).toBeGreaterThanOrEqual(140);
+  });
+
   it('lists the workers of the last hour with address, version, what they run, done and failed', async () => {
     await postBuild(broker.app, broker.sdapiToken, named(2, 'alpha'));
     await postBuild(broker.app, broker.sdapiToken, named(3, 'alpha'));

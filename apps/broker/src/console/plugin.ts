@@ -81,9 +81,9 @@ export default fp(
       index.delivered(workerId, outcome.jobs, outcome.now).catch(warn('deliveries'));
     };
 
-    // Acks: the run time and the worker's done count; nacks: its failed count. From the leases this
-    // replica handed out, else read from the build records; after the answer is sent, so the worker
-    // never waits for it.
+    // Acks (on their own or carried by a poll): the run time and the worker's done count; nacks: its
+    // failed count. From the leases this replica handed out, else read from the build records; in the
+    // background, so the worker never waits for it.
     const settled = async (queue: string, shown: string, leaseIds: string[], acked: boolean) => {
       const now = Date.now();
       const last: LastRun[] = [];
@@ -110,6 +110,8 @@ export default fp(
         workers.count(queue, who, acked ? 'done' : 'failed'),
       ]);
     };
+    app.queue.onSettled = (ref, leaseIds, acked) =>
+      void settled(ref.queue, ref.name, leaseIds, acked).catch(warn('settled builds'));
 
     app.addHook('preValidation', async (request) => {
       if (!REGISTRY_WRITES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return;
@@ -125,13 +127,6 @@ export default fp(
         if (reply.statusCode !== 201) return payload;
         const answer = parse<{ cluster: string | null }>(payload);
         index.note(request.body as StartMessage, answer?.cluster ?? null).catch(warn('the build index'));
-      } else if (route === '/v4/queues/:cluster/ack' || route === '/v4/queues/:cluster/nack') {
-        const queue = request.buildCluster?.queueKey;
-        const answer = parse<{ acked?: string[]; nacked?: string[] }>(payload);
-        const ids = answer?.acked ?? answer?.nacked ?? [];
-        const shown = request.buildCluster?.queue ?? queue;
-        if (queue && shown && ids.length > 0)
-          settled(queue, shown, ids, answer?.acked !== undefined).catch(warn('settled builds'));
       } else if (route === '/v4/queues/:cluster/poll') {
         const queue = request.buildCluster?.queueKey;
         const workerId = (request.body as { workerId?: string } | undefined)?.workerId;

@@ -71,6 +71,7 @@ export default fp(
       linger: () => linger.ms,
       // Set by the console plugin; a hook slot keeps the hot path free of it when absent.
       onDelivered: (ref, workerId, outcome) => module.onDelivered?.(ref, workerId, outcome),
+      onSettled: (ref, leaseIds, acked) => module.onSettled?.(ref, leaseIds, acked),
     });
     const pending = new PendingDrainer({ store, directory, clusters, events, known, log: app.log });
     const sweeper = new Sweeper(

@@ -26,6 +26,8 @@ export interface QueueModule {
   inspection: QueueInspection;
   /** Hook for what watches deliveries (the console); unset, nothing is done. */
   onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
+  /** Hook for what watches acks and nacks (the console): the leases each one settled. */
+  onSettled?: (ref: QueueRef, leaseIds: string[], acked: boolean) => void;
   /** Every queue's stats and the pending count: for the live view's snapshot. */
   snapshot(): Promise<{ queues: QueueStats[]; pending: number }>;
   /** Polls waiting for work on this replica now. */

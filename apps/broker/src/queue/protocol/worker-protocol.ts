@@ -30,6 +30,8 @@ export interface WorkerProtocolDeps {
   linger?: () => number;
   /** Sees every first-time delivery (wait times, workers, build timelines); must not throw or block. */
   onDelivered?: (ref: QueueRef, workerId: string, outcome: PollOutcome) => void;
+  /** Sees the leases each ack (`acked`) or nack settled, on any path; must not throw or block. */
+  onSettled?: (ref: QueueRef, leaseIds: string[], acked: boolean) => void;
 }
 
 /** The queue a worker serves: its cluster's. */
@@ -41,13 +43,27 @@ export interface QueueRef {
   name: string;
 }
 
+const NO_JOBS = '{"jobs":[]}';
+
 export class WorkerProtocol {
   private readonly deadlineTimers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
 
   constructor(private readonly deps: WorkerProtocolDeps) {}
 
-  /** The poll answer as JSON text, or null for 204 (nothing within waitMs, or shutting down). */
+  /**
+   * The poll answer as JSON text, or null for 204 (nothing within waitMs, or shutting down). Acks the
+   * poll carries are made first and reported in the answer, which is then never null.
+   */
   async poll(ref: QueueRef, body: PollBody, signal?: AbortSignal): Promise<string | null> {
+    if (!body.ack) return this.lease(ref, body, signal);
+    const acks = await this.ack(ref, body.ack);
+    const jobs = (await this.lease(ref, body, signal)) ?? NO_JOBS;
+    // `{"jobs":[…]}` with the ack's outcome added before its closing brace.
+    return `${jobs.slice(0, -1)},"acked":${JSON.stringify(acks.acked)},"rejected":${JSON.stringify(acks.rejected)}}`;
+  }
+
+  /** Leases up to `body.max` builds, waiting up to `body.waitMs` for the first. */
+  private async lease(ref: QueueRef, body: PollBody, signal?: AbortSignal): Promise<string | null> {
     const { store, waiters, metrics } = this.deps;
     const max = body.max ?? 1;
     const until = Date.now() + (body.waitMs ?? 20_000);
@@ -91,6 +107,7 @@ export class WorkerProtocol {
   async ack(ref: QueueRef, leaseIds: string[]): Promise<AckResult> {
     const r = await this.deps.store.ack(ref.queue, leaseIds);
     this.changed(ref, r.events);
+    if (r.acked.length > 0) this.deps.onSettled?.(ref, r.acked, true);
     return { acked: r.acked, rejected: r.rejected };
   }
 
@@ -106,6 +123,7 @@ export class WorkerProtocol {
   async nack(ref: QueueRef, leaseIds: string[], reason?: string): Promise<NackResult> {
     const r = await this.deps.store.nack(ref.queue, leaseIds, reason);
     this.changed(ref, r.events);
+    if (r.nacked.length > 0) this.deps.onSettled?.(ref, r.nacked, false);
     return { nacked: r.nacked, rejected: r.rejected };
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../../test/support/broker.js';
-import { postBuild, registerCluster, startMessage, workerOf, type JobView, type TestCluster } from '@buildcluster/testkit/queue';
+import { postBuild, registerCluster, startMessage, waitFor, workerOf, type JobView, type TestCluster } from '@buildcluster/testkit/queue';
 
 /** The rules of README "Worker protocol" through the HTTP routes with real cluster tokens, against the real Redis. */
 describe('the worker protocol', () => {
@@ -134,6 +134,56 @@ describe('the worker protocol', () => {
     const next = await worker.poll({ max: 2, pollId: 'p-2' });
     expect(next.jobs).toHaveLength(1);
     await worker.ack([...first.jobs, ...next.jobs].map((j) => j.leaseId));
+  });
+
+  describe('acks carried by the next poll', () => {
+    it('acks the batch, then leases the next one, and reports both', async () => {
+      const ids = await queueBuilds('alpha', 3);
+      const worker = workerOf(broker.app, alpha);
+      const first = await worker.poll({ max: 2 });
+      expect(first.jobs.map((j) => j.buildId)).toEqual(ids.slice(0, 2));
+      const next = await worker.poll({ max: 2, ack: first.jobs.map((j) => j.leaseId) });
+      expect(next).toMatchObject({ status: 200, acked: first.jobs.map((j) => j.leaseId), rejected: [] });
+      expect(next.jobs.map((j) => j.buildId)).toEqual([ids[2]]);
+      // Acked for good: extending one is refused as acked, acking it again answers acked.
+      expect((await worker.extend([first.jobs[0]!.leaseId])).rejected).toEqual([
+        { leaseId: first.jobs[0]!.leaseId, reason: 'acked' },
+      ]);
+      expect(await worker.ack([first.jobs[1]!.leaseId])).toEqual({ acked: [first.jobs[1]!.leaseId], rejected: [] });
+      // Nothing left to lease: 200 with the acks' outcome where a bare poll answers 204.
+      const last = await worker.poll({ ack: next.jobs.map((j) => j.leaseId) });
+      expect(last).toEqual({ status: 200, jobs: [], acked: next.jobs.map((j) => j.leaseId), rejected: [] });
+      expect((await worker.poll()).status).toBe(204);
+    });
+
+    it('makes the acks before it waits, and reports refused ones without failing the poll', async () => {
+      const [id] = await queueBuilds('alpha', 1);
+      const worker = workerOf(broker.app, alpha);
+      const [job] = (await worker.poll()).jobs;
+      expect(job!.buildId).toBe(id);
+      const waiting = worker.poll({ waitMs: 5000, ack: [job!.leaseId, '999999:s:1'] });
+      // While that poll waits, its ack is already made: the build is done.
+      await waitFor('the carried ack', async () => {
+        const res = await broker.app.inject({ url: `/v4/builds/${id}`, headers: { authorization: `Bearer ${broker.adminToken}` } });
+        return res.json<{ state: string }>().state === 'acked' ? true : null;
+      });
+      const [later] = await queueBuilds('alpha', 1);
+      const answer = await waiting;
+      expect(answer.jobs.map((j) => j.buildId)).toEqual([later]);
+      expect(answer.acked).toEqual([job!.leaseId]);
+      expect(answer.rejected).toEqual([{ leaseId: '999999:s:1', reason: 'unknown_lease' }]);
+      await worker.ack([answer.jobs[0]!.leaseId]);
+    });
+
+    it('refuses an empty, oversized or malformed ack list with a 400 naming it', async () => {
+      const worker = workerOf(broker.app, alpha);
+      const many = Array.from({ length: 101 }, (_, i) => `${i + 1}:s:1`);
+      for (const ack of [[], many, [''], { leaseId: 'x' }]) {
+        const res = await worker.call('poll', { workerId: 'w', waitMs: 0, ack });
+        expect(res.statusCode).toBe(400);
+        expect(res.json<{ message: string }>().message).toMatch(/ack/);
+      }
+    });
   });
 
   it('lets the workers of an inactive cluster drain what is queued', async () => {

@@ -47,9 +47,10 @@ export default routePlugin(
         schema: schema(
           "Lease the cluster's next builds (long poll)",
           'FIFO: builds whose lease ended come first. Waits up to waitMs for work; 204 when none arrived. ' +
-            'Retrying with the same pollId returns the same leases.',
+            'Retrying with the same pollId returns the same leases. `ack` acks leases first, as the ack ' +
+            'route would, and the answer reports them in `acked` and `rejected` (200 with no jobs, never 204).',
           PollBody,
-          { 200: PollResult, 204: Type.Null({ description: 'nothing arrived within waitMs' }) },
+          { 200: PollResult, 204: Type.Null({ description: 'nothing arrived within waitMs (and no acks carried)' }) },
         ),
         onRequest: app.authenticateCluster,
       },
