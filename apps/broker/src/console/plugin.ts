@@ -50,17 +50,20 @@ const buildOf = (leaseId: string): { buildId: number; type: string } | null => {
 export default fp(
   async (app) => {
     const keepMs = app.config.buildRetentionSeconds * 1000;
+    const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);
     // The console's writes of BOOKKEEPING_DELAY_MS go out together, merged by key: a burst of
     // builds adds its members to each shared index key in one ZADD.
-    const batch = new WriteBatch(app.redis, BOOKKEEPING_DELAY_MS);
+    const batch = new WriteBatch(app.redis, {
+      delayMs: BOOKKEEPING_DELAY_MS,
+      onError: warn('the bookkeeping still waiting at shutdown'),
+    });
     const waitTimes = new WaitTimes(app.redis, batch);
     const workers = new WorkersSeen(app.redis, batch);
     const index = new BuildIndex(app.redis, keepMs, batch);
     const bulk = new BulkActions({ queue: app.queue, index });
     app.decorate('console', { waitTimes, workers, index, bulk });
-    const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);
     // What waits is sent before Redis closes; a Redis already gone costs a warning, not the shutdown.
-    app.addHook('onClose', async () => batch.close().catch(warn('the bookkeeping still waiting at shutdown')));
+    app.addHook('onClose', async () => batch.close());
 
     const runTime = new Histogram({
       name: 'broker_build_run_seconds',

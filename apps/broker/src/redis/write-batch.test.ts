@@ -31,7 +31,7 @@ describe('write batch', () => {
   });
 
   it('with a delay, sends the writes of several turns as one, and at once when closed', async () => {
-    const batch = new WriteBatch(redis, 200);
+    const batch = new WriteBatch(redis, { delayMs: 200 });
     const before = await commandsProcessed(redis);
     const first = batch.zadd('dz', 1, 'a').flush();
     await new Promise((resolve) => setImmediate(resolve));
@@ -69,9 +69,7 @@ describe('write batch', () => {
     expect(batch.due('k', 31_000, 30_000)).toBe(true);
     expect(batch.due('other', 31_000, 30_000)).toBe(true);
 
-    // A Redis that is not there: the write cannot go out.
-    const away = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
-    away.on('error', () => {});
+    const away = unreachableRedis();
     const broken = new WriteBatch(away);
     expect(broken.due('k', 1000, 30_000)).toBe(true);
     broken.zadd('k', 1, 'a');
@@ -79,7 +77,29 @@ describe('write batch', () => {
     expect(broken.due('k', 2000, 30_000)).toBe(true);
     away.disconnect();
   });
+
+  it('resolves its close when the send fails, telling onError, while a flush waiting for it rejects', async () => {
+    const away = unreachableRedis();
+    const failures: Error[] = [];
+    const broken = new WriteBatch(away, { delayMs: 200, onError: (err) => failures.push(err) });
+    const waiting = broken.zadd('k', 1, 'a').flush();
+    await expect(broken.close()).resolves.toBeUndefined();
+    const err = await waiting.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(failures).toEqual([err]);
+    // Nothing waiting: nothing sent, nothing told.
+    await expect(broken.close()).resolves.toBeUndefined();
+    expect(failures).toHaveLength(1);
+    away.disconnect();
+  });
 });
+
+/** A Redis that is not there: a write cannot go out. */
+function unreachableRedis(): Redis {
+  const away = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+  away.on('error', () => {});
+  return away;
+}
 
 async function commandsProcessed(redis: Redis): Promise<number> {
   const info = await redis.info('stats');

@@ -20,6 +20,13 @@ interface KeyWrites {
  */
 export const BOOKKEEPING_DELAY_MS = 20;
 
+export interface WriteBatchOptions {
+  /** 0: sent at the end of the turn; more: sent that long after the first write waiting. */
+  delayMs?: number;
+  /** Told of a send by `close` that failed (`close` itself resolves); none: the failure is dropped. */
+  onError?: (err: Error) => void;
+}
+
 /**
  * Bookkeeping writes that no caller waits on (the console's build index, wait times, workers),
  * gathered over one turn of the event loop, or over `delayMs`, and sent as one pipeline: the
@@ -35,12 +42,16 @@ export class WriteBatch {
   private next: { sent: Promise<void>; resolve: () => void; reject: (err: Error) => void } | null = null;
   private readonly housekept = new Map<string, number>();
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private readonly delayMs: number;
+  private readonly onError: (err: Error) => void;
 
-  /** `delayMs` 0: sent at the end of the turn; more: sent that long after the first write waiting. */
   constructor(
     private readonly redis: RedisClient,
-    private readonly delayMs = 0,
-  ) {}
+    { delayMs = 0, onError = () => {} }: WriteBatchOptions = {},
+  ) {
+    this.delayMs = delayMs;
+    this.onError = onError;
+  }
 
   private of(key: string): KeyWrites {
     let writes = this.keys.get(key);
@@ -97,7 +108,7 @@ export class WriteBatch {
     return true;
   }
 
-  /** Resolves once the writes so far are sent and answered. */
+  /** Resolves once the writes so far are sent and answered; rejects when that send failed. */
   flush(): Promise<void> {
     if (this.next) return this.next.sent;
     let resolve!: () => void;
@@ -112,9 +123,14 @@ export class WriteBatch {
     return sent;
   }
 
-  /** Sends what waits now (at shutdown, before the Redis connection closes). */
+  /**
+   * Sends what waits now (at shutdown, before the Redis connection closes). Never rejects: a
+   * failed send is told to `onError` (and to the callers of `flush` waiting for it).
+   */
   close(): Promise<void> {
-    return this.send();
+    return this.send().catch((err: Error) => {
+      this.onError(err);
+    });
   }
 
   private send(): Promise<void> {

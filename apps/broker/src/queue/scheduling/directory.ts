@@ -44,7 +44,7 @@ export class BuildDirectory extends DirectoryBuckets {
     private readonly keepMs: number,
   ) {
     super(redis);
-    this.expiries = new WriteBatch(redis, BOOKKEEPING_DELAY_MS);
+    this.expiries = new WriteBatch(redis, { delayMs: BOOKKEEPING_DELAY_MS });
   }
 
   /**
@@ -103,7 +103,7 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /** Sends the expiries still waiting (at shutdown); a failed send is left, as forgetLater's are. */
   close(): Promise<void> {
-    return this.expiries.close().catch(() => {});
+    return this.expiries.close();
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
