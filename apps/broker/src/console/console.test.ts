@@ -284,6 +284,8 @@ describe('operators console', () => {
     const second = await worker.poll({ workerId: 'searcher' });
     await worker.ack([second.jobs[0]!.leaseId]);
     await waitFor('indexed', async () => (await get('/v4/builds?eventId=900')).json().builds.length === 2);
+    // The second delivery may go out in a later send of the bookkeeping than the index entries.
+    await waitFor('the second delivery', async () => (await get('/v4/builds?buildId=50')).json().builds[0]?.timeline[3]?.leaseId);
     const byName = (await get('/v4/builds?pipeline=org/search', viewer)).json().builds;
     expect(byName.map((b: J) => b.buildId).sort()).toEqual([50, 51]);
     expect((await get('/v4/builds?pipeline=55&job=publish')).json().builds.map((b: J) => b.buildId)).toEqual([51]);
