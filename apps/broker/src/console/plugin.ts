@@ -11,7 +11,6 @@ import { refusePlaceholders } from './placeholders.js';
 import { acceptScrewdriverShape } from './screwdriver-shape.js';
 import { WaitTimes } from './wait-times.js';
 import { WorkersSeen } from './workers-seen.js';
-import { BOOKKEEPING_DELAY_MS, WriteBatch } from '../redis/write-batch.js';
 
 /**
  * The operators' console: wait times, workers, build search and timelines, bulk actions, imports.
@@ -50,20 +49,15 @@ const buildOf = (leaseId: string): { buildId: number; type: string } | null => {
 export default fp(
   async (app) => {
     const keepMs = app.config.buildRetentionSeconds * 1000;
-    const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);
-    // The console's writes of BOOKKEEPING_DELAY_MS go out together, merged by key: a burst of
-    // builds adds its members to each shared index key in one ZADD.
-    const batch = new WriteBatch(app.redis, {
-      delayMs: BOOKKEEPING_DELAY_MS,
-      onError: warn('the bookkeeping still waiting at shutdown'),
-    });
+    // The console's writes go out with the app's other bookkeeping (sent at close by the redis
+    // plugin), merged by key: a burst of builds adds its members to each shared index key in one ZADD.
+    const batch = app.bookkeeping;
     const waitTimes = new WaitTimes(app.redis, batch);
     const workers = new WorkersSeen(app.redis, batch);
     const index = new BuildIndex(app.redis, keepMs, batch);
     const bulk = new BulkActions({ queue: app.queue, index });
     app.decorate('console', { waitTimes, workers, index, bulk });
-    // What waits is sent before Redis closes; a Redis already gone costs a warning, not the shutdown.
-    app.addHook('onClose', async () => batch.close());
+    const warn = (what: string) => (err: Error) => app.log.warn({ err: err.message }, `console: could not record ${what}`);
 
     const runTime = new Histogram({
       name: 'broker_build_run_seconds',

@@ -29,7 +29,7 @@ export default fp(
     if (upgraded.moved > 0) app.log.info({ moved: upgraded.moved }, 'build directory moved into its buckets');
     const wakeChannel = app.channel('wake');
     const store = new QueueStore({ redis: app.redis, wakeChannel, leaseMs, maxAttempts, keepMs });
-    const directory = new BuildDirectory(app.redis, keepMs);
+    const directory = new BuildDirectory(app.redis, keepMs, app.bookkeeping);
     const events = new BuildEvents(app.bus);
     const known = new KnownQueues(app.redis);
     const waiters = new Waiters();
@@ -125,7 +125,7 @@ export default fp(
       pending.stop();
     });
     app.addHook('onClose', async () => {
-      await Promise.all([pending.idle(), directory.close()]);
+      await pending.idle();
     });
   },
   { name: 'queue', dependencies: ['config', 'redis', 'subscriber', 'bus', 'metrics', 'cluster-hooks', 'clusters'] },

@@ -6,12 +6,18 @@ import { Errors } from '../../errors.js';
 import { isCluster, type RedisClient } from '../../redis/client.js';
 import { connectRedis, RedisConnectionLost } from '../../redis/connect.js';
 import { ReplicasBehind, setReplicaWait } from '../../redis/replica-wait.js';
+import { BOOKKEEPING_DELAY_MS, WriteBatch } from '../../redis/write-batch.js';
 import { isConnectionErrno } from './socket-errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Commands. Every key is prefixed with config.redisKeyPrefix by ioredis itself. */
     redis: RedisClient;
+    /**
+     * The app's one batch of bookkeeping writes (the directory's expiries, the console's records):
+     * those of BOOKKEEPING_DELAY_MS go out as one pipeline. Sent at close, before Redis closes.
+     */
+    bookkeeping: WriteBatch;
     /** Name of a pub/sub channel of this deployment (channels are not keys, so ioredis does not prefix them). */
     channel(name: string): string;
   }
@@ -118,7 +124,15 @@ export default fp(
     setReplicaWait(redis, app.config.redisWaitReplicas);
     app.decorate<RedisClient>('redis', redis);
     app.decorate('channel', (name: string) => `${redisKeyPrefix}${name}`);
+    // A Redis already gone at close costs a warning, not the shutdown.
+    const bookkeeping = new WriteBatch(redis, {
+      delayMs: BOOKKEEPING_DELAY_MS,
+      onError: (err) => app.log.warn({ err: err.message }, 'could not send the bookkeeping still waiting at shutdown'),
+    });
+    app.decorate('bookkeeping', bookkeeping);
+    // Last of the onClose hooks (redis is the first plugin): the batch's users are done.
     app.addHook('onClose', async () => {
+      await bookkeeping.close();
       await redis.quit().catch(() => redis.disconnect());
     });
   },

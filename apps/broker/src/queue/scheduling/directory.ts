@@ -37,14 +37,13 @@ export interface DirectoryEntry {
 }
 
 export class BuildDirectory extends DirectoryBuckets {
-  private readonly expiries: WriteBatch;
-
+  /** `expiries`: the app's bookkeeping batch (app.bookkeeping), which its owner closes. */
   constructor(
     redis: RedisClient,
     private readonly keepMs: number,
+    private readonly expiries = new WriteBatch(redis, { delayMs: BOOKKEEPING_DELAY_MS }),
   ) {
     super(redis);
-    this.expiries = new WriteBatch(redis, { delayMs: BOOKKEEPING_DELAY_MS });
   }
 
   /**
@@ -94,16 +93,12 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /**
    * Settled builds' directory entries expire with them (fire and forget: never on the latency
-   * path). One PEXPIRE each, those of BOOKKEEPING_DELAY_MS in one pipeline.
+   * path). One PEXPIRE each, those of BOOKKEEPING_DELAY_MS in one pipeline with the other
+   * bookkeeping of the batch.
    */
   forgetLater(buildIds: number[]): void {
     for (const id of buildIds) this.expiries.pexpire(DIRECTORY.entry(id), this.keepMs);
     this.expiries.flush().catch(() => {});
-  }
-
-  /** Sends the expiries still waiting (at shutdown); a failed send is left, as forgetLater's are. */
-  close(): Promise<void> {
-    return this.expiries.close();
   }
 
   /** Moves a pending build to a queue; the message when this call won, else null. */
