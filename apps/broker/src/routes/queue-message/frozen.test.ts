@@ -164,6 +164,23 @@ describe('freeze windows on /v1/queue/message', () => {
       expect(res.json().message).toContain('freezeWindows');
     }
   });
+
+  it('answers a forget of the frozen build that failed instead of the start, but a 400 as itself', async () => {
+    const job = ++nextJob;
+    // The job's frozen hash is a string: the forget fails (WRONGTYPE), the route's other writes do not.
+    await broker.app.redis.set(`sd:{sd}:fz:${job}`, 'not a hash');
+    try {
+      const skipped = await postBuild(broker.app, sd, startMessage(id(), { jobId: job, jobState: 'DISABLED' } as never));
+      expect(skipped.statusCode).toBe(500);
+      const queued = await postBuild(broker.app, sd, startMessage(id(), { jobId: job }));
+      expect(queued.statusCode).toBe(500);
+      const bad = await postBuild(broker.app, sd, startMessage(id(), { jobId: job, freezeWindows: 'nightly' } as never));
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toContain('freezeWindows');
+    } finally {
+      await broker.app.redis.del(`sd:{sd}:fz:${job}`);
+    }
+  });
 });
 
 describe('freeze windows without QUEUE_JWT_PRIVATE_KEY', () => {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   EnqueueResult,
@@ -99,6 +99,61 @@ export default routePlugin(
       return reply.code(200).send(await stopPeriodic(app, request.body));
     }
 
+    /** A start message's answer (skipped, frozen, held by the rules, scheduled), for the route to send. */
+    async function start(
+      message: StartMessage & Record<string, unknown>,
+      log: FastifyBaseLogger,
+    ): Promise<{ code: 200 | 201; result: EnqueueResult }> {
+      const buildId = message.buildId;
+      const { screwdriver } = app;
+      if (message.jobState === 'DISABLED' || message.jobArchived === true) {
+        const statusMessage = `not started: job ${String(message.jobName ?? message.jobId ?? '')} is ${message.jobArchived === true ? 'archived' : 'disabled'}`;
+        log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
+        return { code: 200, result: { buildId, state: 'skipped', cluster: null, queue: null, statusMessage } };
+      }
+      // Freeze windows come before the blockedBy and collapse rules, which never see a frozen build.
+      const held = await freezeStart(app, message, log);
+      if (held) return { code: 201, result: held };
+      // The context is written first: on the same connection, every later read of it sees it.
+      const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
+      const decision = await screwdriver.rules.admit(message);
+      for (const older of decision?.collapsed ?? []) await screwdriver.updates?.collapsed(older, buildId);
+      if (decision?.verdict === 'collapsed') {
+        await remembered;
+        await screwdriver.updates?.collapsed(buildId, decision.blocking[0] ?? buildId);
+        return {
+          code: 200,
+          result: {
+            buildId,
+            state: 'collapsed',
+            cluster: null,
+            queue: null,
+            statusMessage: `Collapsed to build: ${decision.blocking[0]}`,
+          },
+        };
+      }
+      if (decision?.verdict === 'blocked') {
+        const statusMessage = blockedMessage(decision.blocking);
+        await remembered;
+        await screwdriver.updates?.blocked(buildId, statusMessage);
+        app.queue.events.publish(buildId, 'blocked', null, `blocked by build(s) ${decision.blocking.join(', ')}`);
+        return { code: 201, result: { buildId, state: 'blocked', cluster: null, queue: null, statusMessage } };
+      }
+      let outcome: Awaited<ReturnType<typeof app.queue.scheduler.schedule>>;
+      try {
+        [, outcome] = await Promise.all([remembered, app.queue.scheduler.schedule(message)]);
+      } catch (err) {
+        // Refused: Screwdriver fails the build and stops it; until then nothing it holds should wait for it.
+        if (decision) {
+          await screwdriver.release((await screwdriver.rules.settle(buildId)).released);
+          await screwdriver.rules.queued(buildId);
+        }
+        throw err;
+      }
+      if (decision) await screwdriver.rules.queued(buildId);
+      return { code: outcome.created ? 201 : 200, result: outcome.result };
+    }
+
     app.post(
       '/v1/queue/message',
       {
@@ -128,65 +183,17 @@ export default routePlugin(
       },
       async (request, reply) => {
         const message = request.body as StartMessage & Record<string, unknown>;
-        const buildId = message.buildId;
         // The build row rides along for the queue-service's own use; workers and executors never read it.
         delete message.build;
-        const { screwdriver } = app;
         // Every start of a job forgets the job's frozen build first, as the queue-service's start does.
         // Sent before the route's other writes, which the connection runs after it, and waited for
-        // with them: the post costs no round trip of its own for it.
-        const forgotten = typeof message.jobId === 'number' ? screwdriver.frozen.forgetJob(message.jobId) : null;
-        // Waited for before every answer below but a 400, which does not report its failure.
+        // once they are done, before the answer: the post costs no round trip of its own for it.
+        const forgotten = typeof message.jobId === 'number' ? app.screwdriver.frozen.forgetJob(message.jobId) : null;
+        // Handled from now on: when the start fails (a 400 among them), its error is the one answered.
         forgotten?.catch(() => {});
-        if (message.jobState === 'DISABLED' || message.jobArchived === true) {
-          const statusMessage = `not started: job ${String(message.jobName ?? message.jobId ?? '')} is ${message.jobArchived === true ? 'archived' : 'disabled'}`;
-          await forgotten;
-          request.log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
-          return reply.code(200).send({ buildId, state: 'skipped', cluster: null, queue: null, statusMessage });
-        }
-        // Freeze windows come before the blockedBy and collapse rules, which never see a frozen build.
-        const held = await freezeStart(app, message, request.log);
-        if (held) {
-          await forgotten;
-          return reply.code(201).send(held);
-        }
-        // The context is written first: on the same connection, every later read of it sees it.
-        const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
-        const decision = await screwdriver.rules.admit(message);
-        if (decision) await forgotten;
-        for (const older of decision?.collapsed ?? []) await screwdriver.updates?.collapsed(older, buildId);
-        if (decision?.verdict === 'collapsed') {
-          await remembered;
-          await screwdriver.updates?.collapsed(buildId, decision.blocking[0] ?? buildId);
-          return reply.code(200).send({
-            buildId,
-            state: 'collapsed',
-            cluster: null,
-            queue: null,
-            statusMessage: `Collapsed to build: ${decision.blocking[0]}`,
-          });
-        }
-        if (decision?.verdict === 'blocked') {
-          const statusMessage = blockedMessage(decision.blocking);
-          await remembered;
-          await screwdriver.updates?.blocked(buildId, statusMessage);
-          app.queue.events.publish(buildId, 'blocked', null, `blocked by build(s) ${decision.blocking.join(', ')}`);
-          return reply.code(201).send({ buildId, state: 'blocked', cluster: null, queue: null, statusMessage });
-        }
-        let outcome: Awaited<ReturnType<typeof app.queue.scheduler.schedule>>;
-        try {
-          [, , outcome] = await Promise.all([forgotten, remembered, app.queue.scheduler.schedule(message)]);
-        } catch (err) {
-          // Refused: Screwdriver fails the build and stops it; until then nothing it holds should wait for it.
-          if (decision) {
-            await screwdriver.release((await screwdriver.rules.settle(buildId)).released);
-            await screwdriver.rules.queued(buildId);
-          }
-          throw err;
-        }
-        if (decision) await screwdriver.rules.queued(buildId);
-        const { created, result } = outcome;
-        return reply.code(created ? 201 : 200).send(result);
+        const { code, result } = await start(message, request.log);
+        await forgotten;
+        return reply.code(code).send(result);
       },
     );
 
