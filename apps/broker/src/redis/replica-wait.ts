@@ -1,5 +1,5 @@
 import { isCluster, type RedisClient } from './client.js';
-import { isNoScript, scriptArgs, type ScriptArg, type ScriptCall, type ScriptSource } from './script-dir.js';
+import { isNoScript, scriptArgs, type ScriptArg, type ScriptCall, type ScriptSource } from './script-source.js';
 
 /** How long a WAIT may take before the write counts as not replicated (the request answers 503). */
 export const WAIT_TIMEOUT_MS = 2000;

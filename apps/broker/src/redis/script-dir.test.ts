@@ -39,11 +39,14 @@ describe('script folders', () => {
       expect(await scripts.put('k', 'two')).toBe('two');
       expect(await calls(redis, 'eval')).toBe(1);
       expect(await calls(redis, 'evalsha')).toBe(2);
+      // An array argument counts as its items.
+      expect(await scripts.put(['k', 'two'])).toBe('two');
+      expect(await calls(redis, 'evalsha')).toBe(3);
       // Each script is loaded on its own first call; `-n` scripts take the key count first.
       expect(await scripts.count(2, 'a', 'b', ['x', 'y', 'z'])).toBe(203);
       expect(await scripts.count(0, 'x')).toBe(1);
       expect(await calls(redis, 'eval')).toBe(2);
-      expect(await calls(redis, 'evalsha')).toBe(4);
+      expect(await calls(redis, 'evalsha')).toBe(5);
       await redis.script('FLUSH');
       expect(await scripts.put('k', 'three')).toBe('three');
       expect(await calls(redis, 'eval')).toBe(3);

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { RedisClient } from './client.js';
 import { helpersFor, parseLib } from './lua-lib.js';
 import { replicaWait, waitingScript } from './replica-wait.js';
+import { isNoScript, scriptArgs, type ScriptArg, type ScriptCall, type ScriptSource } from './script-source.js';
 
 /**
  * Runs a folder of Lua scripts on a Redis client, each call one EVALSHA (the source goes once, as
@@ -13,16 +14,7 @@ import { replicaWait, waitingScript } from './replica-wait.js';
  * defined command onto each pipeline it creates, one per event-loop turn with auto-pipelining, and
  * with some forty scripts that copy was a large part of the broker's garbage.
  */
-export type ScriptArg = string | number;
-/** ioredis flattens an array argument (one level) into the command's arguments. */
-export type ScriptCall = (...args: Array<ScriptArg | readonly ScriptArg[]>) => Promise<unknown>;
-
-export interface ScriptSource {
-  name: string;
-  numberOfKeys: number | undefined;
-  lua: string;
-  sha: string;
-}
+export type { ScriptArg, ScriptCall } from './script-source.js';
 
 const FILE = /^([a-z-]+)-(\d+|n)\.lua$/;
 const sourcesByDir = new Map<string, ScriptSource[]>();
@@ -49,15 +41,6 @@ function loadSources(dir: URL): ScriptSource[] {
     });
   sourcesByDir.set(dir.href, sources);
   return sources;
-}
-
-/** Whether a reply error says the server does not have the script (it did not run). */
-export const isNoScript = (err: unknown): boolean => err instanceof Error && err.message.startsWith('NOSCRIPT');
-
-/** EVALSHA's arguments after the sha: the key count (the file's, else the caller's first argument), keys, arguments. */
-export function scriptArgs(source: ScriptSource, args: Array<ScriptArg | readonly ScriptArg[]>): ScriptArg[] {
-  const flat = args.flat();
-  return source.numberOfKeys === undefined ? flat : [source.numberOfKeys, ...flat];
 }
 
 /** One script as a call: EVALSHA, and EVAL once when the server lacks it. */
