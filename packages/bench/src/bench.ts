@@ -21,12 +21,14 @@ import { brokerGrowth } from './scenarios/broker-growth.js';
 import { brokerShards } from './scenarios/shards.js';
 import { brokerPostsAlone, floorPosts } from './scenarios/floor.js';
 import { endToEndPayloadBytes } from './lib/payload.js';
+import type { AckMode } from './roles/broker-config.js';
 
 /**
  * `pnpm bench`: the broker end to end against BullMQ, node-resque and raw Redis Streams on one
  * dedicated Redis, then dispatch latency, idle capacity, growth, and a CPU profile of the broker.
  */
 let pollMax = 100;
+let acks: AckMode = 'carried';
 /** The growth broker keeps settled builds this long (the broker's minimum; the default is 2 days). */
 const GROWTH_RETENTION_SECONDS = 60;
 const throughputShape = (jobs: number): ThroughputOptions => ({
@@ -35,6 +37,7 @@ const throughputShape = (jobs: number): ThroughputOptions => ({
   producers: 50,
   pollers: 8,
   max: pollMax,
+  acks,
   payload: 'screwdriver',
 });
 
@@ -131,6 +134,7 @@ async function main(): Promise<number> {
     return 0;
   }
   pollMax = options.max;
+  acks = options.acks;
   const brokerSections = ['throughput', 'floor', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
   if (brokerSections.some((s) => options.sections.has(s))) requireBuiltBroker();
   const results: BenchResults = {

@@ -1,3 +1,4 @@
+import type { AckMode } from '../roles/broker-config.js';
 import { parseCommandFlags, intFlag, listFlag } from '../lib/args.js';
 
 export const SECTIONS = ['peers', 'throughput', 'floor', 'latency', 'rules', 'idle', 'growth', 'shards', 'profile'] as const;
@@ -20,6 +21,8 @@ export interface BenchOptions {
   growthJobs: number;
   /** the broker workers' poll batch size */
   max: number;
+  /** how the broker workers ack each batch */
+  acks: AckMode;
   /** builds per row of the shards section, clusters they spread over, builds queued for its memory figure */
   shardJobs: number;
   shardClusters: number;
@@ -46,12 +49,20 @@ export const BENCH_HELP = `pnpm bench [flags]     (after "pnpm build"; progress 
   --backlog N              the large backlog of the growth section (default 1000000; also 1m, 100k)
   --growth-jobs N          builds measured at each backlog (default: --jobs)
   --max N                  the workers' poll batch size (default 100; 1 takes one build per poll)
+  --acks carried|apart     how the broker workers ack a batch: carried by their next poll (default), or
+                           apart, by a call of its own
   --shard-jobs N           builds per row of the shards section (default 5000)
   --shard-clusters N       clusters the shards section's builds spread over (default 12)
   --shard-memory-builds N  builds queued to measure Redis memory a queued build (default 5000)
   --shard-base-port N      first port of the shards section's Redis Clusters (default 21400; 10 nodes, bus ports +50)
   --report FILE            print the table of a saved bench-results/bench-*.json again, run nothing
 `;
+
+function ackMode(raw: string | true | undefined): AckMode {
+  if (raw === undefined) return 'carried';
+  if (raw === 'carried' || raw === 'apart') return raw;
+  throw new Error(`--acks is carried or apart, got "${String(raw)}"`);
+}
 
 export function benchOptions(argv: string[]): BenchOptions | 'help' {
   const flags = parseCommandFlags(argv, [
@@ -68,6 +79,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     'backlog',
     'growth-jobs',
     'max',
+    'acks',
     'shard-jobs',
     'shard-clusters',
     'shard-memory-builds',
@@ -100,6 +112,7 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     backlogs: [Math.min(1000, backlog), backlog],
     growthJobs: intFlag(flags, 'growth-jobs', jobs),
     max: intFlag(flags, 'max', 100),
+    acks: ackMode(flags.get('acks')),
     shardJobs: intFlag(flags, 'shard-jobs', quick ? 2000 : 5000),
     shardClusters: intFlag(flags, 'shard-clusters', 12),
     shardMemoryBuilds: intFlag(flags, 'shard-memory-builds', quick ? 2000 : 5000),

@@ -18,6 +18,9 @@ export interface BrokerProducerConfig {
   payload: PayloadKind;
 }
 
+/** How a broker worker acks a batch: `carried` by its next poll, or `apart`, by a call of its own. */
+export type AckMode = 'carried' | 'apart';
+
 export interface BrokerWorkerConfig {
   /** broker replicas; poller k polls and acks at baseUrls[k % n] */
   baseUrls: string[];
@@ -26,6 +29,7 @@ export interface BrokerWorkerConfig {
   /** poll batch size (`max`) */
   max: number;
   waitMs: number;
+  acks: AckMode;
   /** stop after this many builds acked, over all clusters, after `warmup` builds */
   jobs: number;
   warmup: number;

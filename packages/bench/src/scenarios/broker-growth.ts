@@ -73,6 +73,7 @@ async function drain(
     pollersPerCluster: pollers,
     max,
     waitMs: 2000,
+    acks: 'carried',
     jobs,
     warmup: 0,
   };

@@ -1,7 +1,7 @@
 import { clusterNames, registerClusters } from '../lib/clusters.js';
 import { progress } from '../lib/log.js';
 import { formatInt } from '../lib/stats.js';
-import type { BrokerProducerConfig, BrokerWorkerConfig, PayloadKind } from '../roles/broker-config.js';
+import type { AckMode, BrokerProducerConfig, BrokerWorkerConfig, PayloadKind } from '../roles/broker-config.js';
 import { RedisNodes } from '../lib/redis-nodes.js';
 import type { BenchContext } from './context.js';
 import { runPair, type PairResult } from './pair.js';
@@ -18,6 +18,8 @@ export interface ThroughputOptions {
   /** long-polls in flight at least; at least one per cluster */
   pollers: number;
   max: number;
+  /** how a batch is acked (default: carried by the next poll) */
+  acks?: AckMode;
   firstBuildId?: number;
   /** the start message posted (default: the ~2 KB Screwdriver one the peers carry too) */
   payload?: PayloadKind;
@@ -31,7 +33,7 @@ export async function setUpClusters(ctx: BenchContext, client: JsonClient, count
 
 /**
  * Broker end to end: builds posted over HTTP by `producers` concurrent loops, long-polled in
- * batches of `max` by workers of every cluster, acked per batch; timed from the first post to
+ * batches of `max` by workers of every cluster, acked per batch (by default carried by the next poll); timed from the first post to
  * the last ack. With several broker replicas, posts and pollers are spread over them; `redis`
  * names the nodes to sample (default: the bench's one Redis).
  */
@@ -60,6 +62,7 @@ export async function brokerThroughput(
     pollersPerCluster: Math.max(1, Math.ceil(options.pollers / clusters.length)),
     max: options.max,
     waitMs: 5000,
+    acks: options.acks ?? 'carried',
     jobs: options.jobs,
     warmup: options.warmup,
   };
