@@ -8,8 +8,10 @@ describe('write batch', () => {
   let redis: Redis;
   prefixedRedis('t-wb', (client) => (redis = client));
 
-  it('sends the writes of one turn as merged commands and applies them all', async () => {
+  it('sends the writes of one turn as merged commands in one script call and applies them all', async () => {
     const batch = new WriteBatch(redis);
+    // The script is on the server from then on (its first call may be an EVALSHA refused, then an EVAL).
+    await batch.zadd('warm', 0, 'up').flush();
     const before = await commandsProcessed(redis);
     const flushed: Array<Promise<void>> = [];
     for (let i = 0; i < 50; i++) {
@@ -21,8 +23,8 @@ describe('write batch', () => {
     }
     batch.trimBelow('z', 9).pexpire('z', 60_000);
     await Promise.all(flushed);
-    // One ZADD, five HINCRBY, two HSET, a trim and a PEXPIRE, and the INFO that counts them.
-    expect((await commandsProcessed(redis)) - before).toBe(11);
+    // The EVALSHA and in it one ZADD, five HINCRBY, two HSET, a trim and a PEXPIRE; the INFO that counts them.
+    expect((await commandsProcessed(redis)) - before).toBe(12);
     expect(await redis.zcard('z')).toBe(40);
     expect(await redis.zscore('z', 'm9')).toBeNull();
     expect(await redis.hgetall('h')).toEqual({ f0: '10', f1: '10', f2: '10', f3: '10', f4: '10' });
@@ -32,6 +34,7 @@ describe('write batch', () => {
 
   it('with a delay, sends the writes of several turns as one, and at once when closed', async () => {
     const batch = new WriteBatch(redis, { delayMs: 200 });
+    await batch.zadd('warm', 0, 'up').flush();
     const before = await commandsProcessed(redis);
     const first = batch.zadd('dz', 1, 'a').flush();
     await new Promise((resolve) => setImmediate(resolve));
@@ -40,8 +43,8 @@ describe('write batch', () => {
     // Nothing sent yet, several turns later.
     expect(await redis.zcard('dz')).toBe(0);
     await Promise.all([first, second]);
-    // One ZADD with both members, one HINCRBY, and the two INFO and one ZCARD of this test.
-    expect((await commandsProcessed(redis)) - before).toBe(4);
+    // The EVALSHA with one ZADD of both members and one HINCRBY, and the two INFO and one ZCARD of this test.
+    expect((await commandsProcessed(redis)) - before).toBe(5);
     expect(await redis.zrange('dz', '0', '-1')).toEqual(['a', 'b']);
 
     const started = Date.now();
@@ -60,6 +63,26 @@ describe('write batch', () => {
     batch.hsetnx('nx', { first: '2' });
     await batch.flush();
     expect(await redis.hgetall('nx')).toEqual({ first: '1', kept: 'old' });
+  });
+
+  it('applies every write of a send when one fails, then rejects with that failure', async () => {
+    const batch = new WriteBatch(redis);
+    await redis.set('str', 'not a hash');
+    batch.zadd('before', 1, 'a').hincrby('str', 'n').zadd('after', 2, 'b').pexpire('after', 60_000);
+    await expect(batch.flush()).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.zrange('before', '0', '-1')).toEqual(['a']);
+    expect(await redis.zrange('after', '0', '-1')).toEqual(['b']);
+    expect(await redis.pttl('after')).toBeGreaterThan(50_000);
+  });
+
+  it('sends a ZADD of thousands of members (more than Lua unpacks at once) in several calls', async () => {
+    const batch = new WriteBatch(redis);
+    for (let i = 0; i < 25_000; i++) batch.zadd('big', i, `m${i}`);
+    batch.hincrby('big-count', 'n', 25_000);
+    await batch.flush();
+    expect(await redis.zcard('big')).toBe(25_000);
+    expect(await redis.zscore('big', 'm24999')).toBe('24999');
+    expect(await redis.hget('big-count', 'n')).toBe('25000');
   });
 
   it('owes a key its housekeeping once per interval, and again after a send that failed', async () => {

@@ -1,5 +1,5 @@
-import { execBySlot, type SlotGroup } from './batch.js';
-import type { RedisClient } from './client.js';
+import { isCluster, type RedisClient } from './client.js';
+import { scriptDir, type ScriptArg, type ScriptCall } from './script-dir.js';
 
 interface KeyWrites {
   /** ZADD arguments: score, member, score, member … */
@@ -20,6 +20,11 @@ interface KeyWrites {
  */
 export const BOOKKEEPING_DELAY_MS = 20;
 
+/** Members of one ZADD write at the most: Lua's unpack takes a few thousand values. */
+const ZADD_CHUNK = 1000;
+/** Values of one `apply` call at the most, past which the writes go on in another call. */
+const CALL_VALUES = 20_000;
+
 export interface WriteBatchOptions {
   /** 0: sent at the end of the turn; more: sent that long after the first write waiting. */
   delayMs?: number;
@@ -29,9 +34,10 @@ export interface WriteBatchOptions {
 
 /**
  * Bookkeeping writes that no caller waits on (the console's build index, wait times, workers),
- * gathered over one turn of the event loop, or over `delayMs`, and sent as one pipeline: the
- * writes of the same key are merged (one ZADD with every member, one HINCRBY per field with the
- * sum), so a burst of builds costs a few commands a key instead of a few commands a build.
+ * gathered over one turn of the event loop, or over `delayMs`, and sent as one call of the `apply`
+ * script (one per slot on a Redis Cluster): the writes of the same key are merged (one ZADD with
+ * every member, one HINCRBY per field with the sum), so a burst of builds costs a few commands a
+ * key instead of a few commands a build, and the broker builds one command, not one a write.
  *
  * The shared keys' trims and TTL refreshes are not needed for every write: `due` says whether a
  * key's housekeeping is owed, at most once per `everyMs` per replica.
@@ -44,6 +50,7 @@ export class WriteBatch {
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private readonly delayMs: number;
   private readonly onError: (err: Error) => void;
+  private readonly apply: ScriptCall;
 
   constructor(
     private readonly redis: RedisClient,
@@ -51,6 +58,8 @@ export class WriteBatch {
   ) {
     this.delayMs = delayMs;
     this.onError = onError;
+    // Bookkeeping never waits for replicas (REDIS_WAIT_REPLICAS), as a pipeline of it did not.
+    this.apply = scriptDir<'apply'>(redis, new URL('./lua/', import.meta.url), ['apply']).apply;
   }
 
   private of(key: string): KeyWrites {
@@ -144,35 +153,23 @@ export class WriteBatch {
     this.next = null;
     const keys = this.keys;
     this.keys = new Map();
-    // Keys of one hash tag share a slot: one group each, so a Redis Cluster gets a pipeline per slot.
-    const bySlot = new Map<string, Array<[string, KeyWrites]>>();
+    // Keys of one hash tag share a slot: on a Redis Cluster, one call per slot; else one in all.
+    const calls = new Map<string, Array<[string, KeyWrites]>>();
+    const cluster = isCluster(this.redis);
     for (const entry of keys) {
-      const slot = hashTag(entry[0]);
-      const list = bySlot.get(slot);
+      const slot = cluster ? hashTag(entry[0]) : '';
+      const list = calls.get(slot);
       if (list) list.push(entry);
-      else bySlot.set(slot, [entry]);
+      else calls.set(slot, [entry]);
     }
-    const groups: SlotGroup[] = [...bySlot.values()].map((entries) => (p) => {
-      for (const [key, w] of entries) {
-        if (w.hset) p.hset(key, w.hset);
-        for (const [field, value] of Object.entries(w.hsetnx ?? {})) p.hsetnx(key, field, value);
-        if (w.zadd.length > 0) p.zadd(key, ...w.zadd);
-        for (const [field, by] of w.hincrby) p.hincrby(key, field, by);
-        if (w.trimBelow !== null) p.zremrangebyscore(key, '-inf', w.trimBelow);
-        if (w.expireMs !== null) p.pexpire(key, w.expireMs);
-      }
-    });
-    execBySlot(this.redis, groups)
-      .then((replies) => {
-        // exec() answers a connection that failed with an error per command, not a rejection.
-        const failed = replies.find(([err]) => err)?.[0];
-        if (failed) throw failed;
-      })
-      .then(next.resolve, (err: Error) => {
+    Promise.all([...calls.values()].flatMap((entries) => applyCalls(entries).map((args) => this.apply(args)))).then(
+      () => next.resolve(),
+      (err: Error) => {
         // A key whose housekeeping was not sent is owed it again.
         for (const key of keys.keys()) this.housekept.delete(key);
         next.reject(err);
-      });
+      },
+    );
     return next.sent;
   }
 }
@@ -183,4 +180,39 @@ function hashTag(key: string): string {
   if (open === -1) return key;
   const close = key.indexOf('}', open + 1);
   return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/**
+ * The `apply` calls for these keys' writes (see apply-n.lua), each its key count, keys and writes;
+ * a new call starts past CALL_VALUES, so that no call's arguments outgrow a function call.
+ */
+function applyCalls(entries: Array<[string, KeyWrites]>): ScriptArg[][] {
+  const calls: ScriptArg[][] = [];
+  let keys: string[] = [];
+  let writes: ScriptArg[] = [];
+  const end = () => {
+    if (writes.length > 0) calls.push([keys.length, ...keys, ...writes]);
+    keys = [];
+    writes = [];
+  };
+  for (const [key, w] of entries) {
+    let index = 0;
+    const write = (command: string, values: readonly ScriptArg[]) => {
+      if (writes.length + values.length > CALL_VALUES) {
+        end();
+        index = 0;
+      }
+      if (index === 0) index = keys.push(key);
+      writes.push(index, command, values.length);
+      for (const value of values) writes.push(value);
+    };
+    if (w.hset) write('HSET', Object.entries(w.hset).flat());
+    for (const [field, value] of Object.entries(w.hsetnx ?? {})) write('HSETNX', [field, value]);
+    for (let at = 0; at < w.zadd.length; at += 2 * ZADD_CHUNK) write('ZADD', w.zadd.slice(at, at + 2 * ZADD_CHUNK));
+    for (const [field, by] of w.hincrby) write('HINCRBY', [field, by]);
+    if (w.trimBelow !== null) write('ZREMRANGEBYSCORE', ['-inf', w.trimBelow]);
+    if (w.expireMs !== null) write('PEXPIRE', [w.expireMs]);
+  }
+  end();
+  return calls;
 }

@@ -15,7 +15,7 @@ declare module 'fastify' {
     redis: RedisClient;
     /**
      * The app's one batch of bookkeeping writes (the directory's expiries, the console's records):
-     * those of BOOKKEEPING_DELAY_MS go out as one pipeline. Sent at close, before Redis closes.
+     * those of BOOKKEEPING_DELAY_MS go out together (WriteBatch). Sent at close, before Redis closes.
      */
     bookkeeping: WriteBatch;
     /** Name of a pub/sub channel of this deployment (channels are not keys, so ioredis does not prefix them). */

@@ -93,7 +93,7 @@ export class BuildDirectory extends DirectoryBuckets {
 
   /**
    * Settled builds' directory entries expire with them (fire and forget: never on the latency
-   * path). One PEXPIRE each, those of BOOKKEEPING_DELAY_MS in one pipeline with the other
+   * path). One PEXPIRE each, those of BOOKKEEPING_DELAY_MS sent together with the other
    * bookkeeping of the batch.
    */
   forgetLater(buildIds: number[]): void {
