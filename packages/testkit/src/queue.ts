@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { CreateClusterBody, PollBody, StartMessage } from '@buildcluster/protocol';
+import type { AckResult, CreateClusterBody, PollBody, StartMessage } from '@buildcluster/protocol';
 import { mintClusterToken, registration } from './clusters.js';
 
 export { connectionsTo } from './sockets.js';
@@ -94,12 +94,6 @@ export interface JobView {
   message: Record<string, unknown>;
 }
 
-/** What an ack answers, on its own or carried by a poll. */
-export interface AckOutcome {
-  acked: string[];
-  rejected: Array<{ leaseId: string; reason: string }>;
-}
-
 /** A worker of one cluster speaking the protocol through HTTP. */
 export function workerOf(app: FastifyInstance, cluster: TestCluster) {
   const call = (verb: string, payload: unknown) =>
@@ -112,16 +106,16 @@ export function workerOf(app: FastifyInstance, cluster: TestCluster) {
   return {
     call,
     /** A poll; `acked` and `rejected` are the outcome of the acks it carried (`body.ack`). */
-    async poll(body: Partial<PollBody> = {}): Promise<{ status: number; jobs: JobView[] } & Partial<AckOutcome>> {
+    async poll(body: Partial<PollBody> = {}): Promise<{ status: number; jobs: JobView[] } & Partial<AckResult>> {
       const res = await call('poll', { workerId: 'w1', waitMs: 0, ...body });
       if (res.statusCode === 204) return { status: 204, jobs: [] };
       if (res.statusCode !== 200) throw new Error(`poll: ${res.statusCode} ${res.body}`);
-      return { status: 200, ...res.json<{ jobs: JobView[] } & Partial<AckOutcome>>() };
+      return { status: 200, ...res.json<{ jobs: JobView[] } & Partial<AckResult>>() };
     },
     async ack(leaseIds: string[]) {
       const res = await call('ack', { leaseIds });
       if (res.statusCode !== 200) throw new Error(`ack: ${res.statusCode} ${res.body}`);
-      return res.json<AckOutcome>();
+      return res.json<AckResult>();
     },
     async extend(leaseIds: string[], leaseMs?: number) {
       const res = await call('extend', { leaseIds, ...(leaseMs ? { leaseMs } : {}) });
