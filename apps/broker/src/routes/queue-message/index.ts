@@ -116,6 +116,9 @@ export default routePlugin(
       if (held) return { code: 201, result: held };
       // The context is written first: on the same connection, every later read of it sees it.
       const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
+      // Awaited by every answer below; handled now too, so that a rules step failing first (its error
+      // is the one answered) leaves no unhandled rejection behind.
+      remembered.catch(() => {});
       const decision = await screwdriver.rules.admit(message);
       for (const older of decision?.collapsed ?? []) await screwdriver.updates?.collapsed(older, buildId);
       if (decision?.verdict === 'collapsed') {
