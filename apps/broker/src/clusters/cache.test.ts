@@ -16,7 +16,8 @@ import {
   type TestBroker,
 } from '../../test/support/broker.js';
 import { startSilentServer, type SilentServer } from '../../test/support/silent-server.js';
-import { CacheKeys } from './cache.js';
+import { CacheKeys, ClusterCache } from './cache.js';
+import { loadAllRecords, toCacheEntry } from './records.js';
 import { registration } from '@buildcluster/testkit/clusters';
 import { startMessage } from '@buildcluster/testkit/queue';
 
@@ -84,6 +85,31 @@ describe('cluster cache and replicas', () => {
       });
       expect(res.statusCode, `${name}: ${res.body}`).toBe(201);
     }
+  });
+
+  it('finishes a rebuild that registry writes keep interrupting, and gives up cleanly when they never stop', async () => {
+    expect((await call(broker.app, 'PUT', '/v4/buildClusters', registration('racer').body)).statusCode).toBe(201);
+    const cache = new ClusterCache(broker.app.redis);
+    const records = async () => (await loadAllRecords(broker.app.orm.em.fork())).map(toCacheEntry);
+    // A write of the racer between the swap's WATCH and its EXEC, in every try: the swap never lands.
+    let loads = 0;
+    const racing = async () => {
+      loads++;
+      const entries = await records();
+      await cache.put(entries.find((e) => e.cluster.name === 'racer')!);
+      return entries;
+    };
+    await expect(cache.replaceAll(racing)).rejects.toThrow(/kept racing with registry writes \(20 tries\)/);
+    expect(loads).toBe(ClusterCache.REPLACE_ATTEMPTS);
+    expect(await redis.hget(CacheKeys.cluster('racer'), 'name')).toBe('racer');
+
+    // Eight interrupted tries in a row, more than the five a rebuild used to allow: the ninth lands.
+    loads = 0;
+    const generation = await cache.replaceAll(async () => (++loads <= 8 ? racing() : records()));
+    expect(loads).toBe(9);
+    expect(generation).toBe(Number(await redis.get(CacheKeys.generation)));
+    expect(await redis.hget(CacheKeys.cluster('racer'), 'name')).toBe('racer');
+    expect(await redis.sismember(CacheKeys.names, 'racer')).toBe(1);
   });
 
   it('lets a second replica see every change within 1 s', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { duplicateClient, type RedisClient } from '../redis/client.js';
 import { scriptDir, type ScriptCall } from '../redis/script-dir.js';
 import { MANAGED_BY, type ManagedBy, type Provider, type SignOption } from '@buildcluster/protocol';
@@ -85,6 +86,8 @@ function toArgs(fields: Record<string, string>): string[] {
 }
 
 export class ClusterCache {
+  /** How many times a rebuild's swap is tried before it gives up (the next check tries again). */
+  static readonly REPLACE_ATTEMPTS = 20;
   private readonly redis: RedisClient;
   private readonly putScript: ScriptCall;
   private readonly removeScript: ScriptCall;
@@ -162,14 +165,17 @@ export class ClusterCache {
 
   /**
    * Replaces the whole cache with what `load` reads from PostgreSQL. WATCH on the generation makes a
-   * write that lands meanwhile abort the swap, which is then retried with a fresh read.
+   * write that lands meanwhile abort the swap, which is then retried with a fresh read after a short
+   * random pause (up to REPLACE_ATTEMPTS tries): registrations back to back (an import, a script)
+   * can land in several windows in a row, and the pause lets a try fall between two of them.
    */
   async replaceAll(load: () => Promise<CacheEntry[]>): Promise<number> {
     // WATCH/MULTI need a connection of their own: the shared one pipelines other requests' commands.
     const conn = duplicateClient(this.redis);
     conn.on('error', () => {});
     try {
-      for (let attempt = 0; attempt < 5; attempt++) {
+      for (let attempt = 0; attempt < ClusterCache.REPLACE_ATTEMPTS; attempt++) {
+        if (attempt > 0) await sleep(Math.random() * 10 * Math.min(attempt, 5));
         await conn.watch(CacheKeys.generation);
         const entries = await load();
         const stale = await conn.smembers(CacheKeys.names);
@@ -189,7 +195,9 @@ export class ClusterCache {
           return Number(incr?.[1] ?? 0);
         }
       }
-      throw new Error('the cluster cache rebuild kept racing with registry writes');
+      throw new Error(
+        `the cluster cache rebuild kept racing with registry writes (${ClusterCache.REPLACE_ATTEMPTS} tries); the next check tries again`,
+      );
     } finally {
       conn.disconnect();
     }
