@@ -59,9 +59,11 @@ run "end-to-end tests (Playwright, Chromium)" pnpm --silent test:e2e
 step "summary"
 for line in "${results[@]}"; do note "$line"; done
 note "$(( ${#results[@]} - failed )) of ${#results[@]} steps passed"
-# A failed step's failing tests, named again here: the log above may be longer than what is kept of it.
+# A failed step's failing tests, named again here with the start of what they reported (Vitest's
+# "Failed Tests" block, Playwright's first failure): the log above may be longer than what is kept of it.
 for log in "${failed_logs[@]}"; do
   sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *(FAIL |✘|×|[0-9]+\) )' | sort -u | head -40 || true
+  sed -e 's/\x1b\[[0-9;]*m//g' "$log" | awk '/Failed Tests [0-9]+/ || /^  1\) / { shown = 1 } shown && n < 60 { print; n++ }' || true
 done
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]
