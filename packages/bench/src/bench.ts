@@ -62,11 +62,11 @@ function environment(): Record<string, string> {
 }
 
 async function endToEnd(ctx: BenchContext, options: BenchOptions, results: BenchResults): Promise<void> {
-  type System = { kind: 'peer'; name: PeerName } | { kind: 'broker'; clusters: number } | { kind: 'floor' } | { kind: 'alone' };
+  type System = { kind: 'peer'; name: PeerName } | { kind: 'broker'; clusters: number } | { kind: 'floor'; durable: boolean } | { kind: 'alone' };
   const systems: System[] = [];
   if (options.sections.has('peers')) for (const name of Object.keys(PEERS) as PeerName[]) systems.push({ kind: 'peer', name });
   if (options.sections.has('throughput')) for (const clusters of options.clusters) systems.push({ kind: 'broker', clusters });
-  if (options.sections.has('floor')) systems.push({ kind: 'floor' }, { kind: 'alone' });
+  if (options.sections.has('floor')) systems.push({ kind: 'floor', durable: false }, { kind: 'floor', durable: true }, { kind: 'alone' });
   // Round robin (every system once per round), so a change of machine speed hits all alike.
   for (let round = 1; round <= options.rounds; round++) {
     if (systems.length > 0) progress(`end to end, round ${round} of ${options.rounds}`);
@@ -75,7 +75,9 @@ async function endToEnd(ctx: BenchContext, options: BenchOptions, results: Bench
         if (system.kind === 'peer') {
           (results.peers[system.name] ??= []).push(await runPeer(system.name, ctx.redis, options.jobs));
         } else if (system.kind === 'floor') {
-          (results.floor ??= []).push(await floorPosts(ctx, options.jobs));
+          const run = await floorPosts(ctx, options.jobs, system.durable);
+          if (system.durable) (results.durableFloor ??= []).push(run);
+          else (results.floor ??= []).push(run);
         } else if (system.kind === 'alone') {
           const run = await withBroker(ctx, { label: 'bench' }, async (broker, client) => {
             const [cluster] = await setUpClusters(ctx, client, 1);
@@ -102,7 +104,9 @@ async function endToEnd(ctx: BenchContext, options: BenchOptions, results: Bench
             : system.kind === 'broker'
               ? `broker with ${system.clusters} clusters`
               : system.kind === 'floor'
-                ? 'floor'
+                ? system.durable
+                  ? 'durable floor'
+                  : 'floor'
                 : 'broker posting alone';
         results.errors.push(`${what}: ${(err as Error).message}`);
         progress(`FAILED ${what}: ${(err as Error).message}`);

@@ -99,6 +99,21 @@ describe('reportRows', () => {
     expect(row(rows, 'broker (1 cluster) ÷ bullmq')?.[1]).toBe('0.5× (rounds 0.5–1×)');
   });
 
+  it('shows the durable floor with its Redis work, and the broker ÷ it as information', () => {
+    const withDurable = results();
+    // Rounds: 0.8, 0.75 and 1 of the durable floor; the median is 0.8.
+    withDurable.durableFloor = [posts(1000, true), posts(800, true), posts(600, true)];
+    const rows = reportRows(withDurable);
+    expect(row(rows, 'durable floor')?.[1]).toContain('Redis a build: 40 commands, 120 µs CPU');
+    expect(row(rows, 'broker posting alone ÷ durable floor')?.slice(1)).toEqual([
+      '0.8× (rounds 0.75–1×)',
+      'what the broker adds (info)',
+      'info',
+    ]);
+    // Without the durable runs, neither row is printed.
+    expect(row(reportRows(results()), 'durable floor')).toBeUndefined();
+  });
+
   it('extrapolates the 100,000-poll RSS, says so, and judges the wake p99', () => {
     const rows = reportRows(results());
     const extrapolated = row(rows, '100,000 waiting polls');

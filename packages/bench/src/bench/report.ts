@@ -113,6 +113,15 @@ export function reportRows(results: BenchResults): Row[] {
   if (floor.length > 0) {
     rows.push([`floor: bare Fastify, broker's server options (posts/s)`, formatInt(medianOf(floor)) + spread(floor), '', '']);
   }
+  const durable = results.durableFloor ?? [];
+  if (durable.length > 0) {
+    rows.push([
+      `durable floor: the same app + one Redis script a post (XADD + HSET) (posts/s)`,
+      formatInt(medianOf(durable)) + spread(durable) + redisText(durable),
+      '',
+      '',
+    ]);
+  }
   if (alone.length > 0) {
     rows.push([
       `broker, posting alone, 1 cluster, nobody polling (posts/s)`,
@@ -128,6 +137,15 @@ export function reportRows(results: BenchResults): Row[] {
       overFloor.text,
       '≥ 0.7×',
       verdict(overFloor.ratio >= 0.7),
+    ]);
+  }
+  const overDurable = roundRatio(alone, durable);
+  if (overDurable) {
+    rows.push([
+      'broker posting alone ÷ durable floor, median of per-round ratios',
+      overDurable.text,
+      'what the broker adds (info)',
+      'info',
     ]);
   }
   if (results.latency) {

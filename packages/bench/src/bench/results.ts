@@ -21,6 +21,8 @@ export interface BenchResults {
   payloadBytes?: number;
   /** The floor section, one of each per round: a bare Fastify app, and the broker posting alone. */
   floor?: PostsResult[];
+  /** The same app writing each post to Redis with one script before it answers: the durable floor. */
+  durableFloor?: PostsResult[];
   brokerPostsAlone?: PostsResult[];
   latency?: LatencyFigures;
   rules?: RulesFigures;

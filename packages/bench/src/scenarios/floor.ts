@@ -6,7 +6,7 @@ import { cpuSeconds, stopChild } from '../lib/processes.js';
 import { nodeDeltas, redisPerBuild, RedisNodes, type NodeDelta, type RedisPerBuild } from '../lib/redis-nodes.js';
 import { formatInt, round } from '../lib/stats.js';
 import type { BrokerProducerConfig } from '../roles/broker-config.js';
-import type { FloorConfig } from '../roles/floor-server.js';
+import { FLOOR_KEYS, type FloorConfig } from '../roles/floor-config.js';
 import type { BenchContext } from './context.js';
 import { withTimeout } from './pair.js';
 import { warmupFor } from './peers.js';
@@ -19,7 +19,7 @@ export interface PostsResult {
   producer: RoleResult;
   /** CPU during the measured window as % of one core ("server" is the floor app or the broker). */
   cpu: { producer: number; server: number; redis?: number };
-  /** Redis nodes' deltas over the window; empty for the floor, which has no Redis. */
+  /** Redis nodes' deltas over the window; empty for the bare floor, which has no Redis. */
   redisNodes: NodeDelta[];
   redisPerBuild: RedisPerBuild | null;
   /** The measured window on the monotonic clock (µs), to cut a CPU profile to it. */
@@ -86,10 +86,18 @@ export async function postsAlone(
   }
 }
 
-/** The floor: the same posts to a bare Fastify app with the broker's server options (roles/floor-server.ts). */
-export async function floorPosts(ctx: BenchContext, jobs: number): Promise<PostsResult> {
+/**
+ * The floor: the same posts to a bare Fastify app with the broker's server options
+ * (roles/floor-server.ts); `durable`, the same app writing each post to the bench's Redis with one
+ * script before answering it.
+ */
+export async function floorPosts(ctx: BenchContext, jobs: number, durable = false): Promise<PostsResult> {
   const port = await freePort();
-  const server = startRole<FloorConfig, unknown>(rolePath('floor-server'), { port });
+  const server = startRole<FloorConfig, unknown>(rolePath('floor-server'), {
+    port,
+    ...(durable ? { redisUrl: ctx.redis.url } : {}),
+  });
+  const redis = durable ? new RedisNodes([`127.0.0.1:${ctx.redis.port}`]) : undefined;
   try {
     await withTimeout(server.ready, 60_000, 'floor: the server did not start');
     await sleep(200);
@@ -98,11 +106,17 @@ export async function floorPosts(ctx: BenchContext, jobs: number): Promise<Posts
       serverPid: server.child.pid!,
       clusters: ['c000'],
       jobs,
-      label: 'floor (bare Fastify)',
+      ...(redis ? { redis } : {}),
+      label: durable ? 'durable floor (Fastify + one Redis script a post)' : 'floor (bare Fastify)',
     });
   } finally {
     server.stop();
     await stopChild(server.child, 5000);
+    if (redis) {
+      redis.close();
+      const control = ctx.redis.client('bench-control');
+      await control.del(FLOOR_KEYS.stream, FLOOR_KEYS.states).finally(() => control.quit());
+    }
   }
 }
 
