@@ -10,6 +10,7 @@ import type {
   UpdateClusterBody,
 } from '@buildcluster/protocol';
 import { BuildClusterSchema, KeyRotationSchema, type BuildClusterRow } from '../db/entities.js';
+import { inTransaction } from '../db/transaction.js';
 import { Errors } from '../errors.js';
 import type { Bus } from '../plugins/app/bus.js';
 import type { ClusterHooks } from '../plugins/app/cluster-hooks.js';
@@ -71,7 +72,7 @@ export class ClusterRegistry {
         { name: optionFile, content: canonicalSignOption(body.signOption) },
       ]);
       const now = new Date();
-      const row = tx.create(BuildClusterSchema, {
+      const id = await tx.insert(BuildClusterSchema, {
         name: body.name,
         scmOrganization: body.scmOrganization,
         scmContext: body.scmContext,
@@ -87,8 +88,7 @@ export class ClusterRegistry {
         createdAt: now,
         updatedAt: now,
       });
-      await tx.flush();
-      return row;
+      return tx.findOneOrFail(BuildClusterSchema, { id });
     });
     return this.announce('created', record, username);
   }
@@ -123,9 +123,15 @@ export class ClusterRegistry {
         row.signOptionFileName = optionFile;
       }
       const { publicKey: _key, signOption: _option, ...fields } = body;
-      tx.assign(row, fields);
-      row.updatedAt = new Date(Math.max(Date.now(), row.updatedAt.getTime() + 1));
-      await tx.flush();
+      const changes = {
+        ...fields,
+        authKeyFileName: row.authKeyFileName,
+        signOptionFileName: row.signOptionFileName,
+        updatedAt: new Date(Math.max(Date.now(), row.updatedAt.getTime() + 1)),
+      };
+      await tx.nativeUpdate(BuildClusterSchema, { id: row.id }, changes);
+      // The row as committed, for the answer and the cache (a native update leaves the loaded copy as it was).
+      Object.assign(row, changes);
       await dropUnusedKeyFiles(tx, replaced);
       return row;
     });
@@ -149,7 +155,7 @@ export class ClusterRegistry {
     const queueKey = queueKeyOf(existing);
     const token = queues ? await queues.retire(name, queueKey) : null;
     try {
-      await em.transactional(async (tx) => {
+      await inTransaction(em, async (tx) => {
         // Well under the age at which another replica lifts a mark as left by a dead broker.
         await tx.execute(`set local lock_timeout = '${DELETE_LOCK_TIMEOUT_S}s'`);
         const row = await tx.findOne(BuildClusterSchema, { name }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -190,13 +196,12 @@ export class ClusterRegistry {
     if (existing) {
       // One previous key at a time: a second rotation within the grace drops the oldest key.
       replaced.push(existing.previousAuthKeyFileName, existing.previousSignOptionFileName);
-      tx.remove(existing);
-      await tx.flush();
+      await tx.nativeDelete(KeyRotationSchema, { cluster: row.id });
     }
     const graceMs = this.deps.keyRotationGraceSeconds * 1000;
     if (graceMs > 0) {
-      tx.create(KeyRotationSchema, {
-        cluster: row,
+      await tx.insert(KeyRotationSchema, {
+        cluster: row.id,
         previousAuthKeyFileName: row.authKeyFileName,
         previousSignOptionFileName: row.signOptionFileName,
         validUntil: new Date(Date.now() + graceMs),
@@ -217,7 +222,7 @@ export class ClusterRegistry {
   /** Runs a write transaction and reads back the committed cluster with its key files. */
   private async write(em: EntityManager, fn: (tx: EntityManager) => Promise<BuildClusterRow>): Promise<ClusterRecord> {
     try {
-      return await em.transactional(async (tx) => {
+      return await inTransaction(em, async (tx) => {
         const row = await fn(tx);
         const [record] = await loadRecords(tx, [row]);
         return record!;

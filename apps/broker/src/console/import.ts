@@ -136,6 +136,7 @@ export async function importMissing(
   username: string,
 ): Promise<ImportResult> {
   const imported: AwaitingCluster[] = [];
+  const rows: AwaitingClusterRow[] = [];
   const skipped: ImportResult['skipped'] = [];
   for (const name of names) {
     const candidate = candidates.find((c) => c.source.name === name);
@@ -152,7 +153,7 @@ export async function importMissing(
     }
     const m = mapped(candidate.source);
     const maintainer = candidate.source.maintainer;
-    const row = em.create(AwaitingClusterSchema, {
+    const row: AwaitingClusterRow = {
       name,
       scmOrganization: m.scmOrganization,
       scmContext: candidate.source.scmContext,
@@ -164,9 +165,11 @@ export async function importMissing(
       source: apiUrl,
       importedBy: username,
       importedAt: new Date(),
-    });
+    };
+    rows.push(row);
     imported.push(toAwaiting(row));
   }
-  await em.flush();
+  // A native insert, not persist and flush: see db/transaction.ts.
+  if (rows.length > 0) await em.insertMany(AwaitingClusterSchema, rows);
   return { imported, skipped };
 }

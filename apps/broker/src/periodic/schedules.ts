@@ -8,6 +8,7 @@ import type {
 } from '@buildcluster/protocol';
 import { Errors } from '../errors.js';
 import { CronError, firstTick, transformCron } from './cron.js';
+import { inTransaction } from '../db/transaction.js';
 
 export const PERIODIC_ANNOTATION = 'screwdriver.cd/buildPeriodically';
 
@@ -72,8 +73,7 @@ export class PeriodicSchedules {
     }
     const now = this.now();
     const first = firstTick(expression, now);
-    const em = this.orm.em.fork();
-    return em.transactional(async (tx) => {
+    return inTransaction(this.orm.em, async (tx) => {
       const rows = await tx.execute<Array<{ nextAt: Date }>>(
         `insert into "periodicSchedules"
            ("jobId", "pipelineId", "scmContext", "jobName", "apiUri", "cron", "expression", "nextAt", "state")
@@ -124,8 +124,7 @@ export class PeriodicSchedules {
 
   /** stopPeriodic: the job no longer ticks; ticks claimed and not yet being sent are dropped. */
   async stop(jobId: number, reason: string): Promise<PeriodicResult> {
-    const em = this.orm.em.fork();
-    return em.transactional(async (tx) => {
+    return inTransaction(this.orm.em, async (tx) => {
       const rows = await tx.execute<unknown[]>(
         `update "periodicSchedules" set "state" = 'stopped', "stoppedReason" = ?, "nextAt" = null, "updatedAt" = now()
          where "jobId" = ? returning "jobId"`,

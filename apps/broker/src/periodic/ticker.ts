@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Counter } from 'prom-client';
 import type { AdminEventOutcome, AdminEvents } from '../screwdriver/admin-events.js';
 import { nextTick } from './cron.js';
+import { inTransaction } from '../db/transaction.js';
 
 export const PERIODIC_CAUSE = 'Started by periodic build scheduler';
 /** A replica sending a tick holds it this long; one that died meanwhile leaves it to another after that. */
@@ -72,8 +73,7 @@ export class PeriodicTicker {
 
   /** Claims every schedule due at `now` (default: the schedule clock); answers the claimed job ids. */
   async claimDue(now: Date = this.deps.now()): Promise<number[]> {
-    const em = this.deps.orm.em.fork();
-    const claimed = await em.transactional(async (tx) => {
+    const claimed = await inTransaction(this.deps.orm.em, async (tx) => {
       const due = await tx.execute<Claimed[]>(
         `select "jobId", "expression", "nextAt" from "periodicSchedules"
           where "state" = 'active' and "nextAt" <= ? order by "nextAt" limit ${BATCH} for update skip locked`,
@@ -159,7 +159,7 @@ export class PeriodicTicker {
   /** The tick is over: its row goes (if this replica still holds it) and the schedule notes the outcome. */
   private async finish(tick: Leased, outcome: Exclude<TickOutcome, 'claimed' | 'retry'>, note: string): Promise<void> {
     this.deps.ticks.inc({ outcome });
-    await this.deps.orm.em.fork().transactional(async (tx) => {
+    await inTransaction(this.deps.orm.em, async (tx) => {
       await tx.execute(`delete from "periodicTicks" where "id" = ? and "attempts" = ?`, [tick.id, tick.attempts]);
       if (outcome !== 'cancelled') {
         await tx.execute(`update "periodicSchedules" set "lastOutcome" = ? where "jobId" = ?`, [note.slice(0, 500), tick.jobId]);
