@@ -1,5 +1,6 @@
 import type { RedisClient } from '../redis/client.js';
-import { SD_KEYS } from './keys.js';
+import { SD_KEYS, frozenKeys } from './keys.js';
+import { sdScripts } from './scripts.js';
 import { claimsOf, type BuildClaims } from './tokens.js';
 
 /**
@@ -30,10 +31,14 @@ const STOP_FIELDS = [
 ] as const;
 
 export class BuildContexts {
+  private readonly scripts: ReturnType<typeof sdScripts>;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keepSeconds: number,
-  ) {}
+  ) {
+    this.scripts = sdScripts(redis);
+  }
 
   static of(message: Record<string, unknown>, acceptedAt: Date): BuildContext {
     const stop: Record<string, unknown> = {};
@@ -48,9 +53,19 @@ export class BuildContexts {
     };
   }
 
-  /** Kept once, from the first start message; a retried post does not move `acceptedAt`. */
-  async remember(buildId: number, context: BuildContext): Promise<void> {
-    await this.redis.set(SD_KEYS.context(buildId), JSON.stringify(context), 'EX', this.keepSeconds, 'NX');
+  /**
+   * Kept once, from the first start message; a retried post does not move `acceptedAt`. With the
+   * build's job, that job's frozen build is forgotten in the same call (start-note-5.lua), as every
+   * start of a job forgets it: one Redis call, not two, on every post.
+   */
+  async remember(buildId: number, context: BuildContext, jobId?: number): Promise<void> {
+    await this.scripts['start-note'](
+      ...frozenKeys(jobId ?? ''),
+      SD_KEYS.context(buildId),
+      jobId ?? '',
+      JSON.stringify(context),
+      this.keepSeconds,
+    );
   }
 
   async get(buildId: number): Promise<BuildContext | null> {

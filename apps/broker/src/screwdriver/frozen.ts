@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RedisClient } from '../redis/client.js';
 import type { AdminEvent, AdminEventOutcome } from './admin-events.js';
-import { SD_KEYS } from './keys.js';
+import { SD_KEYS, frozenKeys } from './keys.js';
 import { DueWork } from './due-loop.js';
 import { claimed } from './scripts.js';
 
@@ -106,7 +106,7 @@ export class FrozenBuilds extends DueWork {
   }
 
   private keys(jobId: number): [string, string, string, string] {
-    return [SD_KEYS.frozenDue, SD_KEYS.frozenBase + jobId, SD_KEYS.frozenBuilds, SD_KEYS.frozenOrder];
+    return frozenKeys(jobId);
   }
 
   private async read(jobs: string[]): Promise<Array<FrozenBuild & { frozenAt: string }>> {

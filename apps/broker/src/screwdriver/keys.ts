@@ -26,3 +26,11 @@ export const SD_KEYS = {
   /** Held by the replica that refreshes positions, so one does it at a time. */
   positionsLease: 'sd:{sd}:pos-lease',
 } as const;
+
+/** A job's frozen-build keys, in the order the frozen-* and start-note scripts take them. */
+export const frozenKeys = (jobId: number | string): [string, string, string, string] => [
+  SD_KEYS.frozenDue,
+  SD_KEYS.frozenBase + jobId,
+  SD_KEYS.frozenBuilds,
+  SD_KEYS.frozenOrder,
+];

@@ -3,7 +3,15 @@ import { scriptDir, type ScriptCall } from '../redis/script-dir.js';
 
 /** The Screwdriver side's Lua scripts (lua/), by file name. */
 type Name =
-  'claim-due' | 'notify-put' | 'notify-done' | 'timer-start' | 'timer-stop' | 'frozen-put' | 'frozen-drop' | 'frozen-retry';
+  | 'claim-due'
+  | 'notify-put'
+  | 'notify-done'
+  | 'timer-start'
+  | 'timer-stop'
+  | 'frozen-put'
+  | 'frozen-drop'
+  | 'frozen-retry'
+  | 'start-note';
 
 export const sdScripts = (redis: RedisClient): Record<Name, ScriptCall> =>
   scriptDir<Name>(redis, new URL('./lua/', import.meta.url));

@@ -96,7 +96,8 @@ export async function freezeStart(
   const statusMessage = frozenMessage(until);
   const inside = windows.filter((w) => insideWindow(w, now));
   const reason = `inside freeze window ${inside.join(', ')}; starts again at ${until.toISOString()}`;
-  await contexts.remember(buildId, BuildContexts.of(message, now));
+  // The job's older frozen build is forgotten here, and frozen-put replaces it anyway.
+  await contexts.remember(buildId, BuildContexts.of(message, now), event.jobId);
   const replaced = await frozen.freeze(buildId, until, reason, event);
   if (replaced !== null)
     log.info({ buildId, replaced }, `frozen build ${replaced} of job ${event.jobId} gave way to build ${buildId}`);

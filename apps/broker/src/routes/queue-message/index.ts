@@ -107,6 +107,9 @@ export default routePlugin(
       const buildId = message.buildId;
       const { screwdriver } = app;
       if (message.jobState === 'DISABLED' || message.jobArchived === true) {
+        // Every start of a job forgets the job's frozen build, as the queue-service's start does;
+        // the other answers forget it with the build's context (BuildContexts.remember).
+        if (message.jobId !== undefined) await screwdriver.frozen.forgetJob(message.jobId);
         const statusMessage = `not started: job ${String(message.jobName ?? message.jobId ?? '')} is ${message.jobArchived === true ? 'archived' : 'disabled'}`;
         log.info({ buildId }, `build ${buildId} skipped: ${statusMessage}`);
         return { code: 200, result: { buildId, state: 'skipped', cluster: null, queue: null, statusMessage } };
@@ -115,7 +118,7 @@ export default routePlugin(
       const held = await freezeStart(app, message, log);
       if (held) return { code: 201, result: held };
       // The context is written first: on the same connection, every later read of it sees it.
-      const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()));
+      const remembered = screwdriver.contexts.remember(buildId, BuildContexts.of(message, new Date()), message.jobId);
       // Awaited by every answer below; handled now too, so that a rules step failing first (its error
       // is the one answered) leaves no unhandled rejection behind.
       remembered.catch(() => {});
@@ -188,14 +191,7 @@ export default routePlugin(
         const message = request.body as StartMessage & Record<string, unknown>;
         // The build row rides along for the queue-service's own use; workers and executors never read it.
         delete message.build;
-        // Every start of a job forgets the job's frozen build first, as the queue-service's start does.
-        // Sent before the route's other writes, which the connection runs after it, and waited for
-        // once they are done, before the answer: the post costs no round trip of its own for it.
-        const forgotten = typeof message.jobId === 'number' ? app.screwdriver.frozen.forgetJob(message.jobId) : null;
-        // Handled from now on: when the start fails (a 400 among them), its error is the one answered.
-        forgotten?.catch(() => {});
         const { code, result } = await start(message, request.log);
-        await forgotten;
         return reply.code(code).send(result);
       },
     );

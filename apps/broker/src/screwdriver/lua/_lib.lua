@@ -1,4 +1,4 @@
--- Helpers shared by the build-rules scripts (each script is loaded with those it uses).
+-- Helpers shared by the Screwdriver side's scripts (each script is loaded with those it uses).
 
 -- The running builds that keep build b of job `job` waiting: one per job of `by` (comma separated).
 -- The build's own job blocks it too, unless blockedBySameJob is off (`sj` '0') and the running
@@ -36,4 +36,17 @@ local function forget_waiting(base, b, job)
   redis.call('ZREM', base .. 'waiting', b)
   redis.call('ZREM', base .. 'wj:' .. job, b)
   redis.call('DEL', base .. 'w:' .. b)
+end
+
+-- Forgets job `job`'s frozen build (only if it is build `b`, unless `b` is ''): its hash, its entry
+-- by build, its place in the due and order sets. Returns the build forgotten, or 0.
+local function forget_frozen(due, job_hash, builds, order, job, b)
+  local frozen = redis.call('HGET', job_hash, 'b')
+  if not frozen then return 0 end
+  if b ~= '' and b ~= frozen then return 0 end
+  redis.call('DEL', job_hash)
+  redis.call('HDEL', builds, frozen)
+  redis.call('ZREM', due, job)
+  redis.call('ZREM', order, job)
+  return tonumber(frozen)
 end
