@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clusterKeyPair, registration } from '@buildcluster/testkit/clusters';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.js';
 import { QUEUE_KEYS } from '../../test/screwdriver/recording-api.js';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { BuildClusterSchema } from './entities.js';
 import { inTransaction } from './transaction.js';
 
 /** Where an AsyncLocalStorage was entered from, for the failure message. */
@@ -55,6 +57,26 @@ describe('inTransaction', () => {
     ).rejects.toThrow('changed my mind');
     expect(await em.execute(`select "id" from "txProbe" order by "id"`)).toEqual([{ id: 1 }]);
     await em.execute(`drop table "txProbe"`);
+  });
+});
+
+describe('inTransaction and unique constraints', () => {
+  it('rejects a duplicate with the exception the registry turns into 409, and keeps nothing of it', async () => {
+    const { body } = registration('unique-probe');
+    expect(
+      (await broker.app.inject({ method: 'PUT', url: '/v4/buildClusters', headers: admin(), payload: body })).statusCode,
+    ).toBe(201);
+    const em = broker.app.orm.em.fork();
+    const row = await em.findOneOrFail(BuildClusterSchema, { name: 'unique-probe' });
+    const { id: _id, ...copy } = row;
+    // Two registrations that both passed the registry's checks: PostgreSQL's constraint decides.
+    await expect(
+      inTransaction(em, (tx) => tx.insert(BuildClusterSchema, { ...copy, name: 'unique-probe-2' })),
+    ).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    expect(await em.fork().count(BuildClusterSchema, { name: 'unique-probe-2' })).toBe(0);
+    expect(
+      (await broker.app.inject({ method: 'DELETE', url: '/v4/buildClusters/unique-probe', headers: admin() })).statusCode,
+    ).toBe(204);
   });
 });
 
