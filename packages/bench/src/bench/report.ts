@@ -1,3 +1,4 @@
+import type { PostsResult } from '../scenarios/floor.js';
 import { formatInt, median, round } from '../lib/stats.js';
 import { textTable, markdownTable } from '../lib/table.js';
 import { PEERS } from '../scenarios/peers.js';
@@ -110,43 +111,23 @@ export function reportRows(results: BenchResults): Row[] {
   }
   const floor = results.floor ?? [];
   const alone = results.brokerPostsAlone ?? [];
-  if (floor.length > 0) {
-    rows.push([`floor: bare Fastify, broker's server options (posts/s)`, formatInt(medianOf(floor)) + spread(floor), '', '']);
-  }
   const durable = results.durableFloor ?? [];
-  if (durable.length > 0) {
-    rows.push([
-      `durable floor: the same app + one Redis script a post (XADD + HSET) (posts/s)`,
-      formatInt(medianOf(durable)) + spread(durable) + redisText(durable),
-      '',
-      '',
-    ]);
+  // The posts-alone rows: both floors and the broker, under the same producer and posts.
+  const posts: Array<[string, PostsResult[]]> = [
+    [`floor: bare Fastify, broker's server options (posts/s)`, floor],
+    [`durable floor: the same app + one Redis script a post (XADD + HSET) (posts/s)`, durable],
+    [`broker, posting alone, 1 cluster, nobody polling (posts/s)`, alone],
+  ];
+  for (const [label, runs] of posts) {
+    if (runs.length > 0) rows.push([label, formatInt(medianOf(runs)) + spread(runs) + redisText(runs), '', '']);
   }
-  if (alone.length > 0) {
-    rows.push([
-      `broker, posting alone, 1 cluster, nobody polling (posts/s)`,
-      formatInt(medianOf(alone)) + spread(alone) + redisText(alone),
-      '',
-      '',
-    ]);
-  }
-  const overFloor = roundRatio(alone, floor);
-  if (overFloor) {
-    rows.push([
-      'broker posting alone ÷ floor, median of per-round ratios',
-      overFloor.text,
-      '≥ 0.7×',
-      verdict(overFloor.ratio >= 0.7),
-    ]);
-  }
-  const overDurable = roundRatio(alone, durable);
-  if (overDurable) {
-    rows.push([
-      'broker posting alone ÷ durable floor, median of per-round ratios',
-      overDurable.text,
-      'what the broker adds (info)',
-      'info',
-    ]);
+  const overs: Array<[string, PostsResult[], string, (ratio: number) => string]> = [
+    ['broker posting alone ÷ floor, median of per-round ratios', floor, '≥ 0.7×', (ratio) => verdict(ratio >= 0.7)],
+    ['broker posting alone ÷ durable floor, median of per-round ratios', durable, 'what the broker adds (info)', () => 'info'],
+  ];
+  for (const [label, under, target, judge] of overs) {
+    const over = roundRatio(alone, under);
+    if (over) rows.push([label, over.text, target, judge(over.ratio)]);
   }
   if (results.latency) {
     const l = results.latency;
