@@ -210,6 +210,17 @@ test.describe("the operators' console", () => {
     await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);
     await expectNoViolations(page, 'cluster page, read-only');
     await shot(page, 'viewer-cluster');
+    // The chart's tooltip, under the pointer, must read as well as the rest of the page.
+    const chart = page.getByRole('figure', { name: `Queue activity of ${cluster.name}, last 15 minutes` });
+    await expect(chart).toContainText(/samples, one per second/);
+    const plot = await chart.locator('.chart__plot').boundingBox();
+    if (!plot) throw new Error('the queue chart has no plot');
+    await page.mouse.move(plot.x + plot.width * 0.8, plot.y + plot.height / 2);
+    const tooltip = chart.locator('.recharts-tooltip-wrapper');
+    await expect(tooltip).toBeVisible();
+    await expect(tooltip).toContainText('Queued : 0');
+    await expect(tooltip).toContainText('In flight : 0');
+    await expectNoViolations(page, 'cluster page, the chart tooltip shown');
     await page.goto('/#/builds');
     await expect(page.getByRole('search', { name: 'Find builds' })).toBeVisible();
     await expect(page.getByRole('form', { name: 'Cancel queued builds' })).toHaveCount(0);
