@@ -120,7 +120,7 @@ export const VARIABLES = {
       maximum: 1000,
       default: 200,
       description:
-        'longest a woken poll waits for more builds of its queue while this replica is busy (event loop over 60 %), so polls and acks carry batches; never while it is not; 0 turns it off',
+        'longest a poll short of its max waits for more builds of its queue while this replica is busy (event loop over 60 %), so polls and acks carry batches; never while it is not; 0 turns it off',
     }),
   ),
   maxAttempts: variable(

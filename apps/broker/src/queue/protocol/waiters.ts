@@ -79,19 +79,20 @@ export class Waiters {
 
   /**
    * Holds a woken poll until `wanted` more jobs arrive on its queue, `ms` passes, the signal aborts
-   * or the replica shuts down. Arrivals go to gathering polls before they wake waiting ones: the
-   * gathering poll takes them in its batch, so waking another poll for them would be a wasted read.
+   * or the replica shuts down; resolves with the arrivals it counted. Arrivals go to gathering polls
+   * before they wake waiting ones: the gathering poll takes them in its batch, so waking another
+   * poll for them would be a wasted read.
    */
-  gather(queue: string, wanted: number, ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.closed || signal?.aborted || wanted <= 0 || ms <= 0) return Promise.resolve();
+  gather(queue: string, wanted: number, ms: number, signal?: AbortSignal): Promise<number> {
+    if (this.closed || signal?.aborted || wanted <= 0 || ms <= 0) return Promise.resolve(0);
     const entry = this.entry(queue);
-    return new Promise<void>((resolve) => {
+    return new Promise<number>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         const at = entry.gathering.indexOf(gatherer);
         if (at !== -1) entry.gathering.splice(at, 1);
-        resolve();
+        resolve(wanted - gatherer.wanted);
       };
       const gatherer: Gatherer = { wanted, done };
       const timer = setTimeout(done, ms);

@@ -68,6 +68,7 @@ export class WorkerProtocol {
     const max = body.max ?? 1;
     const until = Date.now() + (body.waitMs ?? 20_000);
     let waited = false;
+    let lingered = false;
     for (;;) {
       const sequence = waiters.sequence(ref.queue);
       if (this.deps.isPaused?.(ref.queue)) {
@@ -76,11 +77,15 @@ export class WorkerProtocol {
         if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
         continue;
       }
-      const outcome = await store.poll(ref.queue, body.workerId, max, body.pollId);
+      let outcome = await store.poll(ref.queue, body.workerId, max, body.pollId);
       this.observe(ref, outcome);
       // A retried poll whose leases are all settled: nothing to hand out, and no new leases for it.
       if (outcome.replayed && outcome.jobs.length === 0) return null;
-      if (outcome.jobs.length > 0 && !outcome.replayed) this.deps.onDelivered?.(ref, body.workerId, outcome);
+      if (outcome.jobs.length > 0 && !outcome.replayed) {
+        this.deps.onDelivered?.(ref, body.workerId, outcome);
+        if (!lingered && outcome.jobs.length < max && outcome.depth === 0)
+          outcome = await this.topUp(ref, body, until, outcome, signal);
+      }
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
@@ -99,9 +104,45 @@ export class WorkerProtocol {
       // Woken by one build while the replica is busy: let a few more join the batch.
       if (max > 1) {
         const linger = Math.min(this.deps.linger?.() ?? 0, until - Date.now());
-        if (linger > 0) await waiters.gather(ref.queue, max - 1, linger, signal);
+        if (linger > 0) {
+          lingered = true;
+          await waiters.gather(ref.queue, max - 1, linger, signal);
+        }
       }
     }
+  }
+
+  /**
+   * A short batch (the queue emptied before `max`) while this replica is busy: the poll waits up to
+   * the linger for more builds of its queue and leases them into the same answer. With many
+   * clusters each queue gets a build or two between a worker's polls, and a poll, with its ack, a
+   * build is what saturates the replica; this way they carry batches. Never while the replica has
+   * time to spare (the linger is 0), so a quiet queue's dispatch stays one round trip.
+   */
+  private async topUp(
+    ref: QueueRef,
+    body: PollBody,
+    until: number,
+    first: PollOutcome,
+    signal?: AbortSignal,
+  ): Promise<PollOutcome> {
+    const { store, waiters } = this.deps;
+    const linger = Math.min(this.deps.linger?.() ?? 0, until - Date.now());
+    if (linger <= 0) return first;
+    const wanted = (body.max ?? 1) - first.jobs.length;
+    const arrived = await waiters.gather(ref.queue, wanted, linger, signal);
+    if (arrived === 0 || signal?.aborted || waiters.isClosed || this.deps.isPaused?.(ref.queue)) return first;
+    let more: PollOutcome;
+    try {
+      more = await store.poll(ref.queue, body.workerId, wanted, body.pollId, true);
+    } catch (err) {
+      // The builds leased already go out; the arrivals wait for the next poll.
+      this.deps.log.warn({ err, queue: ref.name }, 'a poll could not lease more for its batch');
+      return first;
+    }
+    this.observe(ref, more);
+    if (more.jobs.length > 0) this.deps.onDelivered?.(ref, body.workerId, more);
+    return { ...more, jobs: [...first.jobs, ...more.jobs] };
   }
 
   async ack(ref: QueueRef, leaseIds: string[]): Promise<AckResult> {

@@ -26,6 +26,7 @@ const inputs: Record<string, unknown> = {
     maxAttempts: 5,
     wakeChannel: 'wake',
     keepMs: 1,
+    topUp: false,
   },
   reapSpec: { release, limit: 1, keepMs: 1 },
   ackSpec: { k, keepMs: 1, leaseIds: ['l'] },

@@ -123,6 +123,8 @@ export const pollSpec: ScriptSpec<
     maxAttempts: number;
     wakeChannel: string;
     keepMs: number;
+    /** more leases for a poll that has some (see WorkerProtocol.lease): no replay, saved with its first */
+    topUp: boolean;
   },
   PollOutcome
 > = {
@@ -138,7 +140,18 @@ export const pollSpec: ScriptSpec<
     pollId ? pollKey(k, workerId, pollId) : k.base,
   ],
   // The lease time is also how long a poll's answer is kept for a retry of the same pollId.
-  args: (i) => [i.workerId, i.max, i.leaseMs, i.maxAttempts, i.pollId ?? '', i.leaseMs, i.wakeChannel, i.queue, i.keepMs],
+  args: (i) => [
+    i.workerId,
+    i.max,
+    i.leaseMs,
+    i.maxAttempts,
+    i.pollId ?? '',
+    i.leaseMs,
+    i.wakeChannel,
+    i.queue,
+    i.keepMs,
+    i.topUp ? '1' : '0',
+  ],
   decode: (reply) => pollOutcome(list(reply)),
 };
 

@@ -119,6 +119,23 @@ describe('poll, ack, leases', () => {
     // the same pollId from another worker is another poll
     expect((await s.poll(q, 'other', 2, 'poll-1')).replayed).toBe(false);
   });
+
+  it('tops up a poll without replaying it, and replays both parts to a retry of it', async () => {
+    const s = store();
+    const q = freshQueue();
+    await fill(s, q, [55]);
+    const first = await s.poll(q, 'w', 5, 'poll-t');
+    await fill(s, q, [56, 57]);
+    const more = await s.poll(q, 'w', 4, 'poll-t', true);
+    expect(more.replayed).toBe(false);
+    expect(more.jobs.map((j) => j.buildId)).toEqual([56, 57]);
+    const retry = await s.poll(q, 'w', 5, 'poll-t');
+    expect(retry.replayed).toBe(true);
+    expect(retry.jobs).toEqual([...first.jobs, ...more.jobs]);
+    // without a pollId, a top-up is a plain poll
+    await fill(s, q, [58]);
+    expect((await s.poll(q, 'w', 4, undefined, true)).jobs.map((j) => j.buildId)).toEqual([58]);
+  });
 });
 
 describe('nack, attempts and dead letters', () => {

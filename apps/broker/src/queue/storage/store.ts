@@ -90,7 +90,11 @@ export class QueueStore extends QueueRetireMark {
     await this.options.redis.hdel(this.keys(queue).meta, 'asg');
   }
 
-  async poll(queue: string, workerId: string, max: number, pollId?: string): Promise<PollOutcome> {
+  /**
+   * Leases up to `max` builds to a worker. `topUp`: the same poll (same pollId) leasing more for
+   * the batch it holds; never a replay, and a retry of the poll replays both.
+   */
+  async poll(queue: string, workerId: string, max: number, pollId?: string, topUp = false): Promise<PollOutcome> {
     const { leaseMs, maxAttempts, wakeChannel, keepMs } = this.options;
     return runScript(this.scripts, pollSpec, {
       k: this.keys(queue),
@@ -102,6 +106,7 @@ export class QueueStore extends QueueRetireMark {
       maxAttempts,
       wakeChannel,
       keepMs,
+      topUp,
     });
   }
 

@@ -2,23 +2,26 @@
 -- nacked) come before any newer entry, then new entries via XREADGROUP (the group's
 -- last-delivered-id is the delivered watermark). Expired leases are reaped first. With a pollId,
 -- a retried poll gets back those jobs of the first one whose lease is still current (none acked,
--- nacked or delivered again since) instead of leasing more.
+-- nacked or delivered again since) instead of leasing more. A top-up (ARGV[10] '1') is the same
+-- poll leasing more for its batch: it never replays, and its leases join the poll's saved ones.
 -- KEYS[1] stream  KEYS[2] redeliver  KEYS[3] leases  KEYS[4] meta  KEYS[5] workers  KEYS[6] dead
 -- KEYS[7] queue base "q:{<queue>}:"  KEYS[8] poll key (ignored without a pollId)
 -- ARGV[1] workerId  ARGV[2] max  ARGV[3] leaseMs  ARGV[4] maxAttempts  ARGV[5] pollId or ''
 -- ARGV[6] poll memo ttl ms  ARGV[7] wake channel  ARGV[8] queue name  ARGV[9] keep ms of settled builds
+-- ARGV[10] '1' for a top-up, else '0'
 -- Returns {now, next lease deadline or -1, depth left, expired, replayed 0|1,
 --          jobs {leaseId, buildId, type s|x, attempt, enqueuedMs, leaseExpiresMs, message}..., events {b, t, state, detail}...}
 local K = {stream = KEYS[1], redeliver = KEYS[2], leases = KEYS[3], meta = KEYS[4], dead = KEYS[6]}
 local workers, base, poll_key = KEYS[5], KEYS[7], KEYS[8]
 local worker, max, lease_ms, max_attempts = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local poll_id, poll_ttl, channel, queue, keep_ms = ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], tonumber(ARGV[9])
+local top_up = ARGV[10] == '1'
 local now = now_ms()
 
 redis.call('ZADD', workers, now, worker)
 redis.call('ZREMRANGEBYSCORE', workers, '-inf', now - 60000)
 
-if poll_id ~= '' then
+if poll_id ~= '' and not top_up then
   local saved = redis.call('LRANGE', poll_key, 0, -1)
   if #saved > 0 then
     -- Only the leases still current: a job acked, nacked, stopped or delivered again since is
