@@ -118,7 +118,7 @@ export const VARIABLES = {
     Type.Integer({
       minimum: 0,
       maximum: 1000,
-      default: 200,
+      default: 500,
       description:
         'longest a poll short of its max waits for more builds of its queue while this replica is busy (event loop over 60 %), so polls and acks carry batches; never while it is not; 0 turns it off',
     }),

@@ -64,7 +64,7 @@ export class QueueMetrics {
     });
     new Gauge({
       name: 'broker_poll_linger_ms',
-      help: 'How long a woken poll now waits for more builds: POLL_LINGER_MS scaled by event-loop use (0 while not busy)',
+      help: 'How long a poll short of its batch now waits for more builds: POLL_LINGER_MS scaled by event-loop use (0 while not busy)',
       registers: [registry],
       collect() {
         this.set(lingerMs());

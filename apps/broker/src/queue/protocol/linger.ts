@@ -6,7 +6,8 @@ const HIGH = 0.9;
 const SAMPLE_MS = 100;
 
 /**
- * How long a woken poll waits for more builds before it reads its queue, in the spirit of Kafka's
+ * How long a poll short of its batch waits for more builds of its queue (a woken one before it
+ * reads the queue, one that emptied it with what it leased), in the spirit of Kafka's
  * fetch.min.bytes / fetch.max.wait.ms, but adaptive: nothing while this replica has time to spare
  * (a quiet queue's dispatch latency stays one round trip), and up to `maxMs` as its event loop
  * saturates. Then each poll, and its ack, carry more builds: with many clusters sharing a busy
@@ -28,7 +29,7 @@ export class PollLinger {
     return this.busy;
   }
 
-  /** The linger a woken poll gets now, in ms. */
+  /** The linger a poll gets now, in ms. */
   get ms(): number {
     const x = (this.busy - LOW) / (HIGH - LOW);
     return x <= 0 ? 0 : Math.round(this.maxMs * Math.min(1, x));
