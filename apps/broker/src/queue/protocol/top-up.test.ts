@@ -44,22 +44,32 @@ let lingerMs = 0;
 let seq = 0;
 let nextBuild = 9000;
 const store = () => new QueueStore({ redis, wakeChannel, leaseMs: 60_000, maxAttempts: 5, keepMs: 60_000 });
-const protocol = (s: QueueStore) =>
-  new WorkerProtocol({
+/** The metrics of the newest `protocol()`. */
+let metrics: QueueMetrics;
+const protocol = (s: QueueStore) => {
+  metrics = new QueueMetrics(
+    new Registry(),
+    async () => ({ queues: [], pending: 0 }),
+    () => 0,
+    () => lingerMs,
+  );
+  return new WorkerProtocol({
     store: s,
     directory: new BuildDirectory(redis, 60_000),
     waiters,
     events: new BuildEvents(new RecordingBus()),
-    metrics: new QueueMetrics(
-      new Registry(),
-      async () => ({ queues: [], pending: 0 }),
-      () => 0,
-      () => lingerMs,
-    ),
+    metrics,
     log: silentLog,
     maxAttempts: 5,
     linger: () => lingerMs,
   });
+};
+/** The dispatch latency histogram's count and sum (s) for a queue. */
+const dispatchLatency = async (queue: string) => {
+  const { values } = await metrics.dispatchLatency.get();
+  const of = (name: string) => values.find((v) => v.metricName === name && v.labels.queue === queue)?.value ?? 0;
+  return { count: of('broker_dispatch_latency_seconds_count'), sum: of('broker_dispatch_latency_seconds_sum') };
+};
 const queueRef = (): QueueRef => {
   const name = `top${++seq}`;
   return { cluster: name, queue: name, name };
@@ -96,7 +106,7 @@ describe('a short batch while the replica is busy', () => {
     expect((await s.stats(ref.queue)).inFlight).toBe(3);
   });
 
-  it('answers what it has once the linger ends, and leases nothing more when nothing came', async () => {
+  it('answers what it has once the linger ends, the wait counted in the dispatch latency', async () => {
     lingerMs = 150;
     const s = store();
     const worker = protocol(s);
@@ -105,6 +115,10 @@ describe('a short batch while the replica is busy', () => {
     const started = Date.now();
     expect(buildsOf(await worker.poll(ref, body(10)))).toHaveLength(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    // the builds waited with the poll: their dispatch latency says so
+    const latency = await dispatchLatency(ref.name);
+    expect(latency.count).toBe(2);
+    expect(latency.sum).toBeGreaterThanOrEqual(2 * 0.14);
   });
 
   it('never lingers while the replica has time to spare, with a full batch, or with builds left over', async () => {

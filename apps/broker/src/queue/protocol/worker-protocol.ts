@@ -77,15 +77,18 @@ export class WorkerProtocol {
         if ((await waiters.wait(ref.queue, left, signal)) !== 'woken') return null;
         continue;
       }
-      let outcome = await store.poll(ref.queue, body.workerId, max, body.pollId);
-      this.observe(ref, outcome);
+      const first = await store.poll(ref.queue, body.workerId, max, body.pollId);
+      const readAt = Date.now();
+      let outcome = first;
+      if (first.jobs.length > 0 && !first.replayed) {
+        this.deps.onDelivered?.(ref, body.workerId, first);
+        if (!lingered && first.jobs.length < max && first.depth === 0)
+          outcome = await this.topUp(ref, body, until, first, signal);
+      }
+      // Its builds reach the worker now: the wait of a top-up counts in their dispatch latency.
+      this.observe(ref, first, Date.now() - readAt);
       // A retried poll whose leases are all settled: nothing to hand out, and no new leases for it.
       if (outcome.replayed && outcome.jobs.length === 0) return null;
-      if (outcome.jobs.length > 0 && !outcome.replayed) {
-        this.deps.onDelivered?.(ref, body.workerId, outcome);
-        if (!lingered && outcome.jobs.length < max && outcome.depth === 0)
-          outcome = await this.topUp(ref, body, until, outcome, signal);
-      }
       if (outcome.jobs.length > 0) {
         // Work left over: pass it to other polls waiting here.
         if (outcome.depth > 0) waiters.wake(ref.queue, outcome.depth);
@@ -203,14 +206,15 @@ export class WorkerProtocol {
     this.deadlineTimers.clear();
   }
 
-  private observe(ref: QueueRef, outcome: PollOutcome): void {
+  /** Metrics and events of a poll's leases; `heldMs`: how long the poll held them before its answer. */
+  private observe(ref: QueueRef, outcome: PollOutcome, heldMs = 0): void {
     const { events, metrics } = this.deps;
     this.recordExpiries(ref, outcome.expired, outcome.events);
     if (outcome.replayed) return;
     for (const job of outcome.jobs) {
       if (job.type !== 'start') continue;
       if (job.attempt === 1) {
-        metrics.dispatchLatency.observe({ queue: ref.name }, Math.max(0, outcome.now - job.enqueuedMs) / 1000);
+        metrics.dispatchLatency.observe({ queue: ref.name }, (Math.max(0, outcome.now - job.enqueuedMs) + heldMs) / 1000);
       }
       events.publish(job.buildId, 'leased', ref.cluster);
     }
