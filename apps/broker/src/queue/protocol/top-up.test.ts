@@ -82,14 +82,17 @@ const fill = async (s: QueueStore, ref: QueueRef, n: number) => {
 };
 const buildsOf = (answer: string | null): number[] =>
   (JSON.parse(answer ?? '{"jobs":[]}') as { jobs: Array<{ buildId: number }> }).jobs.map((j) => j.buildId);
+/** A fresh queue, its store and a worker protocol whose linger is `linger` ms. */
+const setUp = (linger: number) => {
+  lingerMs = linger;
+  const s = store();
+  return { s, worker: protocol(s), ref: queueRef() };
+};
 const body = (max: number, extra: Partial<PollBody> = {}): PollBody => ({ workerId: 'w', max, waitMs: 5000, ...extra });
 
 describe('a short batch while the replica is busy', () => {
   it('waits up to the linger for more builds and answers them in one poll, saved under its pollId', async () => {
-    lingerMs = 400;
-    const s = store();
-    const worker = protocol(s);
-    const ref = queueRef();
+    const { s, worker, ref } = setUp(400);
     await fill(s, ref, 1);
     const started = Date.now();
     const answer = worker.poll(ref, body(3, { pollId: 'p1' }));
@@ -107,10 +110,7 @@ describe('a short batch while the replica is busy', () => {
   });
 
   it('answers what it has once the linger ends, the wait counted in the dispatch latency', async () => {
-    lingerMs = 150;
-    const s = store();
-    const worker = protocol(s);
-    const ref = queueRef();
+    const { s, worker, ref } = setUp(150);
     await fill(s, ref, 2);
     const started = Date.now();
     expect(buildsOf(await worker.poll(ref, body(10)))).toHaveLength(2);
@@ -122,10 +122,7 @@ describe('a short batch while the replica is busy', () => {
   });
 
   it('never lingers while the replica has time to spare, with a full batch, or with builds left over', async () => {
-    const s = store();
-    const worker = protocol(s);
-    const ref = queueRef();
-    lingerMs = 0;
+    const { s, worker, ref } = setUp(0);
     await fill(s, ref, 1);
     let started = Date.now();
     expect(buildsOf(await worker.poll(ref, body(10)))).toHaveLength(1);
@@ -139,10 +136,7 @@ describe('a short batch while the replica is busy', () => {
   });
 
   it('answers the builds it holds when the poll is cut off during the linger', async () => {
-    lingerMs = 30_000;
-    const s = store();
-    const worker = protocol(s);
-    const ref = queueRef();
+    const { s, worker, ref } = setUp(30_000);
     await fill(s, ref, 1);
     const abort = new AbortController();
     const answer = worker.poll(ref, body(10), abort.signal);
