@@ -8,6 +8,8 @@ import type { QueueStats } from '@buildcluster/protocol';
 export class QueueMetrics {
   readonly leasesExpired: Counter<'queue'>;
   readonly pollWaits: Counter<'queue'>;
+  readonly topUps: Counter<'queue'>;
+  readonly topUpBuilds: Counter<'queue'>;
   readonly dispatchLatency: Histogram<'queue'>;
   private snapshot: Promise<{ queues: QueueStats[]; pending: number }> | null = null;
 
@@ -15,7 +17,7 @@ export class QueueMetrics {
     registry: Registry,
     read: () => Promise<{ queues: QueueStats[]; pending: number }>,
     waiting: () => number,
-    /** How long a woken poll now lingers (PollLinger), ms. */
+    /** How long a poll short of its batch now lingers (PollLinger), ms. */
     lingerMs: () => number,
   ) {
     // One Redis read per scrape, shared by the gauges below.
@@ -79,6 +81,18 @@ export class QueueMetrics {
     this.pollWaits = new Counter({
       name: 'broker_poll_waits_total',
       help: 'Polls that found nothing at once and waited (long poll)',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
+    this.topUps = new Counter({
+      name: 'broker_poll_top_ups_total',
+      help: 'Polls that emptied their queue short of their max on a busy replica and waited for more builds',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
+    this.topUpBuilds = new Counter({
+      name: 'broker_poll_top_up_builds_total',
+      help: 'Builds those polls leased while they waited, in the same answer',
       labelNames: ['queue'],
       registers: [registry],
     });

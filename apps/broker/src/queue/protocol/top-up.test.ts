@@ -64,11 +64,17 @@ const protocol = (s: QueueStore) => {
     linger: () => lingerMs,
   });
 };
-/** The dispatch latency histogram's count and sum (s) for a queue. */
-const dispatchLatency = async (queue: string) => {
+/** The dispatch latency histogram's `count` or `sum` (s) for a queue. */
+const dispatchLatency = async (queue: string, which: 'count' | 'sum') => {
   const { values } = await metrics.dispatchLatency.get();
-  const of = (name: string) => values.find((v) => v.metricName === name && v.labels.queue === queue)?.value ?? 0;
-  return { count: of('broker_dispatch_latency_seconds_count'), sum: of('broker_dispatch_latency_seconds_sum') };
+  const name = `broker_dispatch_latency_seconds_${which}`;
+  return values.find((v) => v.metricName === name && v.labels.queue === queue)?.value ?? 0;
+};
+/** Top-ups counted for a queue: polls that waited, and builds they added. */
+const topUps = async (queue: string) => {
+  const of = async (counter: QueueMetrics['topUps']) =>
+    (await counter.get()).values.find((v) => v.labels.queue === queue)?.value ?? 0;
+  return { polls: await of(metrics.topUps), builds: await of(metrics.topUpBuilds) };
 };
 const queueRef = (): QueueRef => {
   const name = `top${++seq}`;
@@ -107,6 +113,7 @@ describe('a short batch while the replica is busy', () => {
     expect(retry.replayed).toBe(true);
     expect(retry.jobs.map((j) => j.buildId)).toEqual(builds);
     expect((await s.stats(ref.queue)).inFlight).toBe(3);
+    expect(await topUps(ref.name)).toEqual({ polls: 1, builds: 2 });
   });
 
   it('answers what it has once the linger ends, the wait counted in the dispatch latency', async () => {
@@ -116,9 +123,9 @@ describe('a short batch while the replica is busy', () => {
     expect(buildsOf(await worker.poll(ref, body(10)))).toHaveLength(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     // the builds waited with the poll: their dispatch latency says so
-    const latency = await dispatchLatency(ref.name);
-    expect(latency.count).toBe(2);
-    expect(latency.sum).toBeGreaterThanOrEqual(2 * 0.14);
+    expect(await dispatchLatency(ref.name, 'count')).toBe(2);
+    expect(await dispatchLatency(ref.name, 'sum')).toBeGreaterThanOrEqual(2 * 0.14);
+    expect(await topUps(ref.name)).toEqual({ polls: 1, builds: 0 });
   });
 
   it('never lingers while the replica has time to spare, with a full batch, or with builds left over', async () => {
@@ -133,6 +140,7 @@ describe('a short batch while the replica is busy', () => {
     expect(buildsOf(await worker.poll(ref, body(3)))).toHaveLength(3);
     expect(buildsOf(await worker.poll(ref, body(2)))).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(1000);
+    expect(await topUps(ref.name)).toEqual({ polls: 0, builds: 0 });
   });
 
   it('answers the builds it holds when the poll is cut off during the linger', async () => {

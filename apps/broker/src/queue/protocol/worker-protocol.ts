@@ -133,6 +133,7 @@ export class WorkerProtocol {
     const linger = Math.min(this.deps.linger?.() ?? 0, until - Date.now());
     if (linger <= 0) return first;
     const wanted = (body.max ?? 1) - first.jobs.length;
+    this.deps.metrics.topUps.inc({ queue: ref.name });
     const arrived = await waiters.gather(ref.queue, wanted, linger, signal);
     if (arrived === 0 || signal?.aborted || waiters.isClosed || this.deps.isPaused?.(ref.queue)) return first;
     let more: PollOutcome;
@@ -144,7 +145,10 @@ export class WorkerProtocol {
       return first;
     }
     this.observe(ref, more);
-    if (more.jobs.length > 0) this.deps.onDelivered?.(ref, body.workerId, more);
+    if (more.jobs.length > 0) {
+      this.deps.metrics.topUpBuilds.inc({ queue: ref.name }, more.jobs.length);
+      this.deps.onDelivered?.(ref, body.workerId, more);
+    }
     return { ...more, jobs: [...first.jobs, ...more.jobs] };
   }
 

@@ -93,6 +93,8 @@ describe('queue administration', () => {
     expect(res.body).toContain('broker_polls_waiting 0');
     // The linger depends on how busy this process is just now: only its presence is certain.
     expect(res.body).toMatch(/\nbroker_poll_linger_ms \d+\n/);
+    expect(res.body).toContain('# TYPE broker_poll_top_ups_total counter');
+    expect(res.body).toContain('# TYPE broker_poll_top_up_builds_total counter');
     expect(res.body).toMatch(/broker_dispatch_latency_seconds_count\{queue="alpha"\} 2/);
     expect(res.body).toContain('broker_leases_expired_total');
   });
