@@ -56,7 +56,7 @@ export class FrozenBuilds extends DueWork {
   /** Holds the build until `until`; the job's older frozen build is forgotten. Returns that one's id, or null. */
   async freeze(buildId: number, until: Date, reason: string, event: FrozenEvent): Promise<number | null> {
     const replaced = await this.scripts['frozen-put'](
-      ...this.keys(event.jobId),
+      ...frozenKeys(event.jobId),
       event.jobId,
       buildId,
       until.getTime(),
@@ -70,7 +70,7 @@ export class FrozenBuilds extends DueWork {
 
   /** Forgets the job's frozen build (only if it is `buildId`, when given); returns the build forgotten, or null. */
   async forgetJob(jobId: number, buildId?: number): Promise<number | null> {
-    const dropped = await this.scripts['frozen-drop'](...this.keys(jobId), jobId, buildId ?? '');
+    const dropped = await this.scripts['frozen-drop'](...frozenKeys(jobId), jobId, buildId ?? '');
     return Number(dropped) || null;
   }
 
@@ -103,10 +103,6 @@ export class FrozenBuilds extends DueWork {
   override run(): void {
     if (!this.deps.start) return;
     super.run();
-  }
-
-  private keys(jobId: number): [string, string, string, string] {
-    return frozenKeys(jobId);
   }
 
   private async read(jobs: string[]): Promise<Array<FrozenBuild & { frozenAt: string }>> {
