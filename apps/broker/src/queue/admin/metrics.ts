@@ -72,30 +72,21 @@ export class QueueMetrics {
         this.set(lingerMs());
       },
     });
-    this.leasesExpired = new Counter({
-      name: 'broker_leases_expired_total',
-      help: 'Leases that ran out before the worker acked or extended them',
-      labelNames: ['queue'],
-      registers: [registry],
-    });
-    this.pollWaits = new Counter({
-      name: 'broker_poll_waits_total',
-      help: 'Polls that found nothing at once and waited (long poll)',
-      labelNames: ['queue'],
-      registers: [registry],
-    });
-    this.topUps = new Counter({
-      name: 'broker_poll_top_ups_total',
-      help: 'Polls that emptied their queue short of their max on a busy replica and waited for more builds',
-      labelNames: ['queue'],
-      registers: [registry],
-    });
-    this.topUpBuilds = new Counter({
-      name: 'broker_poll_top_up_builds_total',
-      help: 'Builds those polls leased while they waited, in the same answer',
-      labelNames: ['queue'],
-      registers: [registry],
-    });
+    const perQueueCount = (name: string, help: string) =>
+      new Counter({ name, help, labelNames: ['queue'], registers: [registry] });
+    this.leasesExpired = perQueueCount(
+      'broker_leases_expired_total',
+      'Leases that ran out before the worker acked or extended them',
+    );
+    this.pollWaits = perQueueCount('broker_poll_waits_total', 'Polls that found nothing at once and waited (long poll)');
+    this.topUps = perQueueCount(
+      'broker_poll_top_ups_total',
+      'Polls that emptied their queue short of their max on a busy replica and waited for more builds',
+    );
+    this.topUpBuilds = perQueueCount(
+      'broker_poll_top_up_builds_total',
+      'Builds those polls leased while they waited, in the same answer',
+    );
     this.dispatchLatency = new Histogram({
       name: 'broker_dispatch_latency_seconds',
       help: 'Time from a build being queued to its first delivery to a worker',
