@@ -83,7 +83,7 @@ export class WorkerProtocol {
       if (first.jobs.length > 0 && !first.replayed) {
         this.deps.onDelivered?.(ref, body.workerId, first);
         if (!lingered && first.jobs.length < max && first.depth === 0)
-          outcome = await this.topUp(ref, body, until, first, signal);
+          outcome = await this.topUp(ref, body, max - first.jobs.length, until, first, signal);
       }
       // Its builds reach the worker now: the wait of a top-up counts in their dispatch latency.
       this.observe(ref, first, Date.now() - readAt);
@@ -125,6 +125,7 @@ export class WorkerProtocol {
   private async topUp(
     ref: QueueRef,
     body: PollBody,
+    wanted: number,
     until: number,
     first: PollOutcome,
     signal?: AbortSignal,
@@ -132,7 +133,6 @@ export class WorkerProtocol {
     const { store, waiters } = this.deps;
     const linger = Math.min(this.deps.linger?.() ?? 0, until - Date.now());
     if (linger <= 0) return first;
-    const wanted = (body.max ?? 1) - first.jobs.length;
     this.deps.metrics.topUps.inc({ queue: ref.name });
     const arrived = await waiters.gather(ref.queue, wanted, linger, signal);
     if (arrived === 0 || signal?.aborted || waiters.isClosed || this.deps.isPaused?.(ref.queue)) return first;
